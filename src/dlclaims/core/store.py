@@ -1,0 +1,327 @@
+"""The results store: SQLite (standard library) in WAL mode.
+
+One transaction per finished result, keyed by (experiment, config hash,
+seeds, code version): a re-run skips what is stored, and a run killed at any
+moment loses nothing that finished. The file carries an application id so
+that a foreign SQLite file or a truncated/corrupt one is refused, never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import StoreError
+from .types import Verdict, to_jsonable
+
+APPLICATION_ID = 0x444C434C  # "DLCL"
+SCHEMA_VERSION = 1
+DEFAULT_STORE = Path("dlclaims-results") / "store.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    seeds TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    device TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    measurements_json TEXT,
+    error TEXT,
+    duration_s REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    UNIQUE (experiment, config_hash, seeds, code_version)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    id INTEGER PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    claim TEXT NOT NULL,
+    question TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    numbers_json TEXT NOT NULL,
+    figures_json TEXT NOT NULL,
+    parts_json TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    seeds_json TEXT NOT NULL,
+    device TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS verdicts_claim ON verdicts (claim, id);
+CREATE TABLE IF NOT EXISTS checks (
+    id INTEGER PRIMARY KEY,
+    sheet TEXT NOT NULL,
+    result_json TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+"""
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version plus a hash of every source file: any code change is a new version."""
+    import dlclaims
+
+    root = Path(dlclaims.__file__).parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.suffix in (".py", ".md") and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return f"{dlclaims.__version__}+{h.hexdigest()[:10]}"
+
+
+def default_store_path() -> Path:
+    env = os.environ.get("DLCLAIMS_STORE")
+    return Path(env) if env else DEFAULT_STORE
+
+
+def _seeds_key(seeds: tuple[int, ...] | list[int]) -> str:
+    return json.dumps(list(seeds))
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    id: int
+    experiment: str
+    config_hash: str
+    seeds: tuple[int, ...]
+    code_version: str
+    profile: str
+    device: str
+    config: dict[str, Any]
+    status: str
+    measurements: dict[str, Any] | None
+    error: str | None
+    duration_s: float
+    finished_at: float
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    id: int
+    experiment: str
+    claim: str
+    question: str
+    status: str
+    rule: str
+    numbers: dict[str, Any]
+    figures: list[str]
+    parts: dict[str, str]
+    profile: str
+    seeds: list[int]
+    device: str
+    config_hash: str
+    code_version: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim, "question": self.question, "status": self.status, "rule": self.rule,
+            "numbers": self.numbers, "figures": self.figures, "parts": self.parts,
+            "profile": self.profile, "seeds": self.seeds, "device": self.device,
+            "experiment": self.experiment, "code_version": self.code_version,
+            "config_hash": self.config_hash, "created_at": self.created_at,
+        }
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite at all (or truncated below its header) before sqlite touches it."""
+    size = path.stat().st_size
+    if size == 0:
+        return  # an empty file: treated as a new store
+    with open(path, "rb") as f:
+        head = f.read(100)
+    if not head.startswith(b"SQLite format 3\x00"):
+        raise StoreError(f"{path} is not a dlclaims store (not an SQLite file); move it away or pass --store")
+    page = int.from_bytes(head[16:18], "big") if len(head) >= 18 else 0
+    page = 65536 if page == 1 else page
+    if len(head) < 100 or page == 0 or size % page != 0:
+        raise StoreError(f"{path} is truncated or corrupt (size {size} is not a whole number of pages)")
+
+
+class Store:
+    """A dlclaims results store. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create: bool = True) -> "Store":
+        path = Path(path) if path is not None else default_store_path()
+        exists = path.exists()
+        if exists and path.is_dir():
+            raise StoreError(f"{path} is a folder, not a store file")
+        if not exists and not create:
+            raise StoreError(f"no store at {path}: run `dlclaims run` first")
+        if exists:
+            if not os.access(path, os.R_OK):
+                raise StoreError(f"cannot read the store {path}")
+            _check_header(path)
+        else:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot create the store folder {path.parent}: {e.strerror}") from None
+        try:
+            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the store {path}: {e}") from None
+        store = cls(path, conn)
+        try:
+            store._init()
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise StoreError(f"{path} is not a usable dlclaims store ({e}); move it away or pass --store") from None
+        return store
+
+    def _init(self) -> None:
+        c = self.conn
+        c.execute("PRAGMA busy_timeout = 30000")
+        app = c.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if app != APPLICATION_ID and (tables or app != 0):
+            raise StoreError(f"{self.path} is an SQLite file but not a dlclaims store; move it away or pass --store")
+        quick = c.execute("PRAGMA quick_check").fetchone()[0]
+        if quick != "ok":
+            raise StoreError(f"{self.path} is corrupt ({quick}); move it away or pass --store")
+        c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = NORMAL")
+        with self._tx():
+            if app == APPLICATION_ID:
+                v = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if v is None or int(v[0]) > SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} was written by a newer or unknown dlclaims; upgrade dlclaims")
+            else:
+                c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                c.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", (str(time.time()),))
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    c.execute(stmt)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.path.parent / "figures"
+
+    # -- results -----------------------------------------------------------
+    def get_result(self, experiment: str, config_hash: str, seeds: tuple[int, ...],
+                   version: str | None = None) -> StoredResult | None:
+        row = self.conn.execute(
+            "SELECT * FROM results WHERE experiment=? AND config_hash=? AND seeds=? AND code_version=?",
+            (experiment, config_hash, _seeds_key(seeds), version or code_version()),
+        ).fetchone()
+        return self._result(row) if row else None
+
+    def put_result(self, *, experiment: str, config_hash: str, seeds: tuple[int, ...], profile: str,
+                   device: str, config: dict[str, Any], status: str, measurements: dict[str, Any] | None,
+                   error: str | None, duration_s: float, version: str | None = None) -> None:
+        """Store one finished result in its own transaction (a failed one may be replaced later)."""
+        payload = json.dumps(to_jsonable(measurements)) if measurements is not None else None
+        with self._tx():
+            self.conn.execute(
+                "INSERT INTO results (experiment, config_hash, seeds, code_version, profile, device, config_json,"
+                " status, measurements_json, error, duration_s, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (experiment, config_hash, seeds, code_version) DO UPDATE SET"
+                " status=excluded.status, measurements_json=excluded.measurements_json, error=excluded.error,"
+                " duration_s=excluded.duration_s, finished_at=excluded.finished_at, device=excluded.device"
+                " WHERE results.status != 'ok'",
+                (experiment, config_hash, _seeds_key(seeds), version or code_version(), profile, device,
+                 json.dumps(config, sort_keys=True), status, payload, error, duration_s, time.time()),
+            )
+
+    def results(self, experiment: str | None = None) -> list[StoredResult]:
+        q, args = "SELECT * FROM results", ()
+        if experiment:
+            q, args = q + " WHERE experiment=?", (experiment,)
+        return [self._result(r) for r in self.conn.execute(q + " ORDER BY id", args)]
+
+    @staticmethod
+    def _result(r: tuple) -> StoredResult:
+        return StoredResult(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], json.loads(r[7]), r[8],
+                            json.loads(r[9]) if r[9] else None, r[10], r[11], r[12])
+
+    # -- verdicts ------------------------------------------------------------
+    def put_verdicts(self, experiment: str, verdicts: list[Verdict], *, questions: dict[str, str], profile: str,
+                     seeds: list[int], device: str, config_hash: str, figure_files: dict[str, str]) -> None:
+        """Store every verdict of one judged experiment in one transaction."""
+        now = time.time()
+        with self._tx():
+            for v in verdicts:
+                figs = [figure_files.get(f, f) for f in v.figures]
+                self.conn.execute(
+                    "INSERT INTO verdicts (experiment, claim, question, status, rule, numbers_json, figures_json,"
+                    " parts_json, profile, seeds_json, device, config_hash, code_version, created_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (experiment, v.claim, questions[v.claim], v.status, v.rule, json.dumps(to_jsonable(v.numbers)),
+                     json.dumps(figs), json.dumps(v.parts), profile, json.dumps(seeds), device, config_hash,
+                     code_version(), now),
+                )
+
+    def latest_verdicts(self) -> list[StoredVerdict]:
+        """The newest verdict of every claim."""
+        rows = self.conn.execute(
+            "SELECT * FROM verdicts WHERE id IN (SELECT MAX(id) FROM verdicts GROUP BY claim) ORDER BY id"
+        ).fetchall()
+        return [
+            StoredVerdict(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), json.loads(r[7]), json.loads(r[8]),
+                          r[9], json.loads(r[10]), r[11], r[12], r[13], r[14])
+            for r in rows
+        ]
+
+    # -- sheet checks --------------------------------------------------------
+    def put_check(self, sheet: str, result: dict[str, Any]) -> None:
+        with self._tx():
+            self.conn.execute("INSERT INTO checks (sheet, result_json, created_at) VALUES (?,?,?)",
+                              (sheet, json.dumps(to_jsonable(result)), time.time()))
+
+    def latest_checks(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT result_json FROM checks WHERE id IN (SELECT MAX(id) FROM checks GROUP BY sheet) ORDER BY id"
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- helpers -------------------------------------------------------------
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> None:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+        def __exit__(self, et, *_: object) -> None:
+            self.conn.execute("ROLLBACK" if et else "COMMIT")
+
+    def _tx(self) -> "Store._Tx":
+        return Store._Tx(self.conn)
+
+
+def iter_verdict_dicts(store: Store) -> Iterator[dict[str, Any]]:
+    for v in store.latest_verdicts():
+        yield v.to_dict()
