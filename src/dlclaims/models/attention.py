@@ -1,0 +1,81 @@
+"""Attention, two ways.
+
+Softmax attention (Vaswani et al. 2017):
+    Attn(Q, K, V) = softmax(Q K^T / sqrt(d)) V            cost O(n^2 d), memory O(n^2) for the weights
+Bob's attention (the exam's Q-linattn): apply the softmax to Q alone and
+multiply in the other order,
+    Bob(Q, K, V)  = softmax(Q / sqrt(d)) (K^T V)           cost O(n d^2), no n x n matrix
+It is cheaper for n > d, but it is not the same function.
+
+Shapes: B batch, H heads, T (or n) positions, D head width.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import Tensor, nn
+
+
+def softmax_attention(q: Tensor, k: Tensor, v: Tensor, *, mask: Tensor | None = None, causal: bool = False,
+                      return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """q: (..., T, D), k: (..., S, D), v: (..., S, Dv) -> (..., T, Dv) [, weights (..., T, S)].
+
+    ``mask``: boolean, broadcastable to (..., T, S), True = may attend (as in
+    ``F.scaled_dot_product_attention``). ``causal``: position i sees j <= i.
+    """
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., T, S)
+    if causal:
+        t, s = scores.shape[-2:]
+        allowed = torch.ones(t, s, dtype=torch.bool, device=q.device).tril(s - t)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = scores.softmax(dim=-1)  # rows sum to 1
+    out = weights @ v  # (..., T, Dv)
+    return (out, weights) if return_weights else out
+
+
+def bob_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """Bob's attention softmax(Q / sqrt(d)) (K^T V): q: (..., T, D), k: (..., S, D), v: (..., S, Dv) -> (..., T, Dv).
+
+    The softmax runs over the feature axis of each query; K^T V is (D, Dv),
+    so no T x S matrix is formed.
+    """
+    kv = k.transpose(-2, -1) @ v  # (..., D, Dv)
+    return (q / math.sqrt(q.shape[-1])).softmax(dim=-1) @ kv  # (..., T, Dv)
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head self-attention with a fused QKV projection; ``kind`` picks softmax or Bob's form."""
+
+    def __init__(self, width: int, heads: int, *, kind: Literal["softmax", "bob"] = "softmax",
+                 causal: bool = False, bias: bool = True) -> None:
+        super().__init__()
+        if heads < 1 or width % heads != 0:
+            raise ValueError(f"heads ({heads}) must divide the width ({width})")
+        self.width, self.heads, self.kind, self.causal = width, heads, kind, causal
+        self.qkv = nn.Linear(width, 3 * width, bias=bias)
+        self.proj = nn.Linear(width, width, bias=bias)
+
+    def forward(self, x: Tensor, *, return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """x: (B, T, D) -> (B, T, D) [, weights (B, H, T, T) for the softmax kind]."""
+        q, k, v = rearrange(self.qkv(x), "b t (three h d) -> three b h t d", three=3, h=self.heads)
+        if self.kind == "bob":
+            if return_weights:
+                raise ValueError("Bob's attention forms no T x T weights")
+            o = bob_attention(q, k, v)
+        else:
+            res = softmax_attention(q, k, v, causal=self.causal, return_weights=return_weights)
+            o, w = (res if return_weights else (res, None))
+        y = self.proj(rearrange(o, "b h t d -> b t (h d)"))  # (B, T, D)
+        return (y, w) if return_weights else y
+
+
+def sdpa_reference(q: Tensor, k: Tensor, v: Tensor, *, mask: Tensor | None = None, causal: bool = False) -> Tensor:
+    """PyTorch's fused kernel, the oracle for :func:`softmax_attention`."""
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
