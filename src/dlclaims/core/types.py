@@ -107,8 +107,20 @@ def verdict_from_parts(
     )
 
 
+def strict_json(x: Any) -> Any:
+    """Like :func:`to_jsonable`, and NaN / inf become the strings "nan", "inf", "-inf" (strict JSON output)."""
+    x = to_jsonable(x)
+    if isinstance(x, float) and not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if isinstance(x, dict):
+        return {k: strict_json(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [strict_json(v) for v in x]
+    return x
+
+
 def to_jsonable(x: Any) -> Any:
-    """Tensors, arrays and NumPy scalars -> plain Python (lists, floats); NaN/inf -> None-safe strings kept."""
+    """Tensors, arrays and NumPy scalars -> plain Python (lists, floats, ints); NaN and inf stay floats."""
     try:
         import torch
 
@@ -124,12 +136,6 @@ def to_jsonable(x: Any) -> Any:
         return int(x)
     if isinstance(x, (np.bool_,)):
         return bool(x)
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
     if isinstance(x, Mapping):
         return {str(k): to_jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
