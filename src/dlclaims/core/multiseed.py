@@ -144,5 +144,5 @@ def train_one(
         opt.zero_grad(set_to_none=True)
         out.backward()
         opt.step()
-        history.append(float(out))
+        history.append(float(out.detach()))
     return history

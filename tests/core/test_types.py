@@ -1,0 +1,36 @@
+import pytest
+
+from dlclaims.core.catalogue import claims_by_id, questions
+from dlclaims.core.types import verdict, verdict_from_parts
+
+
+@pytest.mark.parametrize("holds,status", [(True, "supported"), (False, "refuted"), (None, "inconclusive")])
+def test_verdict_status_follows_holds(holds, status):
+    assert verdict("minmax.table", holds=holds, rule="r").status == status
+
+
+@pytest.mark.parametrize(
+    "parts,status",
+    [
+        ({"a": True, "b": True}, "supported"),
+        ({"a": False, "b": False}, "refuted"),
+        ({"a": True, "b": False}, "partial"),
+        ({"a": True, "b": None}, "inconclusive"),
+        ({"a": True, "b": False, "c": None}, "partial"),
+        ({"a": False, "b": None}, "inconclusive"),
+    ],
+)
+def test_verdict_from_parts(parts, status):
+    v = verdict_from_parts("bias.equivariance", parts=parts, rule="r")
+    assert v.status == status
+    assert set(v.parts) == set(parts)
+
+
+def test_catalogue_has_every_question_in_order():
+    qs = [q.id for q in questions()]
+    assert qs[0] == "Q-seq" and "Q-gen" in qs and len(qs) == len(set(qs))
+    c = claims_by_id()
+    assert c["minmax.table"].question == "Q-minmax"
+    assert c["lookup.noisy-keys"].beyond and not c["lookup.copy"].beyond
+    assert "t*l*n^2" in c["seq.time-train"].claim
+    assert c["seq.time-train"].test.startswith("time vs t")
