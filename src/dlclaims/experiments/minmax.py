@@ -172,7 +172,9 @@ def figures(runs: list[Measurements], cfg: MinMaxConfig, out: FigureSink) -> Non
             p = np.array(tr[rule]["orbit_p"][f"{e:g}"], dtype=float)
             q = np.array(tr[rule]["orbit_q"][f"{e:g}"], dtype=float)
             keep = np.isfinite(p) & (np.abs(p) < 4) & (np.abs(q) < 4)
-            ax.plot(p[keep], q[keep], ".-", ms=2, lw=0.6, label=f"eta={e:g}")
+            ax.plot(p[keep], q[keep], "o", ms=2.2 if e < 1.5 else 1.2, alpha=0.8, label=f"eta={e:g}")
+            if e <= 1:  # consecutive iterates joined where the orbit is smooth
+                ax.plot(p[keep][:60], q[keep][:60], "-", lw=0.5, alpha=0.5, color=ax.lines[-1].get_color())
         ax.plot([0], [0], "k*", ms=10)
         ax.set_title(rule)
         ax.set_xlabel("p (minimiser)")
