@@ -1,0 +1,196 @@
+"""Feedback pages for graded answer sheets: one HTML + Markdown page per sheet, and a class summary.
+
+Input: the ``check --json`` results (one dict per sheet: ``sheet``, ``findings``
+[``question``, ``claim``, ``quote``, ``says``, ``verdict``, ``grade``,
+``evidence``], ``score``). A sheet's own words are data, never markup: HTML
+goes through Jinja2 autoescape (and a CSP that forbids inline handlers), and
+Markdown through :func:`~dlclaims.report.numbers.md_text`.
+
+Used by ``dlclaims report`` (pages under ``report/sheets/``) and by
+``dlclaims check --out DIR``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.catalogue import claims_by_id, questions
+from .numbers import KV, Link, Node, Text, compact, to_node
+from .render import GRADES, STATUS_ORDER, css_class, render, safe_href, static_text, write_text
+
+CLASS_SUMMARY = "class-summary"
+LINK_KEYS = ("link", "href", "url", "report", "section", "anchor")
+
+
+@dataclass
+class FindingView:
+    question: str
+    claim: str
+    claim_href: str | None
+    quote: str
+    says: str
+    verdict: str  # a status, "not run" or free text
+    verdict_is_status: bool
+    grade: str
+    evidence: Node
+
+
+@dataclass
+class SheetView:
+    result: dict[str, Any]
+    name: str
+    slug: str
+    score: str
+    findings: list[FindingView] = field(default_factory=list)
+    grades: list[tuple[str, int]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def html(self) -> str:
+        return f"{self.slug}.html"
+
+    @property
+    def md(self) -> str:
+        return f"{self.slug}.md"
+
+
+@dataclass
+class ClaimTally:
+    claim: str
+    question: str
+    counts: list[tuple[str, int]]  # (grade, sheets) in GRADES order
+    sheets: int
+
+
+def _slugs(names: list[str]) -> list[str]:
+    """File-name-safe, unique, deterministic slugs from sheet names ('a/alice.md' -> 'alice')."""
+    out: list[str] = []
+    seen: set[str] = {CLASS_SUMMARY}
+    for name in names:
+        stem = Path(str(name).replace("\\", "/")).stem or "sheet"
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:60] or "sheet"
+        slug, k = base, 2
+        while slug.lower() in seen:
+            slug, k = f"{base}-{k}", k + 1
+        seen.add(slug.lower())
+        out.append(slug)
+    return out
+
+
+def _text(x: Any) -> str:
+    if x is None:
+        return ""
+    return x if isinstance(x, str) else compact(x)
+
+
+def _link_or_node(key: str, value: Any, report_href: str | None) -> Node:
+    href = safe_href(value) if key.lower() in LINK_KEYS else None
+    if href is not None:
+        if href.startswith("#"):
+            if report_href is None:
+                return Text(value)
+            href = report_href + href
+        return Link(value, href)
+    return to_node(value, 1)
+
+
+def evidence_node(evidence: Any, report_href: str | None = None) -> Node:
+    if isinstance(evidence, dict) and evidence:
+        return KV([(str(k), _link_or_node(str(k), v, report_href)) for k, v in evidence.items()])
+    if evidence is None or evidence == {} or evidence == []:
+        return Text("")
+    return to_node(evidence, 1)
+
+
+def _verdict_text(v: Any) -> tuple[str, bool]:
+    if isinstance(v, dict):
+        v = v.get("status", compact(v))
+    if v is None:
+        return "not run", True
+    s = _text(v)
+    return s, s in STATUS_ORDER
+
+
+def _finding(f: dict[str, Any], report_href: str | None) -> FindingView:
+    claim = _text(f.get("claim"))
+    href = safe_href(f"{report_href}#{claim}") if report_href and claim else None
+    verdict, is_status = _verdict_text(f.get("verdict"))
+    return FindingView(_text(f.get("question")), claim, href, _text(f.get("quote")), _text(f.get("says")),
+                       verdict, is_status, _text(f.get("grade")) or "unknown",
+                       evidence_node(f.get("evidence"), report_href))
+
+
+_KNOWN = {"sheet", "findings", "score"}
+
+
+def sheet_summaries(results: list[dict[str, Any]], report_href: str | None = None) -> list[SheetView]:
+    """One view per sheet result, with its slug (the pages' file name stem)."""
+    names = [_text(r.get("sheet")) or f"sheet {i + 1}" for i, r in enumerate(results)]
+    out = []
+    for r, name, slug in zip(results, names, _slugs(names)):
+        findings = [_finding(f, report_href) for f in (r.get("findings") or []) if isinstance(f, dict)]
+        counts = Counter(f.grade for f in findings)
+        grades = [(g, counts.get(g, 0)) for g in GRADES] + sorted((g, n) for g, n in counts.items() if g not in GRADES)
+        notes = [(str(k), _text(v)) for k, v in r.items() if k not in _KNOWN and v not in (None, "", [], {})]
+        out.append(SheetView(r, name, slug, _text(r.get("score")) or "—", findings, grades, notes))
+    return out
+
+
+def sheet_grade_for_claim(grades: list[str]) -> str:
+    """A sheet's one grade for a claim it touches several times: agreeing findings keep their grade,
+    unknown ones give way to graded ones, and a mix of graded ones is 'partly'."""
+    g = set(grades)
+    if len(g) > 1:
+        g.discard("unknown")
+    return g.pop() if len(g) == 1 else "partly"
+
+
+def class_tally(sheets: list[SheetView]) -> list[ClaimTally]:
+    """Per claim (catalogue order, then others): how many sheets got it right / wrong / partly / unknown."""
+    per: dict[str, Counter] = {}
+    question: dict[str, str] = {}
+    for s in sheets:
+        mine: dict[str, list[str]] = {}
+        for f in s.findings:
+            key = f.claim or f"({f.question or 'no claim'})"
+            mine.setdefault(key, []).append(f.grade)
+            question.setdefault(key, f.question)
+        for claim, gs in mine.items():
+            per.setdefault(claim, Counter())[sheet_grade_for_claim(gs)] += 1
+    order = {c.id: i for i, c in enumerate(c for q in questions() for c in q.claims)}
+    known = claims_by_id()
+    rows = []
+    for claim in sorted(per, key=lambda c: (order.get(c, len(order)), c)):
+        q = known[claim].question if claim in known else question.get(claim, "")
+        rows.append(ClaimTally(claim, q, [(g, per[claim].get(g, 0)) for g in GRADES], sum(per[claim].values())))
+    return rows
+
+
+def write_sheet_pages(results: list[dict[str, Any]], out_dir: Path, *, report_href: str | None = None) -> list[Path]:
+    """Write ``<sheet>.html`` and ``<sheet>.md`` per sheet into out_dir, plus ``class-summary.html``/``.md``
+    when there are several sheets. ``report_href`` (e.g. "../index.html") links claims to the report."""
+    from .render import prepare_out
+
+    out_dir = prepare_out(Path(out_dir))
+    sheets = sheet_summaries(results, report_href)
+    css = static_text("report.css")
+    paths: list[Path] = []
+    several = len(sheets) > 1
+    for s in sheets:
+        ctx = {"sheet": s, "report_href": report_href, "class_href": several and f"{CLASS_SUMMARY}.html"}
+        paths.append(write_text(out_dir / s.html, render("html", "sheet.html.j2", css=css, script=None, **ctx)))
+        ctx["class_href"] = several and f"{CLASS_SUMMARY}.md"
+        paths.append(write_text(out_dir / s.md, render("md", "sheet.md.j2", **ctx)))
+    if several:
+        ctx = {"sheets": sheets, "tally": class_tally(sheets), "report_href": report_href}
+        paths.append(write_text(out_dir / f"{CLASS_SUMMARY}.html",
+                                render("html", "class.html.j2", css=css, script=None, **ctx)))
+        paths.append(write_text(out_dir / f"{CLASS_SUMMARY}.md", render("md", "class.md.j2", **ctx)))
+    return paths
+
+
+__all__ = ["class_tally", "css_class", "sheet_summaries", "write_sheet_pages"]
