@@ -1,0 +1,96 @@
+"""The answer-sheet checker: ``dlclaims check SHEET ...``.
+
+segment (segment.py) -> match by content (match.py, cues.py) -> extract
+(extract.py, orders.py) -> grade against the stored verdicts (grade.py);
+output for the terminal (render.py) and for --out (output.py). The checker
+reads the store; it trains nothing unless --run-missing asks for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .render import render_terminal
+from .sheet import Extracted, extract_sheet, grade_sheet
+from .sheet_io import SheetSkipped, read_sheet
+
+
+@dataclass
+class CheckOutcome:
+    results: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    store_path: Path | None = None
+    store_exists: bool = False
+    written: list[Path] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)
+
+
+def load_verdicts(store_path: Path) -> dict[str, Any] | None:
+    """The latest verdict per claim, or None when there is no store (a missing store is never created)."""
+    from ..core.store import Store
+
+    if not Path(store_path).exists():
+        return None
+    with Store.open(store_path, create=False) as store:
+        return {v.claim: v for v in store.latest_verdicts()}
+
+
+def check_text(text: str, verdicts: dict[str, Any] | None, *, sheet: str = "sheet") -> dict[str, Any]:
+    """Grade one sheet given as text (tests, benchmarks)."""
+    from .sheet_io import normalise
+
+    return grade_sheet(extract_sheet(normalise(text), sheet=sheet), verdicts or {}, store_missing=verdicts is None)
+
+
+def _run_missing(extracted: list[Extracted], verdicts: dict[str, Any] | None, store_path: Path) -> list[str]:
+    from ..core.registry import load_all
+    from ..core.runner import plans_for, run_plans
+    from ..core.store import Store
+
+    have = verdicts or {}
+    need = sorted({a.claim for ex in extracted for a, _, _ in ex.items if a.claim not in have})
+    exps = load_all()
+    runnable = sorted({e.id for e in exps.values() for c in e.claims if c in need})
+    if not runnable:
+        return []
+    plans = plans_for(runnable, profile="quick", seeds=None, sets={}, device="cpu")
+    with Store.open(store_path) as store:
+        run_plans(plans, store)
+    return runnable
+
+
+def check_sheets(paths: list[str], store_path: Path, *, out_dir: Path | None = None,
+                 run_missing: bool = False) -> CheckOutcome:
+    """Grade every readable sheet; unreadable ones go to ``skipped`` with a one-line reason."""
+    outcome = CheckOutcome(store_path=Path(store_path))
+    extracted: list[Extracted] = []
+    for p in paths:
+        try:
+            st = read_sheet(p)
+        except SheetSkipped as e:
+            outcome.skipped.append((str(p), str(e)))
+            continue
+        extracted.append(extract_sheet(st.text, sheet=str(p), path=str(p)))
+    verdicts = load_verdicts(store_path)
+    if run_missing and extracted:
+        outcome.ran = _run_missing(extracted, verdicts, Path(store_path))
+        if outcome.ran:
+            verdicts = load_verdicts(store_path)
+    outcome.store_exists = verdicts is not None
+    outcome.results = [grade_sheet(ex, verdicts or {}, store_missing=verdicts is None) for ex in extracted]
+    if verdicts is not None and outcome.results:
+        from ..core.store import Store
+
+        with Store.open(store_path, create=False) as store:
+            for r in outcome.results:
+                store.put_check(r["sheet"], r)
+    if out_dir is not None and outcome.results:
+        from .output import write_outputs
+
+        outcome.written = write_outputs(outcome.results, Path(out_dir))
+    return outcome
+
+
+__all__ = ["CheckOutcome", "check_sheets", "check_text", "load_verdicts", "render_terminal"]

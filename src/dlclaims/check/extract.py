@@ -1,0 +1,412 @@
+"""Extract what an answer asserts about each claim of its family.
+
+One small extractor per claim kind:
+
+* propositions (cues.PROPOSITIONS): a pattern in its positive literal form,
+  flipped by a negation in its clause ("it is *not* the same function");
+* complexity orders (cues.ORDERS): every O(...) parsed with sympy, attributed
+  to a role (RNN / Transformer, softmax / Bob's) and an aspect (time,
+  memory at training or test time) from its table cell or its clause;
+* number sequences (cues.SEQUENCES): table rows or columns named after the
+  variables, Markdown or tab-separated, or ``q = 1, 2, 1, ...`` in prose;
+* trends (cues.TRENDS): rise / plateau / fall words, with negations and
+  hedges ("may plateau or even decrease").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import cues
+from .ocr import ocr_lower
+from .orders import Order, find_orders, order_of, parse_order, show
+
+Stance = Literal["assert", "deny", "nuance", "orders", "sequence", "trend"]
+
+
+@dataclass
+class Unit:
+    """A sentence, or a table (rows of cells), of one answer part."""
+
+    text: str  # as the sheet writes it
+    low: str  # lower-cased, OCR-corrected
+    part: str  # sub-part label
+    rows: list[list[str]] | None = None
+
+
+@dataclass
+class Assertion:
+    claim: str
+    kind: Literal["proposition", "complexity", "sequence", "trend"]
+    stance: Stance
+    quote: str
+    says: str
+    part: str = ""
+    hedged: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# -- units ---------------------------------------------------------------------------------------------
+_TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
+_SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp)\.$", re.IGNORECASE)
+
+
+def _cells(line: str) -> list[str]:
+    line = line.strip()
+    if "\t" in line and not line.startswith("|"):
+        return [c.strip() for c in line.split("\t")]
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def _sentences(par: str) -> list[str]:
+    out, start = [], 0
+    for m in re.finditer(r"(?<=[.!?])\s+(?=\S)", par):
+        piece = par[start:m.start()]
+        if _ABBREV.search(piece) or re.search(r"\d\.$", piece) and re.match(r"\d", par[m.end():]):
+            continue
+        out.append(piece)
+        start = m.end()
+    out.append(par[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+def units(text: str, part: str = "") -> list[Unit]:
+    out: list[Unit] = []
+    lines = text.split("\n")
+    i = 0
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            for s in _sentences(" ".join(x.strip() for x in para)):
+                out.append(Unit(s, ocr_lower(s), part))
+            para.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        is_tab = line.count("\t") >= 2 or (line.count("\t") >= 1 and re.search(r"\t\s*[-+]?\d", line))
+        if _TABLE_LINE.match(line) and line.count("|") >= 2 or is_tab:
+            flush()
+            rows, raw = [], []
+            while i < len(lines) and ((_TABLE_LINE.match(lines[i]) and lines[i].count("|") >= 2)
+                                      or lines[i].count("\t") >= 1):
+                if not _SEP_ROW.match(lines[i]):
+                    rows.append(_cells(lines[i]))
+                    raw.append(lines[i].strip())
+                i += 1
+            txt = "\n".join(raw)
+            out.append(Unit(txt, ocr_lower(txt), part, rows))
+            continue
+        if not line.strip():
+            flush()
+        else:
+            para.append(line)
+        i += 1
+    flush()
+    return out
+
+
+# -- negation ------------------------------------------------------------------------------------------
+_NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|without|fails? to|unable to|nothing|hardly|"
+                  r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
+                  r"wasn't|weren't|lacks?|non)\b|n't\b")
+_NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
+                      r"\bno (?:less|fewer) than\b|\bnon-?(?:linear|negative|zero|scalar|trivial)\w*")
+_CLAUSE = re.compile(r"[,;:()]|\b(?:but|while|whereas|although|though|however|since|because|so that|so|which|"
+                     r"instead|unlike|whilst|then)\b|\s-\s")
+_HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
+
+
+def negated(low: str, start: int, end: int) -> bool:
+    """Odd number of negations between the clause start and the end of the match."""
+    cut = 0
+    for m in _CLAUSE.finditer(low, 0, start):
+        cut = m.end()
+    span = _NOT_NEG.sub(lambda m: " " * len(m.group(0)), low[cut:end])
+    return len(_NEG.findall(span)) % 2 == 1
+
+
+# -- propositions ----------------------------------------------------------------------------------------
+def _compiled() -> list[tuple[cues.Prop, list[re.Pattern], list[re.Pattern], list[tuple[re.Pattern, bool]],
+                              list[re.Pattern]]]:
+    global _PROPS
+    if _PROPS is None:
+        _PROPS = [(p, [re.compile(x) for x in p.pos], [re.compile(x) for x in p.neg],
+                   [(re.compile(x), b) for x, b in p.nuance], [re.compile(x) for x in p.exclude])
+                  for p in cues.PROPOSITIONS]
+    return _PROPS
+
+
+_PROPS = None
+
+
+def propositions(question: str, us: list[Unit]) -> list[Assertion]:
+    out: list[Assertion] = []
+    for prop, pos, neg, nuance, excl in _compiled():
+        if not prop.claim.startswith(question.split("-", 1)[1] + "."):
+            continue
+        for u in us:
+            if u.rows is not None:
+                continue
+            low = u.low
+            if any(x.search(low) for x in excl):
+                continue
+            stance: Stance | None = None
+            for pat, need in nuance:
+                m = pat.search(low)
+                if m and negated(low, m.start(), m.end()) != need:
+                    stance = "nuance"
+                    break
+            if stance is None:
+                votes = []
+                for pats, sign in ((pos, True), (neg, False)):
+                    for pat in pats:
+                        m = pat.search(low)
+                        if m:
+                            votes.append(sign != negated(low, m.start(), m.end()))
+                            break
+                if not votes:
+                    continue
+                stance = "assert" if votes[0] else "deny"
+            says = {"assert": prop.says_pos, "deny": prop.says_neg or f"not: {prop.says_pos}",
+                    "nuance": prop.says_nuance}[stance]
+            out.append(Assertion(prop.claim, "proposition", stance, u.text, says, u.part,
+                                 bool(_HEDGE.search(low))))
+    return out
+
+
+# -- complexity ------------------------------------------------------------------------------------------
+def _role(question: str, text: str) -> str | None:
+    """The role named last in the text (a specific cue beats a generic one)."""
+    best: tuple[int, int, str] | None = None
+    for rank, (role, pats) in enumerate(cues.ROLE_CUES.get(question, {}).items()):
+        for prio, pat in enumerate(pats):
+            for m in re.finditer(pat, text):
+                key = (-prio if question == "Q-linattn" else 0, m.end(), role)
+                if best is None or key[:2] > best[:2]:
+                    best = key
+    return best[2] if best else None
+
+
+def _aspect(question: str, text: str) -> str | None:
+    for aspect, pat in cues.ASPECT_CUES.get(question, ()):
+        if re.search(pat, text):
+            return aspect
+    return None
+
+
+def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
+    sym = dict(cues.SYMBOLS[question])
+    if question == "Q-seq":
+        letters = set("".join(re.findall(r"[a-zA-Z]", " ".join(i for u in us for _, _, i in find_orders(u.text)))))
+        if "t" not in letters and "T" not in letters and "n" in letters and "d" in letters:
+            sym.update({"n": "t", "N": "t", "d": "n", "D": "n"})  # n for length, d for width
+    return tuple(sorted(sym.items()))
+
+
+def complexity(question: str, us: list[Unit]) -> list[Assertion]:
+    specs = [o for o in cues.ORDERS if o.question == question]
+    if not specs:
+        return []
+    syms = _symbols(question, us)
+    found: dict[tuple[str, str], tuple[Order, str, str]] = {}  # (aspect, role) -> (order, raw, quote)
+    for u in us:
+        if u.rows is not None:
+            _orders_in_table(question, u, syms, found)
+            continue
+        prev_end = 0
+        low = u.low
+        sentence_aspect = _aspect(question, low)
+        items = find_orders(u.text)
+        for k, (a, b, inside) in enumerate(items):
+            order = parse_order(inside, syms)
+            if order is None:
+                continue
+            before = u.text[prev_end:a].lower()
+            after_end = items[k + 1][0] if k + 1 < len(items) else len(u.text)
+            after = re.split(r"[,;.]", u.text[b:after_end].lower(), maxsplit=1)[0]
+            role = _role(question, ocr_lower(before)) or _role(question, ocr_lower(after))
+            if role is None and k == 0:
+                role = _role(question, low)
+            aspect = _aspect(question, ocr_lower(before)) or sentence_aspect or cues.DEFAULT_ASPECT[question]
+            prev_end = b
+            if role:
+                found[(aspect, role)] = (order, inside, u.text)
+    out: list[Assertion] = []
+    for spec in specs:
+        names = tuple(sorted(set(dict(syms).values())))
+        pieces = []
+        for key, claimed in spec.claimed.items():
+            if key not in found:
+                continue
+            order, raw, quote = found[key]
+            c = order_of(claimed, names)
+            t = order_of(spec.truth.get(key, claimed), names)
+            pieces.append({"aspect": key[0], "role": key[1], "sheet": show(order), "raw": raw.strip(),
+                           "claimed": show(c), "truth": show(t), "quote": quote,
+                           "outcome": "claim" if order == c else ("truth" if order == t else "other"),
+                           "exponents": {k: v for m in order for k, v in m} if len(order) == 1 else None})
+        if pieces:
+            quotes = list(dict.fromkeys(p["quote"] for p in pieces))
+            says = "; ".join(f"{p['role']} {p['aspect']}: O({p['sheet']})" for p in pieces)
+            out.append(Assertion(spec.claim, "complexity", "orders", " / ".join(quotes)[:400], says, us[0].part if us
+                                 else "", data={"pieces": pieces}))
+    return out
+
+
+def _orders_in_table(question: str, u: Unit, syms, found) -> None:
+    rows = u.rows or []
+    if len(rows) < 2:
+        return
+    header = [ocr_lower(c) for c in rows[0]]
+    col_roles = [_role(question, h) for h in header]
+    for r in rows[1:]:
+        row_label = ocr_lower(r[0]) if r else ""
+        row_role = _role(question, row_label)
+        for j, cell in enumerate(r[1:], start=1):
+            items = find_orders(cell) or ([(0, len(cell), cell.strip("$ "))] if cell.strip() else [])
+            for _, _, inside in items:
+                order = parse_order(inside, syms)
+                if order is None:
+                    continue
+                role = col_roles[j] if j < len(col_roles) and col_roles[j] else row_role
+                ctx = row_label if col_roles[j:j + 1] and col_roles[j] else (header[j] if j < len(header) else "")
+                aspect = _aspect(question, ctx) or _aspect(question, ctx + " " + header[0] if header else ctx) \
+                    or cues.DEFAULT_ASPECT[question]
+                if role:
+                    found[(aspect, role)] = (order, inside, u.text)
+
+
+# -- sequences -------------------------------------------------------------------------------------------
+_NUM = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+_VAR = re.compile(r"^\$?\s*\\?(?:mathbf\{)?([a-z])\}?(?:_\{?[a-z0-9]\}?)?(?:\s*\([a-z]\))?\s*\$?$")
+
+
+def _num(c: str) -> float | None:
+    c = c.strip().strip("$*_ ").replace(" ", "").replace("O", "0").replace("l", "1") if c else ""
+    return float(c) if _NUM.match(c) else None
+
+
+def sequences(question: str, us: list[Unit]) -> list[Assertion]:
+    out: list[Assertion] = []
+    for spec in cues.SEQUENCES:
+        if not spec.claim.startswith(question.split("-", 1)[1] + "."):
+            continue
+        got: dict[str, list[float]] = {}
+        quote = ""
+        for u in us:
+            if u.rows is not None:
+                rows = u.rows
+                for r in rows:  # one row per variable
+                    m = _VAR.match(r[0].lower().strip()) if r else None
+                    vals = [_num(c) for c in r[1:] if c.strip()]
+                    if m and m.group(1) in spec.variables and len(vals) >= 3 and all(v is not None for v in vals):
+                        got[m.group(1)] = vals  # type: ignore[assignment]
+                        quote = u.text
+                head = [(_VAR.match(c.lower().strip()) or None) for c in rows[0]] if rows else []
+                for j, m in enumerate(head):  # one column per variable
+                    if m and m.group(1) in spec.variables:
+                        vals = [_num(r[j]) if j < len(r) else None for r in rows[1:]]
+                        if len(vals) >= 3 and all(v is not None for v in vals):
+                            got[m.group(1)] = vals  # type: ignore[assignment]
+                            quote = u.text
+            else:
+                for m in re.finditer(r"\b([a-z])(?:_\{?[a-z]\}?)?\s*(?:=|:|is|are)\s*\(?\s*((?:[-+]?\d+(?:\.\d+)?"
+                                     r"\s*[,;]?\s*(?:\.\.\.|…)?\s*){3,})", u.low):
+                    if m.group(1) in spec.variables:
+                        got[m.group(1)] = [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", m.group(2))]
+                        quote = u.text
+        if got:
+            says = "; ".join(f"{v} = {', '.join(f'{x:g}' for x in got[v])}" for v in spec.variables if v in got)
+            out.append(Assertion(spec.claim, "sequence", "sequence", quote, says, us[0].part if us else "",
+                                 data={"sequences": got}))
+    return out
+
+
+# -- trends ----------------------------------------------------------------------------------------------
+_RISE = re.compile(r"\b(?:increas\w*|rise\w*|rising|improv\w*|grows?|growing|goes up|higher|better|gains?)\b")
+_PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[sz]\w*|diminishing returns|stops? "
+                   r"(?:improving|increasing|rising|growing|helping)|no (?:further |more )?(?:gain|improvement|benefit)s?|"
+                   r"stays? (?:the same|flat|constant)|not (?:much )?(?:better|improv\w*))\b")
+_FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|goes "
+                   r"down|hurts?|deteriorat\w*)\b")
+_MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
+                   r"the (?:bigger|larger|more|wider))\b")
+
+
+def trends(question: str, us: list[Unit]) -> list[Assertion]:
+    out: list[Assertion] = []
+    for spec in cues.TRENDS:
+        if not spec.claim.startswith(question.split("-", 1)[1] + "."):
+            continue
+        rise = plat = fall = mono = hedged = False
+        quotes = []
+        for u in us:
+            low = u.low
+            if u.rows is not None or not (re.search(spec.x, low) or re.search(spec.y, low)):
+                continue
+            hit = False
+            # a negated plateau ("never plateaus") is a rise; a negated rise ("stops increasing") a plateau
+            for m in _PLAT.finditer(low):
+                if negated(low, m.start(), m.end()) and not m.group(0).startswith(("no ", "not ", "stop")):
+                    rise = mono = hit = True
+                else:
+                    plat = hit = True
+            for m in _RISE.finditer(low):
+                if _PLAT.search(low[max(0, m.start() - 20): m.end()]):
+                    continue
+                if negated(low, m.start(), m.end()):
+                    plat = hit = True
+                else:
+                    rise = hit = True
+            for m in _FALL.finditer(low):
+                if not negated(low, m.start(), m.end()):
+                    fall = hit = True
+            if hit:
+                quotes.append(u.text)
+                mono |= bool(_MONO.search(low))
+                hedged |= bool(_HEDGE.search(low))
+        if not quotes:
+            continue
+        shape = "-".join(s for s, on in (("rise", rise), ("plateau", plat), ("fall", fall)) if on)
+        stance: Stance = "assert" if shape in spec.claimed else ("deny" if shape == "rise" else "trend")
+        words = {"rise": "keeps rising", "plateau": "plateaus", "fall": "falls", "rise-plateau":
+                 "rises, then plateaus", "rise-fall": "rises, then falls", "rise-plateau-fall":
+                 "rises, then plateaus or falls", "plateau-fall": "plateaus or falls", "rise-plateau-fall-": ""}
+        says = f"accuracy {words.get(shape, shape)} with h" + (" (hedged)" if hedged else "")
+        out.append(Assertion(spec.claim, "trend", stance, " ".join(quotes)[:400], says, us[0].part if us else "",
+                             hedged, data={"shape": shape, "monotone": mono}))
+    return out
+
+
+def extract(question: str, parts: list[tuple[str, str]]) -> list[Assertion]:
+    """Every assertion an answer (its (part label, text) pairs) makes about its family's claims."""
+    us = [u for label, text in parts for u in units(text, label)]
+    found = complexity(question, us) + sequences(question, us) + trends(question, us)
+    have = {a.claim for a in found}
+    props = [a for a in propositions(question, us) if a.claim not in have or a.stance == "nuance"]
+    merged: dict[str, Assertion] = {a.claim: a for a in found}
+    by_claim: dict[str, list[Assertion]] = {}
+    for a in props:
+        by_claim.setdefault(a.claim, []).append(a)
+    for claim, lst in by_claim.items():
+        nuance = [a for a in lst if a.stance == "nuance"]
+        if claim in merged and nuance:
+            merged[claim].data["nuance"] = nuance[0].quote
+            continue
+        if nuance:
+            merged[claim] = nuance[0]
+            continue
+        n_assert = sum(a.stance == "assert" for a in lst)
+        n_deny = len(lst) - n_assert
+        pick = [a for a in lst if a.stance == ("assert" if n_assert > n_deny else "deny" if n_deny > n_assert
+                                               else lst[-1].stance)]
+        a = pick[0]
+        if len(pick) > 1:
+            a.quote = " ".join(dict.fromkeys(p.quote for p in pick))[:400]
+        merged[claim] = a
+    order = {c: i for i, c in enumerate(p.claim for p in cues.PROPOSITIONS)}
+    return sorted(merged.values(), key=lambda a: (a.part, order.get(a.claim, -1)))

@@ -1,0 +1,179 @@
+"""Grade what a sheet asserts against the stored, measured verdict of the claim.
+
+=========================  =========  =========  =========  ============
+sheet's stance             supported  refuted    partial    inconclusive
+=========================  =========  =========  =========  ============
+asserts the claim          right      wrong      partly     unknown
+denies the claim           wrong      right      partly     unknown
+states the test's finding  partly     right      right      unknown
+=========================  =========  =========  =========  ============
+
+Orders, sequences and trends are compared piece by piece with the verdict's
+numbers where it has them (simulated sequences, a measured shape), else with
+the catalogue's claim and true orders; all pieces right -> right, none ->
+wrong, some -> partly. No stored verdict -> unknown, with the command that
+would measure the claim.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from .cues import SEQUENCES, TRENDS
+from .extract import Assertion
+
+Grade = Literal["right", "wrong", "partly", "unknown"]
+_BY_STANCE: dict[str, dict[str, Grade]] = {
+    "assert": {"supported": "right", "refuted": "wrong", "partial": "partly"},
+    "deny": {"supported": "wrong", "refuted": "right", "partial": "partly"},
+    "nuance": {"supported": "partly", "refuted": "right", "partial": "right"},
+}
+REPORT_LINK = "report/index.html#{claim}"
+
+
+def run_command(claims: list[str] | str) -> str:
+    ids = [claims] if isinstance(claims, str) else list(claims)
+    return "dlclaims run --only " + " ".join(dict.fromkeys(ids))
+
+
+def _compact(numbers: dict[str, Any], limit: int = 700) -> dict[str, Any]:
+    """The verdict's numbers, without the long arrays (the report has them all)."""
+    if len(json.dumps(numbers, default=str)) <= limit:
+        return numbers
+    out: dict[str, Any] = {}
+    for k, v in numbers.items():
+        s = json.dumps(v, default=str)
+        if len(s) <= 160:
+            out[k] = v
+    return out
+
+
+def evidence(claim: str, v: Any) -> dict[str, Any]:
+    if v is None:
+        return {"note": "no stored verdict for this claim yet", "command": run_command(claim)}
+    ev: dict[str, Any] = {"rule": v.rule, "numbers": _compact(v.numbers), "link": REPORT_LINK.format(claim=claim)}
+    if v.parts:
+        ev["parts"] = dict(v.parts)
+    if v.figures:
+        ev["figures"] = list(v.figures)
+    ev["profile"] = v.profile
+    ev["seeds"] = list(v.seeds)
+    return ev
+
+
+def _part_status(quote: str, parts: dict[str, str]) -> str | None:
+    """The status of the verdict part that the sheet's words name (>= 2 shared content words), if one does."""
+    words = set(re.findall(r"[a-z]{4,}", quote.lower()))
+    best, hit = 1, None
+    for name, status in parts.items():
+        n = len(words & set(re.findall(r"[a-z]{4,}", name.lower())))
+        if n > best:
+            best, hit = n, status
+    return hit
+
+
+def _seq_ok(sheet: list[float], true: list[float]) -> bool | None:
+    """Does the sheet's sequence agree with the true one (from step 0 or step 1), over >= 3 shared steps?"""
+    for off in (0, 1):
+        n = min(len(sheet), len(true) - off)
+        if n >= 3 and all(abs(a - b) < 1e-6 for a, b in zip(sheet[:n], true[off:off + n])):
+            return True
+    return False if min(len(sheet), len(true)) >= 3 else None
+
+
+def _combine(grades: list[Grade]) -> Grade:
+    known = [g for g in grades if g != "unknown"]
+    if not known:
+        return "unknown"
+    if all(g == "right" for g in known):
+        return "right"
+    if all(g == "wrong" for g in known):
+        return "wrong"
+    return "partly"
+
+
+def _shape_in(numbers: Any) -> str | None:
+    """A measured trend shape ('rise-plateau', ...) stored among the verdict's numbers as words, if any."""
+    found: list[str] = []
+
+    def walk(x: Any, key: str = "") -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, str(k))
+        elif isinstance(x, str) and re.search(r"shape|trend", key, re.IGNORECASE):
+            found.append(x.lower())
+    walk(numbers)
+    for s in found:
+        parts = [w for w in ("rise", "plateau", "fall") if re.search({"rise": r"ris|increas", "plateau": r"plateau|flat|"
+                                                                     r"saturat", "fall": r"fall|decreas|drop"}[w], s)]
+        if parts:
+            return "-".join(parts)
+    return None
+
+
+def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
+    """(grade, why) of one assertion against a stored verdict (None when the claim has not been run)."""
+    if v is None:
+        return "unknown", "not measured yet: " + run_command(a.claim)
+    status = v.status
+    if status == "inconclusive":
+        return "unknown", "the measurement could not decide this claim"
+    if a.kind == "proposition":
+        if a.stance == "nuance" and v.parts:
+            ps = _part_status(a.quote, v.parts)
+            if ps in ("supported", "refuted"):
+                return ("right" if ps == "supported" else "wrong"), "graded on the verdict's part the answer names"
+        g = _BY_STANCE[a.stance].get(status, "unknown")
+        return g, (f"the sheet {'asserts' if a.stance == 'assert' else 'denies' if a.stance == 'deny' else 'refines'} " \
+                  f"the claim; measured: {status}")
+    if a.kind == "complexity":
+        gs: list[Grade] = []
+        for p in a.data["pieces"]:
+            if p["outcome"] == "claim":
+                exact = p["claimed"] == p["truth"]
+                g = {"supported": "right", "refuted": "wrong",
+                     "partial": "right" if exact else "partly"}.get(status, "unknown")
+            elif p["outcome"] == "truth":
+                g = "right"
+            else:
+                g = "wrong"
+            p["grade"] = g
+            gs.append(g)  # type: ignore[arg-type]
+        g = _combine(gs)
+        return g, "orders compared per term with the claim's and the true orders; measured: " + status
+    if a.kind == "sequence":
+        spec = next(s for s in SEQUENCES if s.claim == a.claim)
+        gs = []
+        for var, sim_key, claimed_key in zip(spec.variables, spec.simulated, spec.claimed):
+            if var not in a.data["sequences"]:
+                continue
+            sheet = a.data["sequences"][var]
+            true = v.numbers.get(sim_key)
+            if isinstance(true, list) and true:
+                ok = _seq_ok(sheet, [float(x) for x in true])
+                gs.append("unknown" if ok is None else "right" if ok else "wrong")
+                continue
+            claimed = v.numbers.get(claimed_key)
+            if isinstance(claimed, list) and _seq_ok(sheet, [float(x) for x in claimed]):
+                gs.append(_BY_STANCE["assert"].get(status, "unknown"))
+            else:
+                gs.append("wrong" if status == "supported" else "unknown")
+        return _combine(gs), "sequences compared with the simulation"  # type: ignore[arg-type]
+    if a.kind == "trend":
+        spec = next(t for t in TRENDS if t.claim == a.claim)
+        measured = _shape_in(v.numbers)
+        shape = a.data["shape"]
+        if measured:
+            if shape == measured:
+                return "right", f"the sheet's trend matches the measured one ({measured})"
+            if set(shape.split("-")) & set(measured.split("-")) - {"rise"} or (
+                    shape in spec.claimed and measured in spec.claimed):
+                return "partly", f"measured: {measured}; the sheet says {shape}"
+            return "wrong", f"measured: {measured}; the sheet says {shape}"
+        if a.stance in _BY_STANCE:
+            return _BY_STANCE[a.stance].get(status, "unknown"), f"trend {shape} against the claim; measured: {status}"
+        return ("wrong" if status == "supported" else "partly" if status == "partial" else "unknown",
+                f"trend {shape} against the claim; measured: {status}")
+    return "unknown", "no grading rule for this kind of claim"

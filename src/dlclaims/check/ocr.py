@@ -1,0 +1,70 @@
+"""OCR-tolerant text for cue matching: lower case, fixed big-O misreads, and words corrected toward the domain.
+
+A word of a transcribed sheet that is not in the domain vocabulary (the
+catalogue's words and the cue terms) is replaced by its closest domain word
+when they are nearly the same (difflib ratio >= 0.84, and >= 0.88 for short
+words): "transfomer" -> "transformer", "softrnax" -> "softmax".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from ..core.catalogue import catalogue_text
+
+_COMMON = frozenset(["about", "above", "after", "again", "against", "always", "answer", "because", "before", "being", "below", "between", "both", "cannot", "could", "does", "doing", "down", "during", "each", "every", "first", "from", "further", "have", "having", "here", "however", "into", "itself", "just", "more", "most", "much", "never", "only", "other", "over", "same", "should", "since", "some", "still", "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under", "until", "very", "were", "what", "when", "where", "which", "while", "with", "would", "your", "given", "using", "three", "seven", "eight", "large", "larger", "smaller", "small", "lower", "higher", "better", "worse", "faster", "slower", "become", "becomes", "because", "where", "whereas", "although", "though", "therefore", "thus", "hence", "another", "either", "neither", "rather", "quite", "often", "maybe", "might", "shows", "shown", "showing", "state", "states", "stated", "think", "thought", "right", "wrong", "means", "meaning", "instead", "whole", "total"])
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> tuple[frozenset[str], dict[int, list[str]]]:
+    from .cues import FAMILY_CUES, PROPOSITIONS
+
+    words = set(re.findall(r"[a-z]{4,}", catalogue_text().lower()))
+    pats = [p for c in FAMILY_CUES.values() for p, _ in c]
+    pats += [p for pr in PROPOSITIONS for p in pr.pos + pr.neg + pr.exclude + tuple(x for x, _ in pr.nuance)]
+    for p in pats:
+        words.update(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-z]", " ", p)))
+    words.update(("recurrent", "transformer", "softmax", "autoencoder", "equivalent", "bottleneck", "plateau",
+                  "plateaus", "accuracy", "convolution", "convolutional", "equivariant", "invariant", "jacobian",
+                  "gradient", "converge", "converges", "diverges", "oscillates", "optimum", "equilibrium",
+                  "posterior", "intractable", "realistic", "regularization", "regularizer", "likelihood",
+                  "parameters", "sequential", "parallel", "increases", "decreases", "increasing", "decreasing"))
+    by_len: dict[int, list[str]] = {}
+    for w in words:
+        by_len.setdefault(len(w), []).append(w)
+    return frozenset(words) | _COMMON, by_len
+
+
+@lru_cache(maxsize=65536)
+def correct_word(w: str) -> str:
+    vocab, by_len = vocabulary()
+    if len(w) < 4 or w in vocab or not w.isalpha():
+        return w
+    for a, b in _CONFUSIONS:  # one typical OCR confusion that lands on a known word
+        k = w.find(a)
+        while k >= 0:
+            fixed = w[:k] + b + w[k + len(a):]
+            if fixed in vocab:
+                return fixed
+            k = w.find(a, k + 1)
+    if len(w) < 5:
+        return w
+    cands = [c for n in range(len(w) - 2, len(w) + 3) for c in by_len.get(n, ())]
+    cutoff = 0.84 if len(w) >= 7 else 0.88
+    hit = difflib.get_close_matches(w, cands, n=1, cutoff=cutoff)
+    return hit[0] if hit else w
+
+
+_CONFUSIONS = (("rn", "m"), ("m", "rn"), ("cl", "d"), ("l", "i"), ("i", "l"), ("vv", "w"), ("ii", "u"), ("c", "e"),
+               ("e", "c"), ("h", "b"), ("u", "v"), ("v", "u"), ("a", "o"), ("o", "a"))
+_BIGO = re.compile(r"(?<![a-z0-9])[0o](?=\s*\()")
+_WORD = re.compile(r"[a-z]+")
+
+
+def ocr_lower(text: str) -> str:
+    """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved)."""
+    t = text.lower()
+    t = _BIGO.sub("o", t)
+    return _WORD.sub(lambda m: correct_word(m.group(0)), t)

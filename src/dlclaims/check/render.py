@@ -1,0 +1,55 @@
+"""Terminal output of ``dlclaims check``: a rich table per sheet and its score.
+
+A sheet's words go into :class:`rich.text.Text` cells, so ``[red]`` or any other
+markup written on a sheet is shown as written, never interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+GRADE_STYLE = {"right": "green", "wrong": "red", "partly": "yellow", "unknown": "magenta"}
+
+
+def _short(s: str, n: int) -> str:
+    s = " ".join(str(s).split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def render_terminal(outcome: Any) -> Iterator[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
+    for r in outcome.results:
+        t = Table(title=Text(f"{r['sheet']}"), show_lines=True, title_justify="left")
+        for col, kw in (("question", {}), ("claim", {}), ("the sheet's words", {"ratio": 3}),
+                        ("says", {"ratio": 2}), ("measured", {}), ("grade", {})):
+            t.add_column(col, overflow="fold", **kw)
+        for f in r["findings"]:
+            t.add_row(Text(f"{f.get('sheet_question', '')}\n{f['question']}"), Text(f["claim"]),
+                      Text(_short(f["quote"], 220)), Text(_short(f["says"], 140)),
+                      Text(f["verdict"] or "not run", style="dim" if f["verdict"] is None else ""),
+                      Text(f["grade"], style=GRADE_STYLE.get(f["grade"], "")))
+        if r["findings"]:
+            yield t
+        tally = r.get("tally", {})
+        score = "—" if r.get("score") is None else f"{r['score']:.0%}"
+        line = Text(f"{r['sheet']}: score {score}  ", style="bold")
+        for g in ("right", "partly", "wrong", "unknown"):
+            line.append(f"{g} {tally.get(g, 0)}  ", style=GRADE_STYLE[g])
+        yield line
+        if r.get("note"):
+            yield Text(f"  {r['note']}", style="yellow")
+        if r.get("unmatched"):
+            yield Text("  not matched to any question: " + ", ".join(r["unmatched"]), style="dim")
+        if r.get("to_measure"):
+            yield Text(f"  to measure the unknown ones: {r['to_measure']}", style="dim")
+    if getattr(outcome, "results", None) and not getattr(outcome, "store_exists", True):
+        yield Text(f"no store at {outcome.store_path}: every finding is unknown; run the commands above "
+                   "(or add --run-missing)", style="yellow")
+    for p in getattr(outcome, "written", []) or []:
+        if str(p).endswith(("class.csv", "class-summary.md", ".md")) and "class" in str(p):
+            yield Text(f"wrote {p}", style="dim")
+    if getattr(outcome, "written", None):
+        yield Text(f"feedback: {len(outcome.written)} file(s) in {outcome.written[0].parent}", style="dim")

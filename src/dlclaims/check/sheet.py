@@ -1,0 +1,137 @@
+"""Grade one sheet's text: segment -> match -> extract -> grade."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.catalogue import claims_by_id
+from .extract import Assertion, extract
+from .grade import _combine, evidence, grade, run_command
+from .match import MIN_SCORE, family_scores, match
+from .segment import Part, segment
+
+PARA_MIN_SCORE = 0.22  # a heading-less paragraph needs a clearer match
+PART_MIN_WORDS = 8
+
+
+@dataclass
+class Extracted:
+    """A sheet's assertions before grading (grading needs the store; extraction does not)."""
+
+    sheet: str
+    path: str
+    items: list[tuple[Assertion, str, Any]] = field(default_factory=list)  # (assertion, sheet label, Match)
+    unmatched: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+def _paragraphs(part: Part) -> list[Part]:
+    out, buf, line = [], [], part.line
+    for i, ln in enumerate(part.text.split("\n") + [""]):
+        if ln.strip():
+            buf.append(ln)
+        elif buf:
+            out.append(Part(part.label, "\n".join(buf), line))
+            buf = []
+            line = part.line + i + 1
+    return out
+
+
+def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]], list[str]]:
+    """(family, sheet label, [(part label, text)], match) per answer, and labels no family matched."""
+    groups: list[tuple[str, str, list[tuple[str, str]], Any]] = []
+    unmatched: list[str] = []
+    for seg in segment(text):
+        if seg.label == "(no heading)":  # no heading: match paragraph by paragraph, merge neighbours
+            for para in (p for part in seg.parts for p in _paragraphs(part)):
+                m = match(para.text, min_score=PARA_MIN_SCORE)
+                if m.question is None:
+                    continue
+                label = f"line {para.line}" + (f" ({para.label})" if para.label else "")
+                if groups and groups[-1][0] == m.question and groups[-1][1].startswith("line "):
+                    groups[-1][2].append((para.label, para.text))
+                else:
+                    groups.append((m.question, label, [(para.label, para.text)], m))
+            continue
+        m = match(seg.text, min_score=MIN_SCORE)
+        if m.question is None:
+            unmatched.append(seg.label)
+            continue
+        own: list[tuple[str, str]] = []
+        for part in seg.parts:  # a sub-part that clearly belongs to another family goes there
+            if len(re.findall(r"\w+", part.text)) >= PART_MIN_WORDS and len(seg.parts) > 1:
+                scores, ids, _ = family_scores(part.text)
+                best = int(scores.argmax())
+                here = scores[ids.index(m.question)]
+                if ids[best] != m.question and scores[best] > max(0.3, 1.5 * here):
+                    pm = match(part.text)
+                    groups.append((ids[best], f"{seg.label} ({part.label})", [(part.label, part.text)], pm))
+                    continue
+            own.append((part.label, part.text))
+        if own:
+            groups.append((m.question, seg.label, own, m))
+    return groups, unmatched
+
+
+def extract_sheet(text: str, *, sheet: str, path: str = "") -> Extracted:
+    ex = Extracted(sheet, path)
+    if not text.strip():
+        ex.note = "empty sheet: nothing to grade"
+        return ex
+    groups, ex.unmatched = _groups(text)
+    for q, label, parts, m in groups:
+        for a in extract(q, parts):
+            ex.items.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
+    if not groups:
+        ex.note = "no question recognised: no answer matched a question family of the catalogue"
+    elif not ex.items:
+        ex.note = "questions recognised, but no claim of the catalogue found in the answers"
+    return ex
+
+
+def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool = False) -> dict[str, Any]:
+    """The ``check --json`` object of one sheet."""
+    known = claims_by_id()
+    per_claim: dict[str, dict[str, Any]] = {}
+    for a, label, m in ex.items:
+        v = verdicts.get(a.claim)
+        g, why = grade(a, v)
+        f = {"question": known[a.claim].question, "sheet_question": label, "claim": a.claim, "quote": a.quote,
+             "says": a.says, "verdict": v.status if v is not None else None, "grade": g,
+             "evidence": evidence(a.claim, v), "why": why, "kind": a.kind,
+             "matched_words": list(m.words) if m is not None else [],
+             "match_score": round(float(m.score), 3) if m is not None else None}
+        if a.hedged:
+            f["hedged"] = True
+        if a.kind == "complexity":
+            f["orders"] = [{k: p.get(k) for k in ("aspect", "role", "sheet", "claimed", "truth", "grade")}
+                           for p in a.data["pieces"]]
+        if a.claim in per_claim:  # the same claim twice on one sheet: one finding, grades combined
+            old = per_claim[a.claim]
+            old["grade"] = _combine([old["grade"], g])
+            old["quote"] = (old["quote"] + " / " + a.quote)[:600]
+            continue
+        per_claim[a.claim] = f
+    findings = list(per_claim.values())
+    pts = {"right": 1.0, "partly": 0.5, "wrong": 0.0}
+    graded = [f for f in findings if f["grade"] in pts]
+    tally = {g: sum(f["grade"] == g for f in findings) for g in ("right", "partly", "wrong", "unknown")}
+    result: dict[str, Any] = {
+        "sheet": ex.sheet, "findings": findings,
+        "score": round(sum(pts[f["grade"]] for f in graded) / len(graded), 3) if graded else None,
+        "tally": tally,
+    }
+    if ex.path and ex.path != ex.sheet:
+        result["path"] = ex.path
+    if ex.note:
+        result["note"] = ex.note
+    if ex.unmatched:
+        result["unmatched"] = ex.unmatched
+    missing = [f["claim"] for f in findings if f["verdict"] is None]
+    if missing:
+        result["to_measure"] = run_command(missing)
+        if store_missing:
+            result["store"] = "no store yet: every claim is unknown until it is measured"
+    return result
