@@ -90,10 +90,11 @@ def _text(x: Any) -> str:
 def _link_or_node(key: str, value: Any, report_href: str | None) -> Node:
     href = safe_href(value) if key.lower() in LINK_KEYS else None
     if href is not None:
-        if href.startswith("#"):
-            if report_href is None:
-                return Text(value)
-            href = report_href + href
+        page, _, anchor = href.partition("#")
+        if report_href is not None and anchor and (page == "" or page.endswith("index.html")):
+            href = f"{report_href}#{anchor}"  # a link into the report, from wherever these pages sit
+        elif page == "":
+            return Text(value)  # an anchor with no report to point into
         return Link(value, href)
     return to_node(value, 1)
 
