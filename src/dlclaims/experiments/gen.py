@@ -1,0 +1,344 @@
+"""Q-gen: a plain autoencoder against a VAE as a generator, scored by a digits classifier.
+
+Claims judged: gen.ae-prior, gen.latent-gap, gen.interpolation.
+
+What is measured, per seed (one AE and one VAE of the same latent width H on the digits):
+- prior samples x = dec(z), z ~ N(0, I), scored by a classifier trained once (fixed seed, the same
+  for every run): mean max-softmax confidence, class diversity (entropy of the predicted-class
+  histogram / log 10), and the Frechet distance between Gaussian fits of classifier features of
+  the samples and of the held-out digits, FD = |m1 - m2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2));
+- the latent gap: the Frechet (2-Wasserstein) distance of a Gaussian fit of the codes (AE: enc(x);
+  VAE: z ~ q(z|x)) to N(0, I), with the mean and covariance parts separately;
+- interpolations: decoded points between the codes of two test digits; their distance to the
+  nearest training digit in classifier-feature space, relative to that of real test digits.
+
+This module also holds the training and scoring helpers that experiments/elbo.py uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import linalg
+from torch import Tensor
+
+from ..core import (
+    FigureSink,
+    Measurements,
+    RunContext,
+    experiment,
+    mean_ci,
+    require,
+    seed_everything,
+    verdict,
+    verdict_from_parts,
+)
+from ..core.multiseed import seed_batches, train_one
+from ..data.digits import DigitsSplit, load_digits_split
+from ..models.autoencoder import Autoencoder, bce_loss
+from ..models.classifier import DigitsClassifier
+from ..models.vae import VAE
+
+# --------------------------------------------------------------------------- shared helpers (also used by elbo)
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run tiny models on one intra-op thread (restored after): on a shared 2-core machine two threads
+    per matmul of this size cost up to 10x more in contention than they gain."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train_classifier(split: DigitsSplit, *, seed: int, steps: int, hidden: int = 128,
+                     device: torch.device | str = "cpu") -> DigitsClassifier:
+    """The scoring classifier: an MLP trained with Adam on the training digits (plain loop)."""
+    clf = DigitsClassifier(hidden=hidden, generator=torch.Generator().manual_seed(seed)).to(device)
+    train_one(clf, split.x_train.to(device), split.y_train.to(device), seed=seed, loss=F.cross_entropy,
+              steps=steps, batch_size=128, lr=3e-3)
+    return clf.eval()
+
+
+def train_ae(x: Tensor, *, d_latent: int, hidden: int, steps: int, seed: int, lr: float = 2e-3,
+             batch_size: int = 128) -> Autoencoder:
+    """An autoencoder trained by the Bernoulli reconstruction loss alone."""
+    ae = Autoencoder(x.shape[1], d_latent, hidden, generator=torch.Generator().manual_seed(seed)).to(x.device)
+    train_one(ae, x, x, seed=seed, loss=bce_loss, steps=steps, batch_size=batch_size, lr=lr)
+    return ae.eval()
+
+
+def train_vae(x: Tensor, *, d_latent: int, hidden: int, steps: int, seed: int, beta: float = 1.0,
+              lr: float = 2e-3, batch_size: int = 128) -> tuple[VAE, list[float]]:
+    """A VAE trained on -(rec - beta KL) with one reparameterised sample; returns it and the loss curve."""
+    g = torch.Generator(device=x.device).manual_seed(seed)
+    vae = VAE(x.shape[1], d_latent, hidden, generator=torch.Generator().manual_seed(seed)).to(x.device)
+    opt = torch.optim.Adam(vae.parameters(), lr=lr)
+    order = seed_batches(x.shape[0], batch_size, steps, seed).to(x.device)  # (steps, B)
+    hist = []
+    for step in range(steps):
+        loss = vae.loss(x[order[step]], beta=beta, generator=g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        hist.append(float(loss.detach()))
+    return vae.eval(), hist
+
+
+def _psd_sqrt(s: np.ndarray) -> np.ndarray:
+    w, v = linalg.eigh((s + s.T) / 2)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def frechet_distance(f1: Tensor, f2: Tensor) -> float:
+    """|m1 - m2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)) between Gaussian fits of (N, F) and (M, F)."""
+    a, b = f1.double().cpu().numpy(), f2.double().cpu().numpy()
+    m1, m2 = a.mean(0), b.mean(0)
+    s1, s2 = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    # (S1 S2)^(1/2) via the symmetric form S1^(1/2) S2 S1^(1/2), whose square root is stable
+    r1 = _psd_sqrt(s1)
+    covmean = _psd_sqrt(r1 @ s2 @ r1)
+    return float(((m1 - m2) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean))
+
+
+@torch.no_grad()
+def score_samples(clf: DigitsClassifier, x: Tensor, ref: Tensor) -> dict[str, float]:
+    """Classifier confidence, class diversity and Frechet distance of samples x (N, 64) to ref (M, 64)."""
+    logits = clf(x)
+    prob = logits.softmax(-1)
+    hist = torch.bincount(prob.argmax(-1), minlength=prob.shape[1]).double() / x.shape[0]
+    nz = hist[hist > 0]
+    entropy = float(-(nz * nz.log()).sum() / np.log(prob.shape[1]))
+    return {"confidence": float(prob.max(-1).values.mean()), "diversity": entropy,
+            "classes_seen": int((hist >= 0.02).sum()),
+            "frechet": frechet_distance(clf.features(x), clf.features(ref))}
+
+
+def gaussian_gap(codes: Tensor) -> dict[str, float]:
+    """Gap of a Gaussian fit N(m, S) of codes (N, H) to N(0, I): |m|^2, |S - I|_F and W2^2 = FD to N(0, I)."""
+    c = codes.double().cpu()
+    m = c.mean(0)
+    s = torch.atleast_2d(torch.cov(c.T))
+    eig = torch.linalg.eigvalsh(s).clamp_min(0)
+    w2 = float(m.pow(2).sum() + (eig.sqrt() - 1).pow(2).sum())  # FD(N(m, S), N(0, I)) = |m|^2 + tr(S + I - 2 S^1/2)
+    return {"mean_sq": float(m.pow(2).sum()), "cov_frob": float(torch.linalg.norm(s - torch.eye(s.shape[0]))),
+            "w2": w2, "code_std_mean": float(c.std(0).mean())}
+
+
+def ci_dict(values: list[float]) -> dict[str, float]:
+    iv = mean_ci(values)
+    return {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n}
+
+
+def sign_of(iv: dict[str, float]) -> bool | None:
+    """True if the interval lies above 0, False if below, None if it straddles 0."""
+    if iv["lo"] > 0:
+        return True
+    if iv["hi"] < 0:
+        return False
+    return None
+
+
+# --------------------------------------------------------------------------- the experiment
+
+
+@dataclass(frozen=True)
+class GenConfig:
+    d_latent: int = 8  # H, the same for the AE and the VAE
+    hidden: int = 256
+    steps: int = 3000  # training steps of each model
+    classifier_steps: int = 1500
+    classifier_seed: int = 1234  # the classifier is trained once, with this seed, for every run
+    n_samples: int = 1000  # prior samples scored
+    n_pairs: int = 40  # interpolation pairs
+    n_interp: int = 9  # points per interpolation (ends included)
+    realistic_confidence: float = 0.8  # VAE samples realistic: confidence >= this x the real digits'
+    realistic_diversity: float = 0.85  # ... and class diversity >= this (1 = uniform over 10 classes)
+
+    def __post_init__(self) -> None:
+        require(self.d_latent >= 1, f"d_latent (the latent width) must be at least 1, got {self.d_latent}")
+        require(self.hidden >= 1, f"hidden must be at least 1, got {self.hidden}")
+        require(self.steps >= 1 and self.classifier_steps >= 1, "steps and classifier_steps must be at least 1")
+        require(self.n_samples >= 20, f"n_samples must be at least 20, got {self.n_samples}")
+        require(self.n_pairs >= 1 and self.n_interp >= 3, "n_pairs >= 1 and n_interp >= 3 are needed")
+        require(0 < self.realistic_confidence <= 1 and 0 < self.realistic_diversity <= 1,
+                "realistic_confidence and realistic_diversity lie in (0, 1]")
+
+
+@torch.no_grad()
+def _nn_feature_distance(clf: DigitsClassifier, x: Tensor, train_feats: Tensor) -> Tensor:
+    """Distance of each x (N, 64) to its nearest training digit in classifier-feature space: (N,)."""
+    return torch.cdist(clf.features(x), train_feats).min(dim=1).values
+
+
+def run(cfg: GenConfig, ctx: RunContext) -> Measurements:
+    with single_thread():
+        return _run(cfg, ctx)
+
+
+def _run(cfg: GenConfig, ctx: RunContext) -> Measurements:
+    g = seed_everything(ctx.seed)
+    dev = ctx.device
+    split = load_digits_split(seed=0)
+    xtr, xte = split.x_train.to(dev), split.x_test.to(dev)
+    clf = train_classifier(split, seed=cfg.classifier_seed, steps=cfg.classifier_steps, device=dev)
+    with torch.no_grad():
+        clf_acc = float((clf(xte).argmax(-1) == split.y_test.to(dev)).float().mean())
+    ae = train_ae(xtr, d_latent=cfg.d_latent, hidden=cfg.hidden, steps=cfg.steps, seed=ctx.seed)
+    vae, _ = train_vae(xtr, d_latent=cfg.d_latent, hidden=cfg.hidden, steps=cfg.steps, seed=ctx.seed)
+
+    with torch.no_grad():
+        z = torch.randn((cfg.n_samples, cfg.d_latent), generator=g, device=dev)
+        ae_samples = torch.sigmoid(ae.decode(z))
+        vae_samples = vae.mean_image(z)
+        real = score_samples(clf, xte, xtr)
+        scores = {"ae": score_samples(clf, ae_samples, xte), "vae": score_samples(clf, vae_samples, xte),
+                  "real_test": real}
+        # latent gap of the codes of the training digits
+        ae_codes = ae.encode(xtr)
+        mu, logvar = vae.encode(xtr)
+        vae_codes = vae.sample_posterior(mu, logvar, 1, generator=g)[0]
+        gap = {"ae": gaussian_gap(ae_codes), "vae": gaussian_gap(vae_codes), "vae_means": gaussian_gap(mu)}
+        # interpolations between pairs of test digits of different classes
+        idx = torch.randperm(xte.shape[0], generator=g, device="cpu")
+        a, b = idx[: cfg.n_pairs], idx[cfg.n_pairs: 2 * cfg.n_pairs]
+        alphas = torch.linspace(0, 1, cfg.n_interp, device=dev)[:, None, None]  # (A, 1, 1)
+        train_feats = clf.features(xtr)
+        real_nn = float(_nn_feature_distance(clf, xte, train_feats).mean())
+        interp: dict[str, Any] = {}
+        grids: dict[str, Any] = {}
+        for name, enc, dec in (("ae", ae.encode, lambda c: torch.sigmoid(ae.decode(c))),
+                               ("vae", lambda x: vae.encode(x)[0], vae.mean_image)):
+            za, zb = enc(xte[a.to(dev)]), enc(xte[b.to(dev)])
+            path = dec((1 - alphas) * za + alphas * zb)  # (A, P, 64)
+            inner = path[1:-1].reshape(-1, path.shape[-1])
+            nn_d = _nn_feature_distance(clf, inner, train_feats)
+            conf = clf(inner).softmax(-1).max(-1).values
+            interp[name] = {"nn_feature_distance_ratio": float(nn_d.mean()) / real_nn,
+                            "confidence": float(conf.mean())}
+            grids[name] = {"interp": path[:, :4].permute(1, 0, 2).tolist()}  # (4, A, 64)
+        grids["ae"]["prior"] = ae_samples[:32].tolist()
+        grids["vae"]["prior"] = vae_samples[:32].tolist()
+    return {"classifier_test_accuracy": clf_acc, "scores": scores, "latent_gap": gap, "interpolation": interp,
+            "real_nn_feature_distance": real_nn, "grids": grids}
+
+
+def judge(runs: list[Measurements], cfg: GenConfig) -> list:
+    sc = [r["scores"] for r in runs]
+    fd_diff = ci_dict([float(np.log(s["ae"]["frechet"] / s["vae"]["frechet"])) for s in sc])
+    vae_conf_ratio = ci_dict([s["vae"]["confidence"] / s["real_test"]["confidence"] for s in sc])
+    vae_div = ci_dict([s["vae"]["diversity"] for s in sc])
+    if vae_conf_ratio["lo"] >= cfg.realistic_confidence and vae_div["lo"] >= cfg.realistic_diversity:
+        vae_realistic: bool | None = True
+    elif vae_conf_ratio["hi"] < cfg.realistic_confidence or vae_div["hi"] < cfg.realistic_diversity:
+        vae_realistic = False
+    else:
+        vae_realistic = None
+    summary = {k: {m: ci_dict([s[k][m] for s in sc]) for m in ("confidence", "diversity", "frechet")}
+               for k in ("ae", "vae", "real_test")}
+    v_prior = verdict_from_parts(
+        "gen.ae-prior",
+        parts={"AE prior samples are worse than the VAE's (Frechet distance higher)": sign_of(fd_diff),
+               "VAE prior samples are realistic": vae_realistic},
+        rule="decode z ~ N(0, I) with each model; a classifier trained once scores the samples. The AE part holds "
+             "if the 95% interval (across seeds) of log(FD(AE) / FD(VAE)), FD in classifier-feature space, lies "
+             "above 0; "
+             f"the VAE samples count as realistic if the interval of their confidence / the real digits' lies at or "
+             f"above {cfg.realistic_confidence:g} and their class diversity at or above {cfg.realistic_diversity:g}",
+        numbers={"log_frechet_ae_over_vae": fd_diff, "vae_confidence_over_real": vae_conf_ratio,
+                 "vae_diversity": vae_div, **summary,
+                 "classifier_test_accuracy": ci_dict([r["classifier_test_accuracy"] for r in runs])},
+        figures=["samples"],
+    )
+    gaps = [r["latent_gap"] for r in runs]
+    w2_diff = ci_dict([float(np.log(gp["ae"]["w2"] / gp["vae"]["w2"])) for gp in gaps])
+    v_gap = verdict(
+        "gen.latent-gap",
+        holds=sign_of(w2_diff),
+        rule="fit a Gaussian to the codes of the training digits (AE: enc(x); VAE: z ~ q(z|x)) and take its "
+             "Frechet (W2^2) distance to N(0, I); the AE's latent space is unregularized if the 95% interval "
+             "across seeds of log(W2(AE) / W2(VAE)) lies above 0",
+        numbers={"log_w2_ae_over_vae": w2_diff,
+                 **{f"{k}_{m}": ci_dict([gp[k][m] for gp in gaps]) for k in ("ae", "vae")
+                    for m in ("w2", "mean_sq", "cov_frob", "code_std_mean")}},
+        figures=["latent"],
+    )
+    it = [r["interpolation"] for r in runs]
+    nn_diff = ci_dict([i["ae"]["nn_feature_distance_ratio"] - i["vae"]["nn_feature_distance_ratio"] for i in it])
+    v_int = verdict(
+        "gen.interpolation",
+        holds=sign_of(nn_diff),
+        rule="decode straight lines between the codes of two test digits; off-manifold score = mean distance of "
+             "the inner points to the nearest training digit in classifier-feature space / the same for real test "
+             "digits; the VAE stays closer to the data if the interval of score(AE) - score(VAE) lies above 0",
+        numbers={"score_ae_minus_vae": nn_diff,
+                 **{f"{k}_{m}": ci_dict([i[k][m] for i in it]) for k in ("ae", "vae")
+                    for m in ("nn_feature_distance_ratio", "confidence")}},
+        figures=["interpolation"],
+    )
+    return [v_prior, v_gap, v_int]
+
+
+def _grid(ax: Any, imgs: np.ndarray, rows: int, cols: int) -> None:
+    n = min(len(imgs), rows * cols)
+    canvas = np.ones((rows * 9, cols * 9))
+    for i in range(n):
+        r, c = divmod(i, cols)
+        canvas[r * 9: r * 9 + 8, c * 9: c * 9 + 8] = imgs[i].reshape(8, 8)
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1)
+    ax.axis("off")
+
+
+def figures(runs: list[Measurements], cfg: GenConfig, out: FigureSink) -> None:
+    import matplotlib.pyplot as plt
+
+    gr = runs[0]["grids"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 5))
+    for ax, k in zip(axes, ("ae", "vae")):
+        _grid(ax, np.array(gr[k]["prior"], dtype=float), 4, 8)
+        s = runs[0]["scores"][k]
+        ax.set_title(f"{k.upper()} decoded z ~ N(0, I)\nconf {s['confidence']:.2f}, div {s['diversity']:.2f}, "
+                     f"FD {s['frechet']:.1f}")
+    out.save(fig, "samples")
+
+    fig, axes = plt.subplots(2, 1, figsize=(7, 6))
+    for ax, k in zip(axes, ("ae", "vae")):
+        rows = np.array(gr[k]["interp"], dtype=float)  # (4, A, 64)
+        _grid(ax, rows.reshape(-1, 64), rows.shape[0], rows.shape[1])
+        ax.set_title(f"{k.upper()}: decoded interpolations between two test digits")
+    out.save(fig, "interpolation")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    names = ["w2", "mean_sq", "cov_frob"]
+    xs = np.arange(len(names))
+    for j, k in enumerate(("ae", "vae")):
+        vals = [[r["latent_gap"][k][m] for r in runs] for m in names]
+        ax.bar(xs + 0.38 * j, [np.mean(v) for v in vals], 0.38, yerr=[np.std(v) for v in vals], label=k.upper())
+    ax.set_xticks(xs + 0.19, ["W2^2 to N(0,I)", "|mean|^2", "|cov - I|_F"])
+    ax.set_yscale("log")
+    ax.legend()
+    ax.set_title("Gap of the codes to N(0, I) (mean and spread over seeds)")
+    out.save(fig, "latent")
+
+
+EXPERIMENT = experiment(
+    "gen",
+    question="Q-gen",
+    claims=("gen.ae-prior", "gen.latent-gap", "gen.interpolation"),
+    configs={"quick": GenConfig(steps=500, classifier_steps=400, n_samples=500, n_pairs=20),
+             "full": GenConfig()},
+    run=run,
+    judge=judge,
+    figures=figures,
+    unit="seed",
+    description="Plain autoencoder vs VAE as generators of digits, scored by a classifier.",
+)
