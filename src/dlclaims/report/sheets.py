@@ -36,7 +36,9 @@ class FindingView:
     verdict: str  # a status, "not run" or free text
     verdict_is_status: bool
     grade: str
+    why: str  # the checker's reason for the grade, when it gives one
     evidence: Node
+    details: KV  # every other field of the finding (matched words, the sheet's own question label, ...)
 
 
 @dataclass
@@ -120,12 +122,22 @@ def _finding(f: dict[str, Any], report_href: str | None) -> FindingView:
     claim = _text(f.get("claim"))
     href = safe_href(f"{report_href}#{claim}") if report_href and claim else None
     verdict, is_status = _verdict_text(f.get("verdict"))
+    extra = [(str(k), to_node(v, 1)) for k, v in f.items() if k not in _FINDING_KEYS and v not in (None, "", [], {})]
     return FindingView(_text(f.get("question")), claim, href, _text(f.get("quote")), _text(f.get("says")),
-                       verdict, is_status, _text(f.get("grade")) or "unknown",
-                       evidence_node(f.get("evidence"), report_href))
+                       verdict, is_status, _text(f.get("grade")) or "unknown", _text(f.get("why")),
+                       evidence_node(f.get("evidence"), report_href), KV(extra))
 
 
-_KNOWN = {"sheet", "findings", "score"}
+_KNOWN = {"sheet", "findings", "score", "tally"}
+_FINDING_KEYS = {"question", "claim", "quote", "says", "verdict", "grade", "evidence", "why"}
+
+
+def _score(x: Any) -> str:
+    """A fraction in [0, 1] as a percentage; anything else as compact text."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1:
+        return f"{x:.0%}"
+    return _text(x) or "—"
+
 
 
 def sheet_summaries(results: list[dict[str, Any]], report_href: str | None = None) -> list[SheetView]:
@@ -137,7 +149,7 @@ def sheet_summaries(results: list[dict[str, Any]], report_href: str | None = Non
         counts = Counter(f.grade for f in findings)
         grades = [(g, counts.get(g, 0)) for g in GRADES] + sorted((g, n) for g, n in counts.items() if g not in GRADES)
         notes = [(str(k), _text(v)) for k, v in r.items() if k not in _KNOWN and v not in (None, "", [], {})]
-        out.append(SheetView(r, name, slug, _text(r.get("score")) or "—", findings, grades, notes))
+        out.append(SheetView(r, name, slug, _score(r.get("score")), findings, grades, notes))
     return out
 
 
