@@ -324,3 +324,10 @@ def test_report_of_a_real_quick_run_shows_every_verdict_and_figure(tmp_path):
         for f in v.figures:
             assert (paths.folder / "figures" / f).stat().st_size > 0 and f'src="figures/{f}"' in page
     json.dumps([v.to_dict() for v in stored])  # what the report read is plain data
+
+
+def test_markdown_quote_keeps_the_sheets_lines_and_stays_inert(tmp_path):
+    r = sheet("s.md", ("minmax.table", "x", "right"), quote="| a | b |\n\n<script>x</script> [l](javascript:1)")
+    write_sheet_pages([r], tmp_path)
+    md = (tmp_path / "s.md").read_text()
+    assert "> \\| a \\| b \\|\n>\n> &lt;script&gt;x&lt;/script&gt; \\[l\\](javascript:1)" in md

@@ -71,12 +71,19 @@ def environment(kind: str) -> jinja2.Environment:
     )
     env.filters["css"] = css_class
     env.filters["md"] = md_text
+    env.filters["md_quote"] = md_quote
     env.filters["md_node"] = lambda node, indent=0: "\n".join(md_node(node, indent))
     env.tests["link"] = lambda node: isinstance(node, Link)
     env.globals["csp"] = csp
     env.globals["STATUS_ORDER"] = STATUS_ORDER
     env.globals["GRADES"] = GRADES
     return env
+
+
+def md_quote(text: Any) -> str:
+    """A Markdown blockquote that keeps the text's lines (each made inert by md_text)."""
+    lines = str(text).strip().splitlines() or [""]
+    return "\n".join("> " + md_text(line) if line.strip() else ">" for line in lines)
 
 
 def render(kind: str, template: str, **context: Any) -> str:
