@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.catalogue import questions
+from ..core.errors import BadInput
 from ..core.store import Store, StoredResult, StoredVerdict
 from .numbers import KV, numbers_node
 from .render import NOT_RUN, STATUS_ORDER, prepare_out, render, static_text, write_text
@@ -136,8 +138,11 @@ def _read_store(path: Path) -> tuple[list[StoredVerdict], list[StoredResult], li
     """Everything the report needs; a missing or empty (0-byte) store reads as empty and is not created."""
     if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return [], [], []
-    with Store.open(path, create=False) as store:
-        return store.latest_verdicts(), store.results(), store.latest_checks()
+    try:
+        with Store.open(path, create=False) as store:
+            return store.latest_verdicts(), store.results(), store.latest_checks()
+    except sqlite3.Error as e:  # e.g. a store on a read-only disk, or locked beyond the busy timeout
+        raise BadInput(f"cannot read the store {path}: {e}") from None
 
 
 def _claim_view(c, v: StoredVerdict | None, figs: dict[str, str | None]) -> ClaimView:
