@@ -23,8 +23,9 @@ G = r"[^.;]{0,90}?"  # a gap inside one clause-ish span
 G2 = r"[^.;]{0,160}?"
 
 AE = r"(?:plain |vanilla |ordinary |standard |regular |deterministic |normal )?(?:auto-?encoder|\bae\b)"
-PLAIN_AVG = (r"(?:plain|simple|uniform|arithmetic|ordinary|cumulative|equal[- ]weight(?:ed)?|running|"
-             r"unweighted|true|full|overall|global)\s+(?:average|mean|averaging|sum)")
+PLAIN_AVG = (r"(?:(?:plain|simple|uniform|arithmetic|ordinary|cumulative|equal[- ]weight(?:ed)?|running|"
+             r"unweighted|true|full|overall|global)\s+(?:average|mean|averaging|sum)|(?:average|mean|sum) of all(?: the)?"
+             r"(?: past| previous| the)? gradients|all past gradients)")
 EMA = r"(?:\bema\b|exponential(?:ly)?(?: weighted)?(?: moving)? averag\w*|moving average|adam)"
 STEP = r"(?:step(?:[- ]?size)?|\beta\b|η|learning[- ]rate|\blr\b)"
 SMALL = r"(?:small(?:er)?|tiny|reduc\w*|decreas\w*|lower\w*|less than 1|< ?1|0?\.\d+|half|shrink\w*)"
@@ -40,6 +41,7 @@ class Prop:
     says_pos: str = ""
     says_neg: str = ""
     says_nuance: str = ""
+    span_negation: bool = False  # only a negation inside the match counts ("never reaches the equilibrium (0, 0)")
 
 
 PROPOSITIONS: tuple[Prop, ...] = (
@@ -132,8 +134,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((r"(?:equilibri\w*|optimum|optimal point|saddle(?: point)?|nash|stationary point|solution)"
               r"[^.;]{0,40}?(?:\(0, ?0\)|origin|p ?= ?q ?= ?0|p ?= ?0)"),
               r"(?:\(0, ?0\)|origin|p ?= ?q ?= ?0)[^.;]{0,40}?(?:equilibri\w*|optimum|saddle|nash|stationary)"),
-         exclude=(r"converg\w*|reach\w*|approach\w*|get\w* to",),
-         says_pos="the equilibrium is (0, 0)"),
+         says_pos="the equilibrium is (0, 0)", span_negation=True),
     # -- Q-depth -------------------------------------------------------------------------------------
     Prop("depth.uat",
          pos=((rf"(?:one|single|1|a|two[- ]layer|shallow)\s+hidden[- ]layer{G2}(?:approximat\w*|any (?:continuous )?"
@@ -143,7 +144,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_neg="one hidden layer cannot approximate every continuous function"),
     Prop("depth.efficiency",
          pos=((rf"(?:deep\w*|depth|more layers|many layers){G2}(?:fewer|less|exponentially (?:fewer|less|smaller)|"
-              rf"far fewer|more (?:efficient|compact)|efficien\w*|compact\w*|smaller|advantage|benefit)"),
+              rf"far fewer|more (?:efficient|compact)|efficien\w*|compact\w*|smaller|advantage|benefit|buy\w*|gain\w*|help\w*)"),
               (rf"(?:shallow|one hidden layer|single(?: hidden)? layer){G2}(?:exponentially (?:many|more|wide)|2\^k|many more|"
               rf"much wider|far more|huge|enormous)")),
          says_pos="depth represents some functions with far fewer units",
@@ -164,11 +165,13 @@ PROPOSITIONS: tuple[Prop, ...] = (
               rf"drops?|fails?|hurt\w*|degrad\w*|lose\w*)"),
               (rf"(?:cnn|convolution\w*){G}(?:robust\w*|handles?|insensitive|tolerat\w*|copes?){G}(?:shift\w*|"
               rf"translat\w*)")),
+         neg=((rf"(?:mlp|fully[- ]connected|dense)\w*{G}(?:robust\w*|tolerant|insensitive|unaffected)\w*{G}(?:shift\w*|"
+              rf"translat\w*|position|mov\w*)"),),
          exclude=(r"invarian\w*|equivarian\w*",),
-         says_pos="an MLP suffers more from shifted inputs than a CNN"),
+         says_pos="an MLP suffers more from shifted inputs than a CNN", says_neg="an MLP copes with shifts as well"),
     Prop("cnn.linear-stack",
          pos=(rf"(?:activation\w*|relu|non-?linear\w*|max-?pool\w*|pooling){G2}(?:non-?linear\w*|break\w*|not linear)",
-              rf"(?:convolution\w*|conv(?:olutional)? layers?){G}(?:is|are) (?:a )?linear"),
+              ),
          neg=(rf"\b(?:cnn|convolutional (?:neural )?net\w*)s?\b{G}(?:is|are|remains?) (?:a |just a |simply a )?linear",),
          says_pos="convolution is linear; activations and pooling make a CNN non-linear",
          says_neg="a CNN is a linear map"),
@@ -297,7 +300,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("gen.latent-gap",
          pos=((rf"{AE}{G2}(?:latent|codes?){G2}(?:unregulari[sz]\w*|arbitrar\w*|holes?|gaps?|no prior|irregular\w*|"
               rf"unstructured|anywhere|scattered)"),),
-         neg=(rf"{AE}{G2}(?:latent|codes?){G2}(?:regulari[sz]ed|follows?|matches?|gaussian|n\(0, ?i\))",),
+         neg=(rf"{AE}{G2}(?:latent|codes?){G2}(?:regulari[sz]ed|follows?|matches?|gaussian)",),
          says_pos="a plain autoencoder's latent space is not regularized",
          says_neg="a plain autoencoder's codes follow N(0, I)"),
 )

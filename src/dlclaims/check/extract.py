@@ -110,21 +110,26 @@ def units(text: str, part: str = "") -> list[Unit]:
 
 
 # -- negation ------------------------------------------------------------------------------------------
-_NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|without|fails? to|unable to|nothing|hardly|"
+_NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|"
                   r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
                   r"wasn't|weren't|lacks?|non)\b|n't\b")
 _NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
                       r"\bno (?:less|fewer) than\b|\bnon-?(?:linear|negative|zero|scalar|trivial)\w*")
 _CLAUSE = re.compile(r"[,;:()]|\b(?:but|while|whereas|although|though|however|since|because|so that|so|which|"
-                     r"instead|unlike|whilst|then)\b|\s-\s")
+                     r"instead|unlike|whilst|then|and (?:has|have|is|are|does|do|it|they|so|then|thus|also))\b|\s-\s")
 _HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
 
 
-def negated(low: str, start: int, end: int) -> bool:
-    """Odd number of negations between the clause start and the end of the match."""
-    cut = 0
-    for m in _CLAUSE.finditer(low, 0, start):
-        cut = m.end()
+def negated(low: str, start: int, end: int, *, span_only: bool = False) -> bool:
+    """Odd number of negations in the clause of the match's end: from the last clause boundary inside the
+    match, or else from the clause start before it (only inside the match with ``span_only``)."""
+    cut = start if span_only else 0
+    inside = [m.end() for m in _CLAUSE.finditer(low, start, end)]
+    if inside:
+        cut = inside[-1]
+    elif not span_only:
+        for m in _CLAUSE.finditer(low, 0, start):
+            cut = m.end()
     span = _NOT_NEG.sub(lambda m: " " * len(m.group(0)), low[cut:end])
     return len(_NEG.findall(span)) % 2 == 1
 
@@ -155,26 +160,33 @@ def propositions(question: str, us: list[Unit]) -> list[Assertion]:
             if any(x.search(low) for x in excl):
                 continue
             stance: Stance | None = None
+            spans: list[str] = []  # every matched statement: which parts of a claim the sentence names
+            n_pos = 0
             for pat, need in nuance:
                 m = pat.search(low)
-                if m and negated(low, m.start(), m.end()) != need:
+                if m and negated(low, m.start(), m.end(), span_only=prop.span_negation) != need:
                     stance = "nuance"
                     break
             if stance is None:
-                votes = []
+                votes = []  # (length of match, asserts?): on a conflict the tighter statement wins
                 for pats, sign in ((pos, True), (neg, False)):
+                    first = True
                     for pat in pats:
                         m = pat.search(low)
+                        if m and first:
+                            votes.append((m.end() - m.start(), sign != negated(low, m.start(), m.end(),
+                                                                                  span_only=prop.span_negation)))
+                            first = False
                         if m:
-                            votes.append(sign != negated(low, m.start(), m.end()))
-                            break
+                            spans.append(m.group(0))
+                            n_pos += sign
                 if not votes:
                     continue
-                stance = "assert" if votes[0] else "deny"
+                stance = "assert" if min(votes)[1] else "deny"
             says = {"assert": prop.says_pos, "deny": prop.says_neg or f"not: {prop.says_pos}",
                     "nuance": prop.says_nuance}[stance]
             out.append(Assertion(prop.claim, "proposition", stance, u.text, says, u.part,
-                                 bool(_HEDGE.search(low))))
+                                 bool(_HEDGE.search(low)), {"spans": spans, "n_pos": n_pos}))
     return out
 
 
@@ -198,6 +210,38 @@ def _aspect(question: str, text: str) -> str | None:
     return None
 
 
+_KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|stor\w*"),
+         ("time", r"(?<!test )(?<!test-)time\b|cost|comput\w*|flops|operations|runtime|speed"))
+_PHASE = (("infer", r"infer\w*|test[- ]time|at test|generat\w*|decod\w*|sampling"),
+          ("train", r"train\w*|forward|backward|backprop\w*"))
+
+
+def _kind_phase(question: str, text: str, first: bool = False) -> tuple[str | None, str | None]:
+    """(time|memory, train|infer) named in a context; for a whole sentence, the first of each it names."""
+    if question != "Q-seq":
+        return None, None
+    out = []
+    for table in (_KIND, _PHASE):
+        hits = [(m.start() if first else -m.end(), name) for name, pat in table for m in [re.search(pat, text)
+                                                                                       if first else _last(pat, text)]
+                if m]
+        out.append(min(hits)[1] if hits else None)
+    return out[0], out[1]
+
+
+def _last(pat: str, text: str) -> re.Match | None:
+    m = None
+    for m in re.finditer(pat, text):
+        pass
+    return m
+
+
+def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
+    if question != "Q-seq":
+        return cues.DEFAULT_ASPECT[question]
+    return f"{kind or 'time'}-{phase or 'train'}"
+
+
 def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     sym = dict(cues.SYMBOLS[question])
     if question == "Q-seq":
@@ -219,7 +263,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             continue
         prev_end = 0
         low = u.low
-        sentence_aspect = _aspect(question, low)
+        kind, phase = _kind_phase(question, low, first=True)
         items = find_orders(u.text)
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
@@ -231,7 +275,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             role = _role(question, ocr_lower(before)) or _role(question, ocr_lower(after))
             if role is None and k == 0:
                 role = _role(question, low)
-            aspect = _aspect(question, ocr_lower(before)) or sentence_aspect or cues.DEFAULT_ASPECT[question]
+            k2, p2 = _kind_phase(question, ocr_lower(before))
+            kind, phase = k2 or kind, p2 or phase
+            aspect = _join_aspect(question, kind, phase)
             prev_end = b
             if role:
                 found[(aspect, role)] = (order, inside, u.text)
@@ -407,6 +453,8 @@ def extract(question: str, parts: list[tuple[str, str]]) -> list[Assertion]:
         a = pick[0]
         if len(pick) > 1:
             a.quote = " ".join(dict.fromkeys(p.quote for p in pick))[:400]
+            a.data["spans"] = [s for p in pick for s in p.data.get("spans", [])]
+            a.data["n_pos"] = sum(p.data.get("n_pos", 0) for p in pick)
         merged[claim] = a
     order = {c: i for i, c in enumerate(p.claim for p in cues.PROPOSITIONS)}
     return sorted(merged.values(), key=lambda a: (a.part, order.get(a.claim, -1)))

@@ -63,15 +63,31 @@ def evidence(claim: str, v: Any) -> dict[str, Any]:
     return ev
 
 
-def _part_status(quote: str, parts: dict[str, str]) -> str | None:
-    """The status of the verdict part that the sheet's words name (>= 2 shared content words), if one does."""
-    words = set(re.findall(r"[a-z]{4,}", quote.lower()))
-    best, hit = 1, None
-    for name, status in parts.items():
-        n = len(words & set(re.findall(r"[a-z]{4,}", name.lower())))
-        if n > best:
-            best, hit = n, status
-    return hit
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower())}
+
+
+def _part_status(spans: list[str], parts: dict[str, str]) -> str | None:
+    """The status of the verdict's parts that the matched statements name (half of a part's content words
+    present, and not far less than the best-named part): one status if they agree, 'partial' if not, None if no part is named."""
+    words = _stems(" ".join(spans))
+    cover = [(len(words & st) / len(st), status) for name, status in parts.items() if (st := _stems(name))]
+    best = max((c for c, _ in cover), default=0.0)
+    named = [status for c, status in cover if c >= 0.5 and c >= best - 0.25]
+    if not named:
+        return None
+    return named[0] if len(set(named)) == 1 else "partial"
+
+
+def _claim_names_parts(claim: str, parts: dict[str, str]) -> bool:
+    """Does the claim's own text join several of the verdict's parts (not only the test's internals)?"""
+    from ..core.catalogue import claims_by_id
+
+    c = claims_by_id().get(claim)
+    if c is None:
+        return False
+    words = _stems(c.claim)
+    return sum(bool(st := _stems(n)) and len(words & st) >= max(1, 0.5 * len(st)) for n in parts) >= 2
 
 
 def _seq_ok(sheet: list[float], true: list[float]) -> bool | None:
@@ -121,10 +137,13 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
     if status == "inconclusive":
         return "unknown", "the measurement could not decide this claim"
     if a.kind == "proposition":
-        if a.stance == "nuance" and v.parts:
-            ps = _part_status(a.quote, v.parts)
+        if v.parts and status == "partial" and _claim_names_parts(a.claim, v.parts) and (
+                a.stance != "assert" or a.data.get("n_pos", 0) <= 1):
+            # the claim joins several statements, the answer takes up one of them: grade on that part
+            ps = _part_status(a.data.get("spans") or [a.quote], v.parts)
             if ps in ("supported", "refuted"):
-                return ("right" if ps == "supported" else "wrong"), "graded on the verdict's part the answer names"
+                g = _BY_STANCE[a.stance if a.stance != "nuance" else "assert"][ps]
+                return g, f"graded on the part of the verdict the answer names ({ps})"
         g = _BY_STANCE[a.stance].get(status, "unknown")
         return g, (f"the sheet {'asserts' if a.stance == 'assert' else 'denies' if a.stance == 'deny' else 'refines'} " \
                   f"the claim; measured: {status}")

@@ -66,6 +66,8 @@ def _kw_heading(line: str) -> tuple[str, int | None, str] | None:
     if m:
         kw = m.group("kw").lower()
         rest = m.group("rest")
+        if not re.search(r"\d", m.group("num")) and kw != "q":  # "Ql" is Q1, "Answers" is not Answer 5
+            return None
         if _NUMERIC_REST.match(rest):  # "q  1  2  1  -1": a row of numbers, not a heading
             return None
         # "Answer 3" / "Part 2" only as headings when short; "ex" must be followed by punctuation-ish
