@@ -44,10 +44,10 @@ def count_pieces(model: torch.nn.Module, n_grid: int = 1 << 14, *, tol: float = 
     grid step can be missed, so the counts are exact for kinks at least 1/n_grid apart.
     """
     x = grid(n_grid, dtype=next(model.parameters()).dtype).requires_grad_(True)
-    pre = model.activations(x)
-    pattern = torch.cat([z > 0 for z in pre], dim=1)  # (N, units)
-    y = model(x).sum()
-    (slope,) = torch.autograd.grad(y, x)
+    with torch.enable_grad():
+        pre = model.activations(x)
+        pattern = torch.cat([z > 0 for z in pre], dim=1)  # (N, units)
+        (slope,) = torch.autograd.grad(model(x).sum(), x)
     with torch.no_grad():
         f = model(x)[:, 0]
     slope = slope[:, 0].detach()

@@ -36,7 +36,7 @@ def _init_(w: Tensor, b: Tensor | None, fan_in: int, generator: torch.Generator 
 
 
 class CNN(nn.Module):
-    """x: (B, side*side) or (B, 1, side, side) -> logits (B, n_classes)."""
+    """x: (B, side*side) or (B, 1, H, W) -> logits (B, n_classes)."""
 
     def __init__(self, side: int, channels: tuple[int, int] = (8, 16), n_classes: int = 10, *,
                  pool: Pool = "max", generator: torch.Generator | None = None) -> None:
@@ -57,8 +57,11 @@ class CNN(nn.Module):
         return F.max_pool2d(h, 2) if self.pool == "max" else F.avg_pool2d(h, 2)
 
     def layers(self, x: Tensor) -> dict[str, Tensor]:
-        """Every intermediate, in order: conv1, relu1, pool1, conv2, relu2, gap (B, C_2), logits."""
-        h = x.reshape(x.shape[0], 1, self.side, self.side)  # (B, 1, H, W)
+        """Every intermediate, in order: conv1, relu1, pool1, conv2, relu2, gap (B, C_2), logits.
+
+        x: (B, side*side), or (B, 1, H, W) of any size (the global pool makes the head size-free).
+        """
+        h = x if x.dim() == 4 else x.reshape(x.shape[0], 1, self.side, self.side)  # (B, 1, H, W)
         out: dict[str, Tensor] = {}
         out["conv1"] = h = self.conv1(h)  # (B, C_1, H, W)
         out["relu1"] = h = torch.relu(h)

@@ -74,9 +74,13 @@ class ShallowReLU(nn.Module):
 
     x: (B, D_in) -> (B, D_out). Masked units have zero weights and zero gradients, and the init
     scale of the output layer uses the true width, so the net equals an unpadded one of ``width``.
+    ``kinks_in=(lo, hi)``: each unit's hyperplane w.x + b = 0 goes through a uniform point of the
+    box [lo, hi]^D_in (so on a 1-D interval no unit starts dead or linear), with the inner weights
+    scaled by ``slope_scale`` (steeper units fit fine detail sooner).
     """
 
     def __init__(self, d_in: int, width: int, d_out: int, *, pad_to: int | None = None,
+                 kinks_in: tuple[float, float] | None = None, slope_scale: float = 1.0,
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
         pad = pad_to or width
@@ -87,6 +91,12 @@ class ShallowReLU(nn.Module):
         self.outer = nn.Linear(pad, d_out)
         init_linear(self.inner, generator=generator)
         init_linear(self.outer, generator=generator, fan_in=width)
+        if kinks_in is not None:  # unit j's kink w_j . x + b_j = 0 passes through a point u_j of the box
+            lo, hi = kinks_in
+            u = torch.rand(pad, d_in, generator=generator) * (hi - lo) + lo  # (P, D_in)
+            with torch.no_grad():
+                self.inner.weight.mul_(slope_scale)
+                self.inner.bias.copy_(-(self.inner.weight * u).sum(1))
         mask = (torch.arange(pad) < width).float()  # (P,) 1 for live units
         self.register_buffer("mask", mask)
         with torch.no_grad():
