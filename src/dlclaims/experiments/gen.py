@@ -139,6 +139,20 @@ def ci_dict(values: list[float]) -> dict[str, float]:
     return {"mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n}
 
 
+def paired_interval(diffs: list[float] | np.ndarray) -> dict[str, float]:
+    """95% t-interval of the mean of per-example differences within one seed (examples are the unit)."""
+    return ci_dict(list(np.asarray(diffs, dtype=float)))
+
+
+def every_seed(intervals: list[dict[str, float]]) -> bool | None:
+    """An inequality that must hold for every model: True if every seed's interval lies above 0,
+    False if some seed's lies below 0, else None."""
+    signs = [sign_of(iv) for iv in intervals]
+    if any(s is False for s in signs):
+        return False
+    return True if all(s is True for s in signs) else None
+
+
 def sign_of(iv: dict[str, float]) -> bool | None:
     """True if the interval lies above 0, False if below, None if it straddles 0."""
     if iv["lo"] > 0:
