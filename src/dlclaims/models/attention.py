@@ -79,3 +79,43 @@ class MultiHeadAttention(nn.Module):
 def sdpa_reference(q: Tensor, k: Tensor, v: Tensor, *, mask: Tensor | None = None, causal: bool = False) -> Tensor:
     """PyTorch's fused kernel, the oracle for :func:`softmax_attention`."""
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
+
+
+class BobAttention(nn.Module):
+    """Bob's attention as a module without parameters: softmax(Q / sqrt(d)) (K^T V).
+
+    Expanded, output_i = sum_j <softmax(q_i / sqrt(d)), k_j> v_j: a linear
+    attention whose weights are neither normalised over j nor sharpened by a
+    q.k softmax, so it cannot single out one of many keys.
+    """
+
+    def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """q: (..., T, D), k: (..., S, D), v: (..., S, Dv) -> (..., T, Dv)"""
+        return bob_attention(q, k, v)
+
+
+class RecallReader(nn.Module):
+    """One attention read for associative recall (``data.recall``): the query row attends to the pairs.
+
+    h_i = E_key[key_i] + E_val[value_i];  q = W_q h_query, k_i = W_k h_i, v_i = W_v h_i;
+    logits = W_o Attn(q, K, V), with Attn softmax attention or Bob's.
+    """
+
+    def __init__(self, n_keys: int, n_values: int, width: int, *, kind: Literal["softmax", "bob"] = "softmax",
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.key_emb = nn.Embedding(n_keys, width)
+        self.val_emb = nn.Embedding(n_values + 1, width)  # the last id pads the query row
+        self.q, self.k, self.v = (nn.Linear(width, width, bias=False) for _ in range(3))
+        self.out = nn.Linear(width, n_values)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator) / math.sqrt(p.shape[-1]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """x: (B, P + 1, 2) long -> logits (B, n_values)"""
+        h = self.key_emb(x[..., 0]) + self.val_emb(x[..., 1])  # (B, P + 1, D)
+        q, k, v = self.q(h[:, -1:]), self.k(h[:, :-1]), self.v(h[:, :-1])  # (B, 1, D), (B, P, D), (B, P, D)
+        o = softmax_attention(q, k, v) if self.kind == "softmax" else bob_attention(q, k, v)  # (B, 1, D)
+        return self.out(o[:, 0])  # (B, n_values)
