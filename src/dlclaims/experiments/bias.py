@@ -217,6 +217,12 @@ def judge(runs: list[Measurements], cfg: BiasConfig) -> list:
     return [v_eq, v_data, v_mis]
 
 
+def _finite_mean(values: list) -> float:
+    """Mean of the finite entries (stored NaN comes back as the string "nan"); NaN if there are none."""
+    xs = [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    return float(np.mean(xs)) if xs else math.nan
+
+
 def figures(runs: list[Measurements], cfg: BiasConfig, out: FigureSink) -> None:
     import matplotlib.pyplot as plt
 
@@ -227,8 +233,7 @@ def figures(runs: list[Measurements], cfg: BiasConfig, out: FigureSink) -> None:
         x = np.arange(len(LAYERS))
         for j, s in enumerate(map(str, cfg.shifts)):
             inv = [np.mean([ps[s]["invariance"][k] for ps in per_seed]) for k in LAYERS]
-            eq = [np.nanmean([float(ps[s]["equivariance"][k]) if ps[s]["equivariance"][k] not in (None, "nan")
-                              else np.nan for ps in per_seed]) for k in LAYERS]
+            eq = [_finite_mean([ps[s]["equivariance"][k] for ps in per_seed]) for k in LAYERS]
             ax.plot(x, inv, "o-", color=f"C{j}", label=f"invariance error, shift {s}")
             ax.plot(x, np.maximum(eq, 1e-12), "s--", color=f"C{j}", label=f"equivariance error, shift {s}")
         ax.set_xticks(x, LAYERS)
