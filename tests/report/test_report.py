@@ -125,6 +125,10 @@ def test_every_stored_claim_its_rule_numbers_and_figures_appear(tmp_path):
             else:
                 assert "missing" in page  # a figure the store names but the disk lacks: said, not a broken image
     assert "minmax-gone.png" not in re.findall(r'src="([^"]+)"', page)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # every anchor unique
+    for href in re.findall(r'href="#([^"]+)"', page):
+        assert href in ids  # every in-page link lands
     # the interval, the grid, the truncated list
     assert "2.01 [1.9, 2.12]" in page and md_text("2.01 [1.9, 2.12]") in md
     assert "(100 values)" in page
