@@ -232,6 +232,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     # -- Q-linattn -----------------------------------------------------------------------------------
     Prop("linattn.not-equivalent",
          pos=(r"different (?:function|output|outputs|result|results|values?|answer|attention|model)",
+              r"\b(?:outputs?|results?|values?|functions?|answers?)\b[^.;]{0,25}?\b(?:different|differ|differs)\b",
+              r"\bdiffers? from (?:the )?(?:softmax|standard|regular|original|normal|usual)",
               r"(?:approximat\w*)", rf"(?:changes?|alters?){G}(?:function|output|result)",
               r"softmax[^.;]{0,40}?(?:nonlinear|non-linear)"),
          neg=((r"\b(?:same|identical|equivalent|equal)\s+(?:function|output|outputs|result|results|answer|attention|"

@@ -74,45 +74,65 @@ def _model() -> _Model:
     return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), cues)
 
 
+@dataclass
+class Scored:
+    """The family scores of a batch of texts (one sklearn transform per batch, not per text)."""
+
+    scores: np.ndarray  # (N, F)
+    ids: list[str]
+    cue_hits: list[list[list[str]]]  # [text][family] -> matched cue terms
+    words: object  # (N, V) sparse TF-IDF word vectors
+
+
+def score_many(texts: list[str]) -> Scored:
+    m = _model()
+    cleaned = [clean_for_match(t) for t in texts]
+    aw = m.word.transform(cleaned)
+    ac = m.char.transform(cleaned)
+    sw = (aw @ m.Dw.T).toarray()
+    sc = (ac @ m.Dc.T).toarray()
+    cue_s = np.zeros_like(sw)
+    hits_all: list[list[list[str]]] = []
+    for i, text in enumerate(texts):
+        low = text.lower()
+        hits_i = []
+        for k, q in enumerate(m.ids):
+            hits, total = [], 0.0
+            for pat, w in m.cues.get(q, ()):
+                mm = pat.search(low)
+                if mm:
+                    total += w
+                    hits.append(mm.group(0).strip()[:30])
+            cue_s[i, k] = CUE_WEIGHT * min(total, 3.0)
+            hits_i.append(hits)
+        hits_all.append(hits_i)
+    return Scored(0.5 * sw + 0.5 * sc + cue_s, m.ids, hits_all, aw)
+
+
 def family_scores(text: str) -> tuple[np.ndarray, list[str], list[list[str]]]:
     """Scores of every family for one text, the family ids, and each family's matched cue terms."""
-    m = _model()
-    t = clean_for_match(text)
-    aw = m.word.transform([t])
-    ac = m.char.transform([t])
-    sw = (m.Dw @ aw.T).toarray().ravel()
-    sc = (m.Dc @ ac.T).toarray().ravel()
-    low = text.lower()
-    cue_hits: list[list[str]] = []
-    cue_s = np.zeros(len(m.ids))
-    for k, q in enumerate(m.ids):
-        hits, total = [], 0.0
-        for pat, w in m.cues.get(q, ()):
-            mm = pat.search(low)
-            if mm:
-                total += w
-                hits.append(mm.group(0).strip()[:30])
-        cue_s[k] = CUE_WEIGHT * min(total, 3.0)
-        cue_hits.append(hits)
-    return 0.5 * sw + 0.5 * sc + cue_s, m.ids, cue_hits
+    s = score_many([text])
+    return s.scores[0], s.ids, s.cue_hits[0]
 
 
-def _shared_words(text: str, k: int) -> list[str]:
+def match_row(s: Scored, i: int, *, min_score: float = MIN_SCORE) -> Match:
+    """The best family for text i of a scored batch, with the words that made the match."""
+    row = s.scores[i]
+    if row.size == 0 or not s.cue_hits[i] and not row.any():
+        return Match(None, 0.0, ())
+    order = np.argsort(-row)
+    best, second = int(order[0]), int(order[1])
+    if row[best] < min_score:
+        return Match(None, float(row[best]), (), s.ids[best], float(row[best]))
     m = _model()
-    aw = m.word.transform([clean_for_match(text)])
-    row = m.Dw[k].multiply(aw).toarray().ravel()
-    top = np.argsort(-row)[:6]
-    return [str(m.vocab[i]) for i in top if row[i] > 0]
+    w = m.Dw[best].multiply(s.words[i]).toarray().ravel()
+    top = [str(m.vocab[j]) for j in np.argsort(-w)[:6] if w[j] > 0]
+    words = tuple(dict.fromkeys(s.cue_hits[i][best] + top))
+    return Match(s.ids[best], float(row[best]), words, s.ids[second], float(row[second]))
 
 
 def match(text: str, *, min_score: float = MIN_SCORE) -> Match:
     """The best family for an answer's text, with the words that made the match."""
     if not text.strip():
         return Match(None, 0.0, ())
-    scores, ids, hits = family_scores(text)
-    order = np.argsort(-scores)
-    best, second = int(order[0]), int(order[1])
-    if scores[best] < min_score:
-        return Match(None, float(scores[best]), (), ids[best], float(scores[best]))
-    words = tuple(dict.fromkeys(hits[best] + _shared_words(text, best)))
-    return Match(ids[best], float(scores[best]), words, ids[second], float(scores[second]))
+    return match_row(score_many([text]), 0, min_score=min_score)

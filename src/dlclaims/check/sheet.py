@@ -9,8 +9,8 @@ from typing import Any
 from ..core.catalogue import claims_by_id
 from .extract import Assertion, extract
 from .grade import _combine, evidence, grade, run_command
-from .match import MIN_SCORE, family_scores, match
-from .segment import Part, segment
+from .match import Match, match_row, score_many
+from .segment import Part, Segment, segment
 
 PARA_MIN_SCORE = 0.22  # a heading-less paragraph needs a clearer match
 PART_MIN_WORDS = 8
@@ -41,12 +41,28 @@ def _paragraphs(part: Part) -> list[Part]:
 
 def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]], list[str]]:
     """(family, sheet label, [(part label, text)], match) per answer, and labels no family matched."""
+    segs = segment(text)
+    # every text that may need a family, scored in one batch
+    texts: list[str] = []
+    plan: list[tuple[Segment, list[Part], int, list[int]]] = []
+    for seg in segs:
+        if seg.label == "(no heading)":
+            paras = [p for part in seg.parts for p in _paragraphs(part)]
+            plan.append((seg, paras, -1, list(range(len(texts), len(texts) + len(paras)))))
+            texts += [p.text for p in paras]
+            continue
+        idx = len(texts)
+        texts.append(seg.text)
+        subs = [p for p in seg.parts if len(seg.parts) > 1 and len(re.findall(r"\w+", p.text)) >= PART_MIN_WORDS]
+        plan.append((seg, subs, idx, list(range(len(texts), len(texts) + len(subs)))))
+        texts += [p.text for p in subs]
+    scored = score_many(texts) if texts else None
     groups: list[tuple[str, str, list[tuple[str, str]], Any]] = []
     unmatched: list[str] = []
-    for seg in segment(text):
-        if seg.label == "(no heading)":  # no heading: match paragraph by paragraph, merge neighbours
-            for para in (p for part in seg.parts for p in _paragraphs(part)):
-                m = match(para.text, min_score=PARA_MIN_SCORE)
+    for seg, parts, idx, sub_idx in plan:
+        if idx < 0:  # no heading: match paragraph by paragraph, merge neighbours
+            for para, i in zip(parts, sub_idx):
+                m = match_row(scored, i, min_score=PARA_MIN_SCORE)
                 if m.question is None:
                     continue
                 label = f"line {para.line}" + (f" ({para.label})" if para.label else "")
@@ -55,21 +71,24 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
                 else:
                     groups.append((m.question, label, [(para.label, para.text)], m))
             continue
-        m = match(seg.text, min_score=MIN_SCORE)
+        m = match_row(scored, idx)
         if m.question is None:
             unmatched.append(seg.label)
             continue
+        moved: dict[int, Match] = {}
+        for part, i in zip(parts, sub_idx):  # a sub-part that clearly belongs to another family goes there
+            row = scored.scores[i]
+            best = int(row.argmax())
+            here = row[scored.ids.index(m.question)]
+            if scored.ids[best] != m.question and row[best] > max(0.3, 1.5 * here):
+                moved[id(part)] = match_row(scored, i)
         own: list[tuple[str, str]] = []
-        for part in seg.parts:  # a sub-part that clearly belongs to another family goes there
-            if len(re.findall(r"\w+", part.text)) >= PART_MIN_WORDS and len(seg.parts) > 1:
-                scores, ids, _ = family_scores(part.text)
-                best = int(scores.argmax())
-                here = scores[ids.index(m.question)]
-                if ids[best] != m.question and scores[best] > max(0.3, 1.5 * here):
-                    pm = match(part.text)
-                    groups.append((ids[best], f"{seg.label} ({part.label})", [(part.label, part.text)], pm))
-                    continue
-            own.append((part.label, part.text))
+        for part in seg.parts:
+            if id(part) in moved:
+                pm = moved[id(part)]
+                groups.append((pm.question, f"{seg.label} ({part.label})", [(part.label, part.text)], pm))
+            else:
+                own.append((part.label, part.text))
         if own:
             groups.append((m.question, seg.label, own, m))
     return groups, unmatched

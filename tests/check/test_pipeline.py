@@ -1,0 +1,170 @@
+"""Unit tests of the steps: reading, segmenting, matching, orders, negation, grading, outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dlclaims.check import check_sheets, check_text
+from dlclaims.check.extract import extract, negated
+from dlclaims.check.match import match
+from dlclaims.check.ocr import ocr_lower
+from dlclaims.check.orders import parse_order, show
+from dlclaims.check.segment import segment
+from dlclaims.check.sheet_io import MAX_BYTES, SheetSkipped, read_sheet
+from dlclaims.core.store import Store
+
+SEQ = (("t", "t"), ("l", "l"), ("n", "n"))
+
+
+@pytest.mark.parametrize("heading,num", [
+    ("Q1", 1), ("Q.2", 2), ("## Q3:", 3), ("Question 4", 4), ("4)", None), ("Ql", 1), ("Questlon 5", 5),
+    ("**Question 6.**", 6), ("Problem 7", 7), ("Q 8 -", 8),
+])
+def test_segment_headings(heading, num):
+    segs = segment(f"{heading}\nfirst answer about something\n\nQ9\nsecond answer" if num else
+                   f"{heading} first answer about something\n\n5) second answer")
+    labelled = [s for s in segs if s.label != "(no heading)"]
+    assert len(labelled) == 2
+    if num is not None:
+        assert labelled[0].number == num
+
+
+def test_segment_sub_parts_and_number_rows():
+    segs = segment("Q1\n(a) one thing\nb) other thing\nq\t1\t2\t1\n")
+    assert [s.label for s in segs] == ["Q1"]
+    assert [p.label for p in segs[0].parts] == ["a", "b"]
+
+
+@pytest.mark.parametrize("text,want", [
+    (r"t \cdot l \cdot n^2", "l*n^2*t"), (r"t \ln^2", "l*n^2*t"), ("t·l·n^2", "l*n^2*t"), ("l t^2 n", "l*n*t^2"),
+    ("l(t^2 n + t n^2)", "l*n*t^2 + l*n^2*t"), ("T L N", "l*n*t"), ("n log n", "n"), ("tln", "l*n*t"),
+])
+def test_orders_parse_into_leading_monomials(text, want):
+    sym = SEQ + (("T", "t"), ("L", "l"), ("N", "n"))
+    assert show(parse_order(text, sym)) == want
+
+
+def test_orders_reject_foreign_symbols_and_code():
+    assert parse_order("x + y", SEQ) is None
+    assert parse_order("__import__('os')", SEQ) is None
+    assert parse_order("n, n", SEQ) is None
+
+
+@pytest.mark.parametrize("sentence,claim,stance", [
+    ("It is the same function, only computed in a different order.", "linattn.not-equivalent", "deny"),
+    ("It is not the same function as softmax attention.", "linattn.not-equivalent", "assert"),
+    ("Bob's attention does not compute the same output.", "linattn.not-equivalent", "assert"),
+    ("The outputs are different.", "linattn.not-equivalent", "assert"),
+])
+def test_polarity_with_negations(sentence, claim, stance):
+    got = {a.claim: a.stance for a in extract("Q-linattn", [("", sentence)])}
+    assert got[claim] == stance
+
+
+def test_negation_scope_is_the_clause():
+    low = "it never converges, but the equilibrium is the origin"
+    assert negated(low, 0, len("it never converges"))
+    k = low.index("the equilibrium")
+    assert not negated(low, k, len(low))
+
+
+def test_hedged_trend_counts_as_plateau_or_fall():
+    a = extract("Q-latent", [("", "Accuracy rises with h; it may plateau or even decrease for large h.")])
+    assert a[0].data["shape"] == "rise-plateau-fall"
+    assert a[0].stance == "assert" and a[0].hedged
+
+
+def test_ocr_words_are_corrected_toward_the_domain():
+    assert ocr_lower("the transfomer and softrnax") == "the transformer and softmax"
+
+
+def test_match_by_content_not_number():
+    m = match("Alternating gradient descent-ascent on f(p, q) = pq cycles around the saddle point.")
+    assert m.question == "Q-minmax"
+    assert m.words
+
+
+def test_read_sheet_bad_inputs(tmp_path):
+    (tmp_path / "bin.md").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "latin.md").write_bytes("Qu\xe9stion 1".encode("latin-1"))
+    big = tmp_path / "big.md"
+    big.write_bytes(b"a" * (MAX_BYTES + 1))
+    for name in ("bin.md", "latin.md", "big.md", "missing.md"):
+        with pytest.raises(SheetSkipped):
+            read_sheet(tmp_path / name)
+
+
+def test_batch_skips_bad_files_and_grades_the_rest(tmp_path, fixture_store):
+    good = tmp_path / "good.md"
+    good.write_text("Q1\nBob's attention is not the same function as softmax attention.\n", encoding="utf-8")
+    (tmp_path / "bin.md").write_bytes(b"\x00\xff")
+    out = check_sheets([str(good), str(tmp_path / "bin.md"), str(tmp_path / "nope.md")], fixture_store)
+    assert len(out.results) == 1 and len(out.skipped) == 2
+    assert out.results[0]["findings"][0]["grade"] == "right"
+
+
+def test_empty_and_unrecognised_sheets_get_a_note():
+    for text in ("", "   \n\n", "Q1\nI like turtles and pizza.\n"):
+        r = check_text(text, {})
+        assert r["findings"] == [] and r["note"]
+
+
+def test_missing_store_is_not_created_and_gives_commands(tmp_path):
+    sheet = tmp_path / "s.md"
+    sheet.write_text("Q1\nWith eta = 1 GDA on f(p,q) = pq cycles forever and never converges.\n", encoding="utf-8")
+    store = tmp_path / "none" / "store.sqlite"
+    out = check_sheets([str(sheet)], store)
+    assert not store.exists() and not store.parent.exists()
+    f = out.results[0]["findings"][0]
+    assert f["grade"] == "unknown" and f["evidence"]["command"] == "dlclaims run --only minmax.no-convergence"
+
+
+def test_graded_sheets_are_stored(tmp_path):
+    from check_fixtures import build_store
+
+    store = build_store(tmp_path / "s.sqlite")
+    sheet = tmp_path / "a.md"
+    sheet.write_text("Q1\nThe ELBO is a lower bound on log p(x).\n", encoding="utf-8")
+    check_sheets([str(sheet)], store)
+    with Store.open(store, create=False) as s:
+        checks = s.latest_checks()
+    assert checks and checks[0]["findings"][0]["claim"] == "elbo.bound"
+
+
+def test_out_dir_writes_feedback_and_class_files(tmp_path, fixture_store):
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text("Q1\nBob's attention is the same function. <script>alert(1)</script>\n", encoding="utf-8")
+    b.write_text("Q1\nBob's attention is a different function.\n", encoding="utf-8")
+    out = check_sheets([str(a), str(b)], fixture_store, out_dir=tmp_path / "out")
+    names = {p.name for p in out.written}
+    assert {"class.csv", "class-summary.csv"} <= names
+    assert any(n.endswith(".html") for n in names) and any(n.endswith(".md") for n in names)
+    for p in out.written:
+        if p.suffix == ".html":
+            assert "<script>alert(1)" not in p.read_text(encoding="utf-8")
+    rows = (tmp_path / "out" / "class-summary.csv").read_text().splitlines()
+    assert rows[1].startswith("linattn.not-equivalent") and rows[1].endswith("1,0,1,0")
+
+
+def test_json_roundtrip_of_results(fixture_store, tmp_path):
+    sheet = tmp_path / "s.md"
+    sheet.write_text("Q1\n| step | 0 | 1 | 2 |\n|--|--|--|--|\n| q | 1 | 2 | 1 |\n| p | 1 | -1 | -2 |\n"
+                     "on f(p,q) = pq with eta = 1\n", encoding="utf-8")
+    r = check_sheets([str(sheet)], fixture_store).results[0]
+    json.dumps(r)
+    assert r["findings"][0]["claim"] == "minmax.table" and r["findings"][0]["grade"] == "right"
+
+
+@pytest.mark.slow
+def test_run_missing_measures_what_the_sheet_needs(tmp_path):
+    sheet = tmp_path / "s.md"
+    sheet.write_text("Q2\nGDA on f(p, q) = pq with eta = 1 cycles with period 6 and never converges.\n"
+                     "With a smaller step such as 0.1 it would converge.\n", encoding="utf-8")
+    store = tmp_path / "store.sqlite"
+    out = check_sheets([str(sheet)], store, run_missing=True)
+    assert out.ran == ["minmax"]
+    grades = {f["claim"]: f["grade"] for f in out.results[0]["findings"]}
+    assert grades["minmax.no-convergence"] == "right"
+    assert grades["minmax.small-step"] == "wrong"
