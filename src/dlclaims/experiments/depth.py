@@ -252,13 +252,11 @@ def figures(runs: list[Measurements], cfg: DepthConfig, out: FigureSink) -> None
     u = m["uat"]
     w = np.asarray(u["widths"], dtype=float)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for key, label, data in (("uat", "trained, target f", u["rmse"]),
-                             ("saw", f"trained, sawtooth k={m['trained_sawtooth']['k']}",
-                              m["trained_sawtooth"]["rmse"])):
+    for label, data in (("trained, target f", u["rmse"]),
+                        (f"trained, sawtooth k={m['trained_sawtooth']['k']}", m["trained_sawtooth"]["rmse"])):
         ivs = [mean_ci(r) for r in data]
         ax.errorbar(w, [i.mean for i in ivs], yerr=[[i.mean - i.lo for i in ivs], [i.hi - i.mean for i in ivs]],
                     fmt="o-", capsize=3, label=label)
-        del key
     ax.plot(w, u["constructive_rmse"], "k--", label="constructive (interpolant), target f")
     ax.axhline(cfg.match_rmse, color="grey", ls=":", lw=0.8)
     ax.axvline(2 ** m["trained_sawtooth"]["k"] - 1, color="C1", ls=":", lw=0.8)
@@ -295,13 +293,11 @@ def figures(runs: list[Measurements], cfg: DepthConfig, out: FigureSink) -> None
 
     tr = m["trainability"]
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for i, (key, label) in enumerate((("deep_rmse", f"deep {tr['deep_arch']}"),
-                                      ("shallow_rmse", f"shallow ({tr['shallow_width']})"))):
+    for i, key in enumerate(("deep_rmse", "shallow_rmse")):
         iv = mean_ci(tr[key])
         ax.bar(i, iv.mean, yerr=[[iv.mean - iv.lo], [iv.hi - iv.mean]], capsize=4, color=f"C{i}")
         ax.scatter(np.full(len(tr[key]), i), tr[key], color="k", s=10, zorder=3)
-        ax.text(i, 0, label, ha="center", va="bottom", fontsize=8, rotation=90, color="w")
-    ax.set_xticks([0, 1], ["deep", "shallow"])
+    ax.set_xticks([0, 1], [f"deep {tr['deep_arch']}", f"shallow ({tr['shallow_width']})"])
     ax.set_ylabel(f"test RMSE on sawtooth k={tr['k']}")
     ax.set_title(f"Equal budget: {tr['params']} parameters")
     out.save(fig, "trainability")
