@@ -50,12 +50,15 @@ from ..models.vae import VAE
 
 @contextlib.contextmanager
 def single_thread() -> Iterator[None]:
-    """Run tiny models on one intra-op thread (restored after): on a shared 2-core machine two threads
-    per matmul of this size cost up to 10x more in contention than they gain."""
+    """Run tiny models (torch and the BLAS under scikit-learn/NumPy) on one thread, restored after: on a
+    shared 2-core machine two threads per op of this size cost up to 10x more in contention than they gain."""
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(before)
 
