@@ -52,7 +52,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
               (rf"transformer{G}(?:parallel\w*|only (?:has |needs )?(?:o\()?l\b|depends? only on (?:the )?(?:number of )?"
               rf"(?:layers|depth|l\b)|o\(l\)|independent of (?:the )?(?:sequence length|t\b))"),
               r"(?:sequential|serial) steps?" + G + r"(?:rnn|recurren\w*)"),
-         neg=(rf"(?:rnn|recurren\w*)\b{G}(?:parallel\w*)",),
+         neg=(rf"(?:rnn|recurren\w*|\bboth\b|\ball (?:the )?models)\b{G}(?:parallel\w*)",),
          exclude=(r"(?:test[- ]time|inference|decod\w*|generat\w*|autoregress\w*)",),
          says_pos="an RNN needs O(t) sequential steps; a Transformer's depend only on l",
          says_neg="an RNN does not need O(t) sequential steps"),
@@ -96,6 +96,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((rf"(?:elbo|lower bound|l\(x\)){G2}(?:=|is|equals){G2}(?:e_|\\mathbb\{{e\}}|expect\w*|log ?p\(x ?\| ?z\)|"
               rf"reconstruction){G2}(?:-|minus){G}(?:kl|d_?\{{?kl|kullback)"),
               rf"reconstruction (?:term|loss|likelihood){G}(?:minus|-){G}(?:kl|d_?\{{?kl)"),
+         neg=((rf"(?:elbo|lower bound|l\(x\)){G2}(?:=|is|equals){G2}(?:e_|\\mathbb\{{e\}}|expect\w*|log ?p\(x ?\| ?z\)|"
+              rf"reconstruction){G2}(?:\+|plus){G}(?:kl|d_?\{{?kl|kullback)"),),
+         says_neg="ELBO = E_q[log p(x|z)] + KL (wrong sign)",
          says_pos="ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z))"),
     Prop("elbo.bound",
          pos=(rf"(?:elbo|it|objective){G}lower[- ]bound", r"log ?p\(x\) ?(?:≥|>=|\\geq?)",
@@ -134,6 +137,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((r"(?:equilibri\w*|optimum|optimal point|saddle(?: point)?|nash|stationary point|solution)"
               r"[^.;]{0,40}?(?:\(0, ?0\)|origin|p ?= ?q ?= ?0|p ?= ?0)"),
               r"(?:\(0, ?0\)|origin|p ?= ?q ?= ?0)[^.;]{0,40}?(?:equilibri\w*|optimum|saddle|nash|stationary)"),
+         neg=((r"(?:equilibri\w*|optimum|saddle(?: point)?|nash|stationary point)[^.;]{0,30}?\((?!0 ?, ?0\))[-\d.]+ ?, ?"
+              r"[-\d.]+\)"),),
          says_pos="the equilibrium is (0, 0)", span_negation=True),
     # -- Q-depth -------------------------------------------------------------------------------------
     Prop("depth.uat",
@@ -198,8 +203,10 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("ema.adaptivity",
          pos=((rf"{PLAIN_AVG}{G2}(?:slow\w*|sluggish|lag\w*|inert\w*|stale|takes? (?:longer|long|more steps)|"
               rf"cannot (?:adapt|react|forget)|can't (?:adapt|react|forget)|old gradients|past gradients dominate)"),
-              rf"{EMA}{G2}(?:adapt\w*|react\w*|forget\w*|recent|faster|track\w*|quickly)"),
-         neg=(rf"{PLAIN_AVG}{G2}(?:adapt\w*|react\w*) (?:faster|quicker|as fast)",),
+              rf"{EMA}[^.;,]{{0,40}}?(?:adapt\w*|react\w*|forget\w*|recent|faster|track\w*|quickly)"),
+         neg=((rf"{PLAIN_AVG}{G2}(?:adapt\w*|react\w*|respond\w*)\s+(?:just\s+)?(?:as (?:fast|quickly)|faster|quicker|"
+              rf"equally)"),
+              rf"{PLAIN_AVG}{G2}(?:behave\w*|work\w*|perform\w*|act\w*) (?:exactly )?(?:the )?same"),
          exclude=(r"noise|variance",),
          says_pos="a plain average of past gradients reacts more slowly when the landscape changes",
          says_neg="a plain average reacts as fast as a moving average"),
@@ -221,6 +228,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("scalar.vjp",
          pos=(rf"(?:otherwise|non-?scalar|vector(?:-valued)? output|several outputs|many outputs){G2}jacobian",
               r"vector[- ]jacobian|\bvjp\b|v\^t ?j\b|v\^\{?t\}? ?\\?cdot ?j|grad_outputs|gradient=",
+              rf"(?:vector|tensor|non-?scalar)\w*{G2}jacobian", rf"jacobian{G2}(?:vector|tensor|non-?scalar)",
+              r"\bjacobians?\b(?! (?:is|are|would be) (?:too )?(?:expensive|costly|slow))",
               rf"jacobian{G}(?:times|contract\w*|product){G}vector"),
          says_pos="for a non-scalar output the gradient is a Jacobian (backward computes v^T J)"),
     Prop("scalar.cost",
@@ -394,8 +403,9 @@ FAMILY_CUES: dict[str, tuple[tuple[str, float], ...]] = {
     "Q-seq": ((r"\brnns?\b|recurren\w*|\blstm", 1.0), (r"transformer", 0.6), (r"sequence length|\bt\b sequential", 0.5),
               (r"layer ?norm|feed[- ]?forward|per[- ]token|position[- ]?wise", 0.6), (r"kv[- ]?cache", 0.8),
               (r"t ?\\?(?:cdot|\*|·)? ?l ?\\?(?:cdot|\*|·)? ?n\^?2|t\^2|t\s*\\ln", 0.8), (r"sequential steps?", 0.6)),
-    "Q-lookup": ((r"\bkeys?\b", 0.5), (r"\bquer(?:y|ies)\b", 0.4), (r"\bvalues?\b", 0.2), (r"v_?\{?[jab]\b", 0.8),
-                 (r"k_?\{?[ij]\b", 0.6), (r"orthonormal", 0.8), (r"look-?up|key[- ]value memory", 0.8),
+    "Q-lookup": ((r"\bkeys?\b", 0.5), (r"\bquer(?:y|ies)\b", 0.4), (r"\bvalues?\b", 0.2), (r"v_?\{?[jab]\b", 1.2),
+                 (r"k_?\{?[ijab]\b", 1.0), (r"one[- ]hot|(?:almost|nearly|close to) (?:1|one)\b", 0.4),
+                 (r"way (?:bigger|larger)|much (?:bigger|larger)|largest score", 0.4), (r"orthonormal", 0.8), (r"look-?up|key[- ]value memory", 0.8),
                  (r"\bbeta\b|β", 0.3), (r"dominat\w*", 0.4)),
     "Q-elbo": ((r"\belbo\b|evidence lower bound", 1.0), (r"\bvae\b|variational", 0.5), (r"\bkl\b|kullback", 0.4),
                (r"log ?p\(x ?\| ?z\)|q\(z ?\| ?x\)", 1.0), (r"reconstruction", 0.3), (r"regulari[sz]\w*", 0.3),
@@ -433,4 +443,37 @@ FAMILY_CUES: dict[str, tuple[tuple[str, float], ...]] = {
     "Q-gen": ((r"generat\w*|sampl\w*", 0.4), (r"random latents?|n\(0, ?i\)|z ?\\sim|z ?~", 0.6),
               (r"realistic|plausible", 0.6), (r"plain auto-?encoder|\bae\b", 0.6), (r"\bvae\b", 0.3),
               (r"interpolat\w*", 0.4), (r"manifold", 0.3), (r"latent (?:space|gap|codes?)", 0.3)),
+}
+
+# Extra domain words per family, added to the family's TF-IDF document (the catalogue's text is terse).
+FAMILY_WORDS: dict[str, str] = {
+    "Q-seq": "recurrent neural network rnn lstm gru transformer self-attention sequence length layers width hidden "
+             "size time memory complexity cost training inference test time kv cache sequential parallel steps "
+             "layernorm layer norm feed-forward mlp block token position quadratic linear order big-o",
+    "Q-lookup": "attention key value query softmax weights dot product score dominates largest copy retrieve "
+                "lookup memory average orthonormal keys beta temperature one-hot output v_j k_j v_a v_b margin",
+    "Q-elbo": "vae variational autoencoder elbo evidence lower bound log-likelihood log p(x) kl divergence "
+              "reconstruction term regularization regularizer prior posterior encoder decoder jensen",
+    "Q-minmax": "min max game minimax saddle point equilibrium nash gradient descent ascent gda step size eta "
+                "learning rate alternating simultaneous updates cycle orbit oscillate converge diverge table p q",
+    "Q-latent": "autoencoder bottleneck latent dimension code size width h linear probe frozen encoder downstream "
+                "classification accuracy overfitting plateau saturate increase decrease capacity",
+    "Q-depth": "universal approximation theorem hidden layer shallow deep depth width neurons units relu "
+               "continuous function sawtooth linear regions exponential efficiency expressivity",
+    "Q-cnn": "convolutional neural network cnn mlp fully connected multilayer perceptron parameters weights kernel "
+             "filter pooling max-pooling shift translation pixels images digits linear nonlinear activation relu",
+    "Q-bias": "inductive bias prior assumption weight sharing locality translation equivariance invariance "
+              "pooling data efficiency fewer examples permutation permuted pixels wrong bias mlp cnn",
+    "Q-ema": "adam optimizer moving average exponential ema momentum first moment second moment plain average "
+             "mean of past gradients noise variance adapt react landscape changes beta adagrad",
+    "Q-scalar": "pytorch autograd backward scalar loss vector output tensor jacobian vector-jacobian product vjp "
+                "grad_outputs gradient argument error runtimeerror backpropagation cost reverse mode",
+    "Q-linattn": "bob linear attention softmax attention q k v keys values queries associativity reorder product "
+                 "k transpose v cost complexity n d sequence length head dimension equivalent same function",
+    "Q-align": "attention map alignment translation source word target word row column cell bright white grey "
+               "weights sum to one reordering one-to-one one-to-many encoder decoder heatmap",
+    "Q-diffusion": "diffusion ddpm denoising forward process reverse process noise schedule x_t x_0 l_t kl term "
+                   "bound elbo intractable posterior markov chain gaussian beta_t parameters learnable",
+    "Q-gen": "generate generation samples sampling random latent prior n(0, i) plain autoencoder vae decoder "
+             "realistic digits manifold latent space regularized holes interpolation",
 }

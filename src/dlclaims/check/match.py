@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.catalogue import questions
-from .cues import FAMILY_CUES
+from .cues import FAMILY_CUES, FAMILY_WORDS
 
 MIN_SCORE = 0.16  # below this an answer matches no family
 CUE_WEIGHT = 0.12
@@ -60,7 +60,7 @@ def _model() -> _Model:
 
     ids, docs = [], []
     for q in questions():
-        parts = [q.title, q.intro] + [f"{c.claim} {c.test}" for c in q.claims]
+        parts = [q.title, q.intro, FAMILY_WORDS.get(q.id, "")] + [f"{c.claim} {c.test}" for c in q.claims]
         # the cue terms' literal words also describe the family
         lits = [w for pat, _ in FAMILY_CUES.get(q.id, ()) for w in re.findall(r"[a-z]{3,}", pat)]
         ids.append(q.id)
