@@ -49,17 +49,36 @@ def report(tmp_path_factory):
     return paths, claims
 
 
+def _missing() -> str | None:
+    """Why the browser cannot run here, or None. The tests then fail (never skip): CI installs it."""
+    if not CHROMIUM.exists():
+        return (f"{CHROMIUM} is missing: install Debian's chromium (bash scripts/install-chromium.sh, "
+                "or apt-get install chromium); never `playwright install`")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing: pip install -e '.[dev]'"
+    return None
+
+
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bash scripts/install-chromium.sh, "
-                    "or apt-get install chromium); never `playwright install`", pytrace=False)
+    if _missing():
+        yield None
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b
         b.close()
+
+
+def need(browser):
+    why = _missing()
+    if why:
+        pytest.fail(why, pytrace=False)
+    return browser
 
 
 class Page:
@@ -81,7 +100,7 @@ class Page:
 
 def test_report_loads_clean_with_every_image_and_claim(report, browser):
     paths, claims = report
-    p = Page(browser, paths.html.as_uri())
+    p = Page(need(browser), paths.html.as_uri())
     try:
         images = p.page.eval_on_selector_all("img", "els => els.map(e => [e.getAttribute('src'), e.complete, "
                                              "e.naturalWidth])")
@@ -101,7 +120,7 @@ def test_report_loads_clean_with_every_image_and_claim(report, browser):
 
 def test_status_filter_hides_and_shows_claims(report, browser):
     paths, _ = report
-    p = Page(browser, paths.html.as_uri())
+    p = Page(need(browser), paths.html.as_uri())
     try:
         pg = p.page
         assert pg.is_visible("#filter")
@@ -132,6 +151,7 @@ def test_status_filter_hides_and_shows_claims(report, browser):
 
 def test_sheet_quotes_show_as_text_and_never_run(report, browser):
     paths, _ = report
+    browser = need(browser)
     pages = sorted((paths.folder / "sheets").glob("*.html"))
     assert {q.name for q in pages} == {"evil-1.html", "evil-2.html", "class-summary.html"}
     for path in pages:
