@@ -308,6 +308,7 @@ def test_report_links_sheet_pages_and_class_summary(tmp_path):
     assert 'href="sheets/one.html"' in page and 'href="sheets/class-summary.html"' in page
     assert "](sheets/two.md)" in md and "](sheets/class-summary.md)" in md
     assert (tmp_path / "out" / "sheets" / "class-summary.md").exists()
+    assert "on this claim: right 1, wrong 1*" in md  # the claim's section tells how the sheets did
     assert 'href="../index.html#minmax.table"' in (tmp_path / "out" / "sheets" / "one.html").read_text()
 
 

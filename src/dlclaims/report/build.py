@@ -30,7 +30,7 @@ from ..core.errors import BadInput
 from ..core.store import Store, StoredResult, StoredVerdict
 from .numbers import KV, numbers_node
 from .render import NOT_RUN, STATUS_ORDER, prepare_out, render, static_text, write_text
-from .sheets import sheet_summaries, write_sheet_pages
+from .sheets import class_tally, sheet_summaries, write_sheet_pages
 
 DEFAULT_SEEDS = {"quick": 3, "full": 5}  # as dlclaims.core.runner.DEFAULT_SEEDS (not imported: it loads torch)
 
@@ -62,6 +62,7 @@ class ClaimView:
     numbers: KV = field(default_factory=KV)
     figures: list[FigureView] = field(default_factory=list)
     measured: str = ""  # "quick profile, seeds 0-2, cpu, 0.1.0+abc, 2026-11-24 08:10 UTC"
+    sheet_grades: list[tuple[str, int]] = field(default_factory=list)  # graded sheets on this claim, per grade
 
     @property
     def short(self) -> str:
@@ -193,6 +194,9 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
     compute_s = sum(r.duration_s for r in results if r.status == "ok")
 
     sheets = sheet_summaries(checks)
+    graded = {t.claim: [(g, n) for g, n in t.counts if n] for t in class_tally(sheets)}
+    for c in claims:
+        c.sheet_grades = graded.get(c.id, [])
     totals = Counter(c.status for c in claims)
     facts = []
     if verdicts:
