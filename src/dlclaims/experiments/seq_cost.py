@@ -113,7 +113,7 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def time_round_robin(fns: list[Callable[[], Any]], repeats: int, *, min_seconds: float = 0.01,
+def time_round_robin(fns: list[Callable[[], Any]], repeats: int, *, min_seconds: float = 0.02,
                      threads: int = 1) -> list[list[float]]:
     """Seconds per call of each ``fn``: ``repeats`` samples each, the sizes interleaved round by round.
 
@@ -169,15 +169,19 @@ def slope_dict(xs: list[float], ys: list) -> dict[str, float]:
     return {"mean": s.slope, "lo": s.lo, "hi": s.hi, "r2": s.r2, "points": s.n_points}
 
 
-def slope_matches(s: dict[str, float], claimed: float, tol: float, max_width: float = 2.0) -> bool | None:
-    """A fitted slope agrees with ``claimed`` if its 95% interval meets [claimed - tol, claimed + tol].
+def order_of(s: dict[str, float], claimed: float, rival: float, max_width: float = 2.0) -> bool | None:
+    """Which of two candidate orders a fitted slope shows: the claimed one (True) or its rival (False).
 
-    None (undecided) when the interval is wider than ``max_width`` or missing.
+    The slope shows the order nearer to its estimate, provided its 95% interval excludes the other
+    one; otherwise (or if the interval is wider than ``max_width`` or missing) it is undecided (None).
     """
-    lo, hi = s["lo"], s["hi"]
+    mean, lo, hi = s["mean"], s["lo"], s["hi"]
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > max_width:
         return None
-    return bool(hi >= claimed - tol and lo <= claimed + tol)
+    near, far = (claimed, rival) if abs(mean - claimed) <= abs(mean - rival) else (rival, claimed)
+    if lo <= far <= hi:
+        return None
+    return near == claimed
 
 
 def _train_step(model: nn.Module, x: Tensor) -> Callable[[], None]:
@@ -204,18 +208,18 @@ class SeqCostConfig:
     batch: int = 4  # B of the timings
     ts: tuple[int, ...] = (32, 64, 128, 256, 512)  # t-sweep: RNN time, bytes, graph depth
     attn_width: int = 8  # n of the Transformer t-sweep where t >> 6n (attention terms dominate)
-    attn_ts: tuple[int, ...] = (192, 384, 768, 1536)
-    proj_width: int = 256  # n of the Transformer t-sweep where t << 6n (projections dominate)
-    proj_ts: tuple[int, ...] = (8, 16, 32, 64)
+    attn_ts: tuple[int, ...] = (128, 256, 512, 1024, 2048)
+    proj_width: int = 384  # n of the Transformer t-sweep where t << 6n (projections dominate)
+    proj_ts: tuple[int, ...] = (8, 16, 32, 64, 128)
     n_t: int = 16  # t of the n-sweep
-    ns: tuple[int, ...] = (128, 256, 512, 1024)
+    ns: tuple[int, ...] = (64, 128, 256, 512)  # widths of the Transformer n-sweep
+    rnn_ns: tuple[int, ...] = (128, 256, 512, 1024, 2048)  # widths of the RNN n-sweep (cheaper per width)
+    n_batch: int = 32  # B of the n-sweep (large enough that the n^2 work, not per-op overhead, is timed)
     ls: tuple[int, ...] = (1, 2, 4, 8)
     decode_width: int = 8  # n of the decoding sweep
     decode_ts: tuple[int, ...] = (64, 128, 256, 512)
     flop_ts: tuple[int, ...] = (1, 2, 3, 4, 5, 6)  # t of the exact FLOP counts of generation (orders)
     repeats: int = 5  # timings per size (median used)
-    tol: float = 0.4  # a time slope agrees with an order if its interval meets order +- tol
-    count_tol: float = 0.15  # the same for exact counts (bytes, FLOPs, depth)
     jac_t: int = 5  # positions and width of the Jacobian blocks
     jac_width: int = 6
 
@@ -226,9 +230,12 @@ class SeqCostConfig:
             require(all(t >= 1 for t in ts), f"every t in {name} must be at least 1 (t < 1 is not a sequence)")
         require(self.n_t >= 1 and self.jac_t >= 1, "n_t and jac_t must be at least 1 (t < 1 is not a sequence)")
         require(len(set(self.flop_ts)) >= 5, "flop_ts needs at least 5 lengths (a cubic fit and a check)")
-        require(len(self.ns) >= 3 and len(self.ls) >= 3, "ns and ls need at least 3 values each")
+        require(len(set(self.ns)) >= 3 and len(set(self.rnn_ns)) >= 3 and len(set(self.ls)) >= 3,
+                "ns, rnn_ns and ls need at least 3 values each")
+        require(all(n >= 1 for n in self.rnn_ns), "every width in rnn_ns must be at least 1")
         require(self.layers >= 1 and all(v >= 1 for v in self.ls), "layers must be at least 1")
-        require(self.batch >= 1 and self.repeats >= 1, "batch and repeats must be at least 1")
+        require(self.batch >= 1 and self.n_batch >= 1 and self.repeats >= 1,
+                "batch, n_batch and repeats must be at least 1")
         require(self.heads >= 1, f"heads must be at least 1, got {self.heads}")
         widths = {"width": self.width, "attn_width": self.attn_width, "proj_width": self.proj_width,
                   "decode_width": self.decode_width, **{f"ns[{i}]": n for i, n in enumerate(self.ns)}}
@@ -236,15 +243,19 @@ class SeqCostConfig:
             require(n >= 1, f"{name} must be at least 1, got {n}")
             require(n % self.heads == 0, f"heads ({self.heads}) must divide the width {name}={n}")
         require(self.jac_width >= 2, "jac_width must be at least 2")
-        require(self.tol > 0 and self.count_tol > 0, "tol and count_tol must be positive")
 
 
 # --------------------------------------------------------------------------- run
 
 
-def _sweep(makers: list[Callable[[], Callable[[], Any]]], repeats: int) -> dict[str, list]:
+def _sweep(makers: list[Callable[[], Callable[[], Any]]], repeats: int, *, flops: bool = True) -> dict[str, list]:
+    """Round-robin timings of every size; the exact FLOPs of each (skipped where counting a long Python
+    loop would cost more than it tells)."""
     fns = [m() for m in makers]
-    return {"times": time_round_robin(fns, repeats), "flops": [flop_count(f) for f in fns]}
+    out: dict[str, list] = {"times": time_round_robin(fns, repeats)}
+    if flops:
+        out["flops"] = [flop_count(f) for f in fns]
+    return out
 
 
 def run(cfg: SeqCostConfig, ctx: RunContext) -> Measurements:
@@ -261,7 +272,7 @@ def run(cfg: SeqCostConfig, ctx: RunContext) -> Measurements:
     def x(t: int, n: int, b: int = B) -> Tensor:
         return torch.randn(b, t, n, generator=g).to(dev)
 
-    m: dict[str, Any] = {"config": {"B": B, "l": L, "H": H}, "seconds": {}}
+    m: dict[str, Any] = {"config": {"B": B, "B_n_sweep": cfg.n_batch, "l": L, "H": H}, "seconds": {}}
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -273,22 +284,32 @@ def run(cfg: SeqCostConfig, ctx: RunContext) -> Measurements:
     # -- training time: t-sweeps, n-sweep, l-sweep (forward + backward)
     train: dict[str, Any] = {}
     train["rnn_t"] = {"x": list(cfg.ts), **_sweep([lambda t=t: _train_step(rnn(cfg.width), x(t, cfg.width))
-                                                   for t in cfg.ts], cfg.repeats)}
+                                                   for t in cfg.ts], cfg.repeats, flops=False)}
+    lap("train.rnn_t")
     train["tf_t_attn"] = {"x": list(cfg.attn_ts), **_sweep(
         [lambda t=t: _train_step(tf(cfg.attn_width), x(t, cfg.attn_width)) for t in cfg.attn_ts], cfg.repeats)}
+    lap("train.tf_t_attn")
     train["tf_t_proj"] = {"x": list(cfg.proj_ts), **_sweep(
         [lambda t=t: _train_step(tf(cfg.proj_width), x(t, cfg.proj_width)) for t in cfg.proj_ts], cfg.repeats)}
-    train["rnn_n"] = {"x": list(cfg.ns), **_sweep([lambda n=n: _train_step(rnn(n), x(cfg.n_t, n))
-                                                   for n in cfg.ns], cfg.repeats)}
-    train["tf_n"] = {"x": list(cfg.ns), **_sweep([lambda n=n: _train_step(tf(n), x(cfg.n_t, n))
+    lap("train.tf_t_proj")
+    nb = cfg.n_batch
+    train["rnn_n"] = {"x": list(cfg.rnn_ns), **_sweep([lambda n=n: _train_step(rnn(n), x(cfg.n_t, n, nb))
+                                                       for n in cfg.rnn_ns], cfg.repeats)}
+    lap("train.rnn_n")
+    train["tf_n"] = {"x": list(cfg.ns), **_sweep([lambda n=n: _train_step(tf(n), x(cfg.n_t, n, nb))
                                                   for n in cfg.ns], cfg.repeats)}
+    lap("train.tf_n")
     lt = cfg.ts[len(cfg.ts) // 2]
     train["rnn_l"] = {"x": list(cfg.ls), **_sweep([lambda k=k: _train_step(rnn(cfg.width, k), x(lt, cfg.width))
-                                                   for k in cfg.ls], cfg.repeats)}
+                                                   for k in cfg.ls], cfg.repeats, flops=False)}
+    # the order in l does not depend on t: count the FLOPs on length-2 inputs (cheap to count)
+    train["rnn_l"]["flops"] = [flop_count(_train_step(rnn(cfg.width, k), x(2, cfg.width))) for k in cfg.ls]
+    lap("train.rnn_l")
     train["tf_l"] = {"x": list(cfg.ls), **_sweep([lambda k=k: _train_step(tf(cfg.width, k), x(lt, cfg.width))
-                                                  for k in cfg.ls], cfg.repeats)}
+                                                  for k in cfg.ls], cfg.repeats, flops=False)}
+    train["tf_l"]["flops"] = [flop_count(_train_step(tf(cfg.width, k), x(2, cfg.width))) for k in cfg.ls]
+    lap("train.tf_l")
     m["train"] = train
-    lap("train")
     m["crossover_t"] = {"attn_width": crossover_t(cfg.attn_width), "proj_width": crossover_t(cfg.proj_width),
                         "n_t_widths": [crossover_t(n) for n in cfg.ns]}
 
@@ -384,32 +405,29 @@ def _jacobian_blocks(cfg: SeqCostConfig, g: torch.Generator) -> dict[str, Any]:
         off = ~torch.eye(t, dtype=torch.bool)
         out[name] = {"block_norms": blocks.norm(dim=-1).tolist(),
                      "max_abs_offdiag": float(blocks[off].abs().max().detach()),
-                     "min_diag_norm": float(blocks.norm(dim=-1).diagonal().min())}
+                     "min_diag_norm": float(blocks.norm(dim=-1).diagonal().min().detach())}
     return out
 
 
 # --------------------------------------------------------------------------- judge
 
 
-def _slopes(sweep: dict[str, Any]) -> dict[str, Any]:
-    return {"time": slope_dict(sweep["x"], sweep["times"]), "flops": slope_dict(sweep["x"], sweep["flops"])}
-
-
 def judge(runs: list[Measurements], cfg: SeqCostConfig) -> list:
     m = runs[0]
     tr = m["train"]
-    s = {k: _slopes(v) for k, v in tr.items()}
-    tol = cfg.tol
+    s = {k: {"time": slope_dict(v["x"], v["times"]),
+             **({"flops": slope_dict(v["x"], v["flops"])} if "flops" in v else {})} for k, v in tr.items()}
     time_parts = {
-        "RNN: time grows as t (slope 1)": slope_matches(s["rnn_t"]["time"], 1, tol),
-        "RNN: time grows as n^2 (slope 2)": slope_matches(s["rnn_n"]["time"], 2, tol),
-        "RNN: time grows as l (slope 1)": slope_matches(s["rnn_l"]["time"], 1, tol),
-        f"Transformer, t >> 6n (n={cfg.attn_width}): time grows as t^2 (slope 2)":
-            slope_matches(s["tf_t_attn"]["time"], 2, tol),
-        f"Transformer, t << 6n (n={cfg.proj_width}): time grows as t^2 (slope 2)":
-            slope_matches(s["tf_t_proj"]["time"], 2, tol),
-        f"Transformer, t={cfg.n_t} << 6n: time grows as n (slope 1)": slope_matches(s["tf_n"]["time"], 1, tol),
-        "Transformer: time grows as l (slope 1)": slope_matches(s["tf_l"]["time"], 1, tol),
+        "RNN: time grows as t (slope 1, not 2)": order_of(s["rnn_t"]["time"], 1, 2),
+        "RNN: time grows as n^2 (slope 2, not 1)": order_of(s["rnn_n"]["time"], 2, 1),
+        "RNN: cost grows as l (exact FLOPs, order 1)": leading_power(tr["rnn_l"]["x"], tr["rnn_l"]["flops"], 1) == 1,
+        f"Transformer, t >> 6n (n={cfg.attn_width}): time grows as t^2 (slope 2, not 1)":
+            order_of(s["tf_t_attn"]["time"], 2, 1),
+        f"Transformer, t << 6n (n={cfg.proj_width}): time grows as t^2 (slope 2, not 1)":
+            order_of(s["tf_t_proj"]["time"], 2, 1),
+        f"Transformer, t={cfg.n_t} << 6n: time grows as n (slope 1, not 2)": order_of(s["tf_n"]["time"], 1, 2),
+        "Transformer: cost grows as l (exact FLOPs, order 1)": leading_power(tr["tf_l"]["x"], tr["tf_l"]["flops"],
+                                                                             1) == 1,
     }
     regime = {
         "t^2 l n (attention) dominates for t >": f"6n (= {m['crossover_t']['attn_width']:g} at n={cfg.attn_width})",
@@ -420,8 +438,10 @@ def judge(runs: list[Measurements], cfg: SeqCostConfig) -> list:
         "seq.time-train",
         parts=time_parts,
         rule=f"fit log time = a + b log x on medians of {cfg.repeats} round-robin timings of forward + backward; "
-             f"a part holds if the slope's 95% interval meets the claimed order +- {tol:g} (undecided if wider "
-             "than 2). The Transformer's true cost is l(12 t n^2 + 2 t^2 n) (exact FLOP slopes in numbers), so "
+             "a part holds if the slope is nearer the claimed order than the rival one and its 95% interval "
+             "excludes the rival (the reverse refutes it; undecided if the interval holds both or is wider "
+             "than 2); the order in l is the leading power of an exact linear fit to the FLOPs counted at t = 2 (the "
+             "time slopes in l are in numbers). The Transformer's true cost is l(12 t n^2 + 2 t^2 n) (exact FLOP slopes in numbers), so "
              "t^2 l n holds only where t >> 6n; where t << 6n the slope in t is 1 and in n is 2 (the RNN's order)",
         numbers={"slopes": s, "regimes": regime, "crossover_t": m["crossover_t"],
                  "median_seconds": {k: [float(np.median(v)) for v in tr[k]["times"]] for k in tr}},
@@ -551,7 +571,8 @@ def figures(runs: list[Measurements], cfg: SeqCostConfig, out: FigureSink) -> No
     tr = m["train"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, key in zip(axes, ("times", "flops")):
-        _fit_line(ax, tr["rnn_t"]["x"], tr["rnn_t"][key], "C0", f"RNN n={cfg.width}")
+        if key in tr["rnn_t"]:
+            _fit_line(ax, tr["rnn_t"]["x"], tr["rnn_t"][key], "C0", f"RNN n={cfg.width}")
         _fit_line(ax, tr["tf_t_attn"]["x"], tr["tf_t_attn"][key], "C1", f"Transformer n={cfg.attn_width} (t>>6n)")
         _fit_line(ax, tr["tf_t_proj"]["x"], tr["tf_t_proj"][key], "C2", f"Transformer n={cfg.proj_width} (t<<6n)")
         ax.set_xscale("log")
@@ -630,8 +651,8 @@ def figures(runs: list[Measurements], cfg: SeqCostConfig, out: FigureSink) -> No
 
 
 QUICK = SeqCostConfig(
-    width=32, batch=2, ts=(8, 16, 32, 64, 128), attn_ts=(64, 128, 256, 512), proj_ts=(2, 4, 8, 16, 32),
-    n_t=8, ns=(64, 128, 256, 512), ls=(1, 2, 3, 4), decode_ts=(16, 32, 64, 128), repeats=3,
+    width=32, batch=2, ts=(8, 16, 32, 64, 128), attn_ts=(96, 192, 384, 768), proj_ts=(8, 16, 32, 64),
+    n_t=8, ns=(64, 128, 256, 512), rnn_ns=(128, 256, 512, 1024), n_batch=16, ls=(1, 2, 3, 4), decode_ts=(16, 32, 64, 128), repeats=5,
 )
 
 EXPERIMENT = experiment(
