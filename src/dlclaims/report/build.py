@@ -230,7 +230,7 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
 def write_report(store_path: Path | str, out_dir: Path | str | None = None) -> ReportPaths:
     """Write index.html, report.md, figures/ and sheets/ into out_dir (default: beside the store)."""
     store_path = Path(store_path)
-    out = prepare_out(Path(out_dir) if out_dir is not None else store_path.parent / "report")
+    out = prepare_out((Path(out_dir) if out_dir is not None else store_path.parent / "report").absolute())
     ctx = build_context(store_path, out)
     sheet_paths: list[Path] = []
     if ctx["sheets"]:
