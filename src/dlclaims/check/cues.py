@@ -58,7 +58,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_neg="an RNN does not need O(t) sequential steps"),
     Prop("seq.decode-sequential",
          pos=((rf"(?:test[- ]time|inference|decod\w*|generat\w*|autoregress\w*){G}(?:sequential\w*|one (?:token|step) at a "
-              rf"time|token[- ]by[- ]token|step[- ]by[- ]step|\bt\b (?:dependent |sequential )?steps)"),),
+              rf"time|token[- ]by[- ]token|step[- ]by[- ]step|\bt\b (?:dependent |sequential )?steps|one (?:token|step|word) "
+              rf"(?:after|by one|at a time)|after (?:the )?other|in sequence)"),),
          neg=(rf"(?:test[- ]time|inference|decod\w*|generat\w*){G}transformer{G}(?:parallel\w*)",
               rf"transformer{G}(?:test[- ]time|inference|decod\w*|generat\w*){G}(?:parallel\w*)"),
          says_pos="at test time the Transformer is sequential too",
@@ -72,7 +73,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="feed-forward and LayerNorm act on each position separately",
          says_neg="feed-forward or LayerNorm mix positions"),
     Prop("seq.time-infer",
-         pos=(rf"(?:test[- ]time|inference|generation){G}(?:same|also|identical|as well|likewise){G}(?:order|cost|complexit)",),
+         pos=(rf"(?:test[- ]time|inference|generation){G}(?:same|also|identical|as well|likewise){G}(?:order|cost|complexit)",
+              rf"(?:test[- ]time|inference|generation){G}(?:order|cost|complexit)\w*{G}(?:same|unchanged|identical|hold)"),
          says_pos="the same orders hold at test time"),
     Prop("seq.time-train",
          nuance=(((r"(?:t ?>> ?n|t ?≫ ?n|t\s*\\gg\s*n|t (?:is )?(?:much )?(?:larger|bigger|greater|longer) than n|"
@@ -175,9 +177,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          exclude=(r"invarian\w*|equivarian\w*",),
          says_pos="an MLP suffers more from shifted inputs than a CNN", says_neg="an MLP copes with shifts as well"),
     Prop("cnn.linear-stack",
-         pos=(rf"(?:activation\w*|relu|non-?linear\w*|max-?pool\w*|pooling){G2}(?:non-?linear\w*|break\w*|not linear)",
+         pos=(rf"(?:activation\w*|relu|non[- ]?linear\w*|max-?pool\w*|pooling){G2}(?:non[- ]?linear\w*|break\w*|not linear)",
               ),
-         neg=(rf"\b(?:cnn|convolutional (?:neural )?net\w*)s?\b{G}(?:is|are|remains?) (?:a |just a |simply a )?linear",),
+         neg=(rf"\b(?:cnn|convolutional (?:neural )?net\w*)s?\b{G}(?:is|are|remains?) (?:not |never |no longer )?(?:a |just a |simply a )?linear",),
          says_pos="convolution is linear; activations and pooling make a CNN non-linear",
          says_neg="a CNN is a linear map"),
     # -- Q-bias --------------------------------------------------------------------------------------
@@ -202,6 +204,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
     # -- Q-ema ---------------------------------------------------------------------------------------
     Prop("ema.adaptivity",
          pos=((rf"{PLAIN_AVG}{G2}(?:slow\w*|sluggish|lag\w*|inert\w*|stale|takes? (?:longer|long|more steps)|"
+              rf"(?:needs?|takes?|requires?) (?:many |much |a lot )?(?:more|longer)|remembers? (?:every|all)|"
               rf"cannot (?:adapt|react|forget)|can't (?:adapt|react|forget)|old gradients|past gradients dominate)"),
               rf"{EMA}[^.;,]{{0,40}}?(?:adapt\w*|react\w*|forget\w*|recent|faster|track\w*|quickly)"),
          neg=((rf"{PLAIN_AVG}{G2}(?:adapt\w*|react\w*|respond\w*)\s+(?:just\s+)?(?:as (?:fast|quickly)|faster|quicker|"
@@ -275,7 +278,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((rf"(?:sum|add up|total|normali[sz]\w*|softmax){G}(?:to )?(?:1|one)?{G2}(?:grey|gray|split\w*|shar\w*|"
               rf"can't be white|cannot be white|only one|less than 1|dimmer)"),
               rf"(?:grey|gray){G2}(?:shar\w*|split\w*|sum to (?:1|one)|softmax|normali[sz]\w*|divid\w*)"),
-         says_pos="only single-cell rows can be white because a row's weights sum to 1"),
+         neg=(rf"(?:several|multiple|many|spread|two|more)\b{G}(?:cells?|entries|words|squares){G}white",),
+         says_pos="only single-cell rows can be white because a row's weights sum to 1",
+         says_neg="a row with several cells can have white cells"),
     # -- Q-diffusion ---------------------------------------------------------------------------------
     Prop("diffusion.bound",
          pos=(r"log ?p(?:_?\\?theta|_?θ)?\(x_?\{?0\}?\) ?(?:≥|>=|\\geq?)", r"(?:≤|<=|\\leq?) ?log ?p",

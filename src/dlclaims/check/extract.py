@@ -49,6 +49,7 @@ class Assertion:
 
 
 # -- units ---------------------------------------------------------------------------------------------
+_BULLET = re.compile(r"^\s*(?:[-*•·+]\s+|\d{1,2}[.)]\s+|\(?[a-h]\)\s+)")
 _TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
 _SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp)\.$", re.IGNORECASE)
@@ -81,7 +82,12 @@ def units(text: str, part: str = "") -> list[Unit]:
 
     def flush() -> None:
         if para:
-            for s in _sentences(" ".join(x.strip() for x in para)):
+            joined = ""
+            for x in para:  # "trans-" + "former" -> "transformer" (OCR line breaks)
+                x = x.strip()
+                joined = joined[:-1] + x if re.search(r"[a-z]-$", joined) and x[:1].islower() else \
+                    (joined + " " + x if joined else x)
+            for s in _sentences(joined):
                 out.append(Unit(s, ocr_lower(s), part))
             para.clear()
 
@@ -103,6 +109,8 @@ def units(text: str, part: str = "") -> list[Unit]:
         if not line.strip():
             flush()
         else:
+            if _BULLET.match(line):  # a bullet or numbered item starts a new statement
+                flush()
             para.append(line)
         i += 1
     flush()
@@ -114,7 +122,7 @@ _NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|not
                   r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
                   r"wasn't|weren't|lacks?|non)\b|n't\b")
 _NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
-                      r"\bno (?:less|fewer) than\b|\bnon-?(?:linear|negative|zero|scalar|trivial)\w*")
+                      r"\bno (?:less|fewer) than\b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari)\w*")
 _CLAUSE = re.compile(r"[,;:()]|\b(?:but|while|whereas|although|though|however|since|because|so that|so|which|"
                      r"instead|unlike|whilst|then|and (?:has|have|is|are|does|do|it|they|so|then|thus|also))\b|\s-\s")
 _HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
@@ -242,6 +250,10 @@ def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
     return f"{kind or 'time'}-{phase or 'train'}"
 
 
+_STEPS = re.compile(r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path")
+_BOTH = re.compile(r"\bboth\b|\bfor (?:each|either|all)\b|\bin (?:both|either)\b|\beach model")
+
+
 def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     sym = dict(cues.SYMBOLS[question])
     if question == "Q-seq":
@@ -272,15 +284,22 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             before = u.text[prev_end:a].lower()
             after_end = items[k + 1][0] if k + 1 < len(items) else len(u.text)
             after = re.split(r"[,;.]", u.text[b:after_end].lower(), maxsplit=1)[0]
-            role = _role(question, ocr_lower(before)) or _role(question, ocr_lower(after))
+            lb, la = ocr_lower(before), ocr_lower(after)
+            single = len(order) == 1 and len(next(iter(order))) == 1 and next(iter(order))[0][1] == 1
+            if question == "Q-seq" and (_STEPS.search(la[:40]) or _STEPS.search(lb) or single and _STEPS.search(low)):
+                prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
+                continue
+            role = _role(question, lb) or _role(question, la)
+            if role is None and _BOTH.search(la + " " + lb):
+                role = "both"
             if role is None and k == 0:
                 role = _role(question, low)
             k2, p2 = _kind_phase(question, ocr_lower(before))
             kind, phase = k2 or kind, p2 or phase
             aspect = _join_aspect(question, kind, phase)
             prev_end = b
-            if role:
-                found[(aspect, role)] = (order, inside, u.text)
+            for r in (cues.ROLE_CUES[question] if role == "both" else [role] if role else []):
+                found[(aspect, r)] = (order, inside, u.text)
     out: list[Assertion] = []
     for spec in specs:
         names = tuple(sorted(set(dict(syms).values())))

@@ -63,8 +63,36 @@ _BIGO = re.compile(r"(?<![a-z0-9])[0o](?=\s*\()")
 _WORD = re.compile(r"[a-z]+")
 
 
+_LATEX_SUBS = (
+    (re.compile(r"\\(?:text|mathrm|mathbf|mathit|operatorname|textbf|emph|boldsymbol)\s*\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\mathbb\s*\{?\s*e\s*\}?"), "e"),
+    (re.compile(r"\\mathcal\s*\{?\s*o\s*\}?"), "o"),
+    (re.compile(r"_\{?\\(?:theta|phi|psi)\}?"), ""),  # p_\theta(x|z) -> p(x|z)
+    (re.compile(r"\\(?:geq|ge|geqslant)\b"), ">="),
+    (re.compile(r"\\(?:leq|le|leqslant)\b"), "<="),
+    (re.compile(r"\\(?:gg)\b"), ">>"),
+    (re.compile(r"\\(?:cdot|times)\b"), "*"),
+    (re.compile(r"\\(?:top|intercal)\b"), "t"),
+    (re.compile(r"\\(?:sim)\b"), "~"),
+    (re.compile(r"\\(?:approx)\b"), "≈"),
+    (re.compile(r"\\(?:log|exp|sqrt|frac|sum|eta|beta|sigma|theta|phi|mu|epsilon|alpha)\b"),
+     lambda m: m.group(0)[1:]),
+    (re.compile(r"\\(?:,|;|!|quad|qquad|left|right|big|bigl|bigr|Big)"), " "),
+    (re.compile(r"\\\|"), "||"),
+)
+
+
+def delatex(t: str) -> str:
+    """Inline LaTeX to the plain forms the cue patterns know (lower-case input)."""
+    if "\\" not in t:
+        return t
+    for pat, rep in _LATEX_SUBS:
+        t = pat.sub(rep, t)
+    return t
+
+
 def ocr_lower(text: str) -> str:
     """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved)."""
-    t = text.lower()
+    t = delatex(text.lower())
     t = _BIGO.sub("o", t)
-    return _WORD.sub(lambda m: correct_word(m.group(0)), t)
+    return _WORD.sub(lambda m: m.group(0) if m.start() and t[m.start() - 1] == "\\" else correct_word(m.group(0)), t)
