@@ -142,6 +142,11 @@ def test_every_stored_claim_its_rule_numbers_and_figures_appear(tmp_path):
                 assert f"dlclaims run --only {c.id}" in page and f"dlclaims run --only {c.id}" in md
     assert "dlclaims run --profile full --seeds 7 --device cuda --only scalar.vjp" in page
     assert "out of patience" in page  # the failed run is shown
+    measured = {v.claim for v in stored}
+    whole = [q.id for q in questions() if not measured & {c.id for c in q.claims}]
+    some = [c.id for q in questions() if measured & {c.id for c in q.claims} for c in q.claims if c.id not in measured]
+    assert "dlclaims run --only " + " ".join(x for q in questions() for x in ([q.id] if q.id in whole else
+                                             [c.id for c in q.claims if c.id in some])) in md
     assert "quick (5), full (1)" in page  # profiles tallied
 
 

@@ -107,6 +107,15 @@ def run_command(claim: str, v: StoredVerdict | None = None) -> str:
     return " ".join(parts)
 
 
+def _missing_command(qviews: list[QuestionView]) -> str:
+    """One command for every claim not run: a question's id where none of its claims ran, else claim ids."""
+    ids: list[str] = []
+    for q in qviews:
+        missing = [c.id for c in q.claims if c.status == NOT_RUN]
+        ids += [q.id] if missing and len(missing) == len(q.claims) and q.id.startswith("Q-") else missing
+    return "dlclaims run --only " + " ".join(ids) if ids else ""
+
+
 def _tally(values: list[str]) -> str:
     """'quick' or 'quick (12), full (3)'."""
     c = Counter(values)
@@ -214,7 +223,7 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
         "questions": qviews,
         "claims": claims,
         "not_run": not_run,
-        "not_run_command": "dlclaims run --only " + " ".join(c.id for c in not_run) if not_run else "",
+        "not_run_command": _missing_command(qviews),
         "totals": [(s, totals.get(s, 0)) for s in STATUS_ORDER],
         "n_claims": len(claims),
         "n_measured": len(claims) - len(not_run),
