@@ -351,7 +351,7 @@ EXPERIMENT = experiment(
     "gen",
     question="Q-gen",
     claims=("gen.ae-prior", "gen.latent-gap", "gen.interpolation"),
-    configs={"quick": GenConfig(steps=500, classifier_steps=400, n_samples=500, n_pairs=20),
+    configs={"quick": GenConfig(steps=400, hidden=128, classifier_steps=400, n_samples=500, n_pairs=20),
              "full": GenConfig()},
     run=run,
     judge=judge,

@@ -168,7 +168,7 @@ EXPERIMENT = experiment(
     "latent",
     question="Q-latent",
     claims=("latent.accuracy-vs-h",),
-    configs={"quick": LatentConfig(steps=300, hidden=128, probe_max_iter=500), "full": LatentConfig()},
+    configs={"quick": LatentConfig(steps=250, hidden=128, probe_max_iter=300), "full": LatentConfig()},
     run=run,
     judge=judge,
     figures=figures,
