@@ -168,3 +168,21 @@ def test_run_missing_measures_what_the_sheet_needs(tmp_path):
     grades = {f["claim"]: f["grade"] for f in out.results[0]["findings"]}
     assert grades["minmax.no-convergence"] == "right"
     assert grades["minmax.small-step"] == "wrong"
+
+
+def test_copied_prompt_and_questions_assert_nothing():
+    text = ("Question 3\nBob proposes softmax(Q/sqrt d)(K^T V). Is it the same function as softmax attention?\n\n"
+            "Answer: it is cheaper, O(n d^2) instead of O(n^2 d), but its outputs are different.\n")
+    got = {f["claim"]: f["says"] for f in check_text(text, {})["findings"]}
+    assert got["linattn.not-equivalent"] == "Bob's attention computes a different function"
+    assert "O(d^2*n)" in got["linattn.cost"]
+    r = check_text("Q1\nIs Bob's attention the same function as softmax attention?\n", {})
+    assert r["findings"] == []
+
+
+def test_swapped_orders_are_wrong(fixture_store):
+    from dlclaims.check import load_verdicts
+
+    text = "Q2\nSoftmax attention costs O(n d^2) while Bob's attention costs O(n^2 d).\n"
+    f = check_text(text, load_verdicts(fixture_store))["findings"][0]
+    assert f["claim"] == "linattn.cost" and f["grade"] == "wrong"

@@ -35,6 +35,11 @@ class Unit:
     part: str  # sub-part label
     rows: list[list[str]] | None = None
 
+    @property
+    def asks(self) -> bool:
+        """A question (a copied prompt, or the student asking) asserts nothing."""
+        return self.rows is None and self.text.rstrip(" *_)").endswith("?")
+
 
 @dataclass
 class Assertion:
@@ -269,6 +274,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         return []
     syms = _symbols(question, us)
     found: dict[tuple[str, str], tuple[Order, str, str]] = {}  # (aspect, role) -> (order, raw, quote)
+    loose: list[tuple[str, Order, str, str]] = []
     for u in us:
         if u.rows is not None:
             _orders_in_table(question, u, syms, found)
@@ -300,6 +306,14 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             prev_end = b
             for r in (cues.ROLE_CUES[question] if role == "both" else [role] if role else []):
                 found[(aspect, r)] = (order, inside, u.text)
+            if role is None:
+                loose.append((aspect, order, inside, u.text))
+    names0 = tuple(sorted(set(dict(syms).values())))
+    for aspect, order, inside, quote in loose:  # no role named: attribute by the claim's orders, if one fits
+        keys = [key for spec in specs for key, c in spec.claimed.items()
+                if key[0] == aspect and key not in found and order_of(c, names0) == order]
+        if len(keys) == 1:
+            found[keys[0]] = (order, inside, quote)
     out: list[Assertion] = []
     for spec in specs:
         names = tuple(sorted(set(dict(syms).values())))
@@ -449,8 +463,9 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
 
 def extract(question: str, parts: list[tuple[str, str]]) -> list[Assertion]:
     """Every assertion an answer (its (part label, text) pairs) makes about its family's claims."""
-    us = [u for label, text in parts for u in units(text, label)]
-    found = complexity(question, us) + sequences(question, us) + trends(question, us)
+    every = [u for label, text in parts for u in units(text, label)]
+    us = [u for u in every if not u.asks]
+    found = complexity(question, us) + sequences(question, every) + trends(question, us)
     have = {a.claim for a in found}
     props = [a for a in propositions(question, us) if a.claim not in have or a.stance == "nuance"]
     merged: dict[str, Assertion] = {a.claim: a for a in found}

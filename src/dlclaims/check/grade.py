@@ -67,13 +67,19 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower())}
 
 
+def _part_stems(name: str) -> set[str]:
+    """A part's statement words: its lead before a ':' or '(' when that says enough, else the whole name."""
+    lead = _stems(re.split(r":|\(| - |;", name, maxsplit=1)[0])
+    return lead if len(lead) >= 2 else _stems(name)
+
+
 def _part_status(spans: list[str], parts: dict[str, str]) -> str | None:
     """The status of the verdict's parts that the matched statements name (half of a part's content words
     present, and not far less than the best-named part): one status if they agree, 'partial' if not, None if no part is named."""
     words = _stems(" ".join(spans))
-    cover = [(len(words & st) / len(st), status) for name, status in parts.items() if (st := _stems(name))]
+    cover = [(len(words & st) / len(st), status) for name, status in parts.items() if (st := _part_stems(name))]
     best = max((c for c, _ in cover), default=0.0)
-    named = [status for c, status in cover if c >= 0.5 and c >= best - 0.25]
+    named = [status for c, status in cover if c >= 0.5 and c >= best - 0.2]
     if not named:
         return None
     return named[0] if len(set(named)) == 1 else "partial"
@@ -87,7 +93,7 @@ def _claim_names_parts(claim: str, parts: dict[str, str]) -> bool:
     if c is None:
         return False
     words = _stems(c.claim)
-    return sum(bool(st := _stems(n)) and len(words & st) >= max(1, 0.5 * len(st)) for n in parts) >= 2
+    return sum(bool(st := _part_stems(n)) and len(words & st) >= max(1, 0.5 * len(st)) for n in parts) >= 2
 
 
 def _seq_ok(sheet: list[float], true: list[float]) -> bool | None:

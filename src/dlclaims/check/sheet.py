@@ -39,6 +39,22 @@ def _paragraphs(part: Part) -> list[Part]:
     return out
 
 
+_ANSWER = re.compile(r"^\s*(?:[*_>]+\s*)?(?:my\s+)?(?:answer|ans|solution|response|reply)\b\s*[*_]*\s*[:.)\-]\s*[*_]*",
+                     re.IGNORECASE)
+
+
+def _strip_prompt(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Drop a copied question prompt: the text before an 'Answer:' line, when the answer has one."""
+    for k, (label, text) in enumerate(parts):
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            m = _ANSWER.match(line)
+            if m:
+                rest = "\n".join([line[m.end():]] + lines[i + 1:]).strip()
+                return ([(label, rest)] if rest else []) + parts[k + 1:]
+    return parts
+
+
 def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]], list[str]]:
     """(family, sheet label, [(part label, text)], match) per answer, and labels no family matched."""
     segs = segment(text)
@@ -89,6 +105,7 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
                 groups.append((pm.question, f"{seg.label} ({part.label})", [(part.label, part.text)], pm))
             else:
                 own.append((part.label, part.text))
+        own = _strip_prompt(own)
         if own:
             groups.append((m.question, seg.label, own, m))
     return groups, unmatched
