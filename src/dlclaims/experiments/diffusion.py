@@ -340,7 +340,7 @@ EXPERIMENT = experiment(
     claims=("diffusion.bound", "diffusion.intractable", "diffusion.LT", "diffusion.simple-loss"),
     configs={"quick": DiffusionConfig(T=20, steps=600, n_eval=40, ks=(1, 10, 100, 300), quad_grid=121,
                                       n_samples=500, n_train=2000, lt_ts=(1, 5, 10, 100, 1000)),
-             "full": DiffusionConfig()},
+             "full": DiffusionConfig(steps=2500, n_eval=50, ks=(1, 10, 100, 500))},
     run=run,
     judge=judge,
     figures=figures,

@@ -288,7 +288,7 @@ EXPERIMENT = experiment(
     claims=("elbo.decomposition", "elbo.bound", "elbo.term-roles"),
     configs={"quick": ElboConfig(steps=400, hidden=128, n_eval=100, n_mc=400, classifier_steps=400, n_prior=300,
                                 rep_samples=500),
-             "full": ElboConfig()},
+             "full": ElboConfig(steps=2000, hidden=200, n_eval=200, n_mc=1000, rep_samples=500)},
     run=run,
     judge=judge,
     figures=figures,

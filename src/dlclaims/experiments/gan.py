@@ -262,7 +262,7 @@ EXPERIMENT = experiment(
     "gan",
     question="Q-minmax",
     claims=("minmax.gan",),
-    configs={"quick": GanConfig(steps=400, batch_size=128, checkpoints=10, n_eval=500), "full": GanConfig()},
+    configs={"quick": GanConfig(steps=400, batch_size=128, checkpoints=10, n_eval=500), "full": GanConfig(steps=3000)},
     run=run,
     judge=judge,
     figures=figures,

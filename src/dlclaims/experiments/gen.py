@@ -352,7 +352,7 @@ EXPERIMENT = experiment(
     question="Q-gen",
     claims=("gen.ae-prior", "gen.latent-gap", "gen.interpolation"),
     configs={"quick": GenConfig(steps=400, hidden=128, classifier_steps=400, n_samples=500, n_pairs=20),
-             "full": GenConfig()},
+             "full": GenConfig(steps=2000, hidden=200)},
     run=run,
     judge=judge,
     figures=figures,

@@ -168,7 +168,7 @@ EXPERIMENT = experiment(
     "latent",
     question="Q-latent",
     claims=("latent.accuracy-vs-h",),
-    configs={"quick": LatentConfig(steps=250, hidden=128, probe_max_iter=300), "full": LatentConfig()},
+    configs={"quick": LatentConfig(steps=250, hidden=128, probe_max_iter=300), "full": LatentConfig(steps=1500)},
     run=run,
     judge=judge,
     figures=figures,
