@@ -192,6 +192,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("bias.data-efficiency",
          pos=((rf"(?:bias\w*|cnn|prior|convolution\w*){G}(?:less|fewer|smaller amounts? of|little){G}(?:data|examples|"
               r"samples|training)"), r"(?:data|sample)[- ]efficien\w*",
+              (r"(?:needs?|requires?|uses?|with|from)\s+(?:far |much |many |a lot )?(?:less|fewer)\s+(?:training\s+|"
+               r"labell?ed\s+)?(?:data|examples|samples|images|digits)"),
               rf"(?:mlp|fully[- ]connected){G}(?:more|much more|far more|lots of){G}(?:data|examples|samples)"),
          says_pos="the right bias needs less data"),
     Prop("bias.misaligned",
@@ -215,7 +217,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_neg="a plain average reacts as fast as a moving average"),
     Prop("ema.noise",
          pos=(rf"{PLAIN_AVG}{G2}(?:retain\w*|keeps?|remains?|stays?|preserv\w*){G}noise",
-              rf"{EMA}{G2}(?:filter\w*|smooth\w*|reduc\w*|damp\w*|suppress\w*){G}noise"),
+              rf"{EMA}{G2}(?:filter\w*|smooth\w*|reduc\w*|damp\w*|suppress\w*){G}noise",
+              rf"{EMA}[^.;,]{{0,30}}?(?:filter\w*|smooth\w*|damp\w*|suppress\w*)"),
          neg=((rf"{PLAIN_AVG}{G2}(?:averag\w* out|reduc\w*|lower\w*|decreas\w*|vanish\w*|shrink\w*|filter\w*|"
               rf"smooth\w*|cancel\w*){G}(?:noise|variance)"),
               r"(?:σ|sigma|\\sigma)\^?2? ?/ ?t\b"),
@@ -278,7 +281,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((rf"(?:sum|add up|total|normali[sz]\w*|softmax){G}(?:to )?(?:1|one)?{G2}(?:grey|gray|split\w*|shar\w*|"
               rf"can't be white|cannot be white|only one|less than 1|dimmer)"),
               rf"(?:grey|gray){G2}(?:shar\w*|split\w*|sum to (?:1|one)|softmax|normali[sz]\w*|divid\w*)"),
-         neg=(rf"(?:several|multiple|many|spread|two|more)\b{G}(?:cells?|entries|words|squares){G}white",),
+         neg=(rf"(?:several|multiple|many|spread|two|more)\b{G}white",),
          says_pos="only single-cell rows can be white because a row's weights sum to 1",
          says_neg="a row with several cells can have white cells"),
     # -- Q-diffusion ---------------------------------------------------------------------------------
@@ -290,7 +293,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="log p(x0) >= ELBO since the dropped KL term is non-negative"),
     Prop("diffusion.intractable",
          pos=(r"intractab\w*", rf"(?:posterior|integral|marginal){G2}(?:hard|impossible|expensive|infeasible)"),
-         neg=(rf"(?:posterior|integral|marginal){G}(?:tractable|computable|be computed|be evaluated|closed[- ]form)",),
+         neg=(rf"(?:posterior|integral|marginal){G}(?:tractable|computable|comput\w*|evaluat\w*|calculat\w*|closed[- ]form)",),
          says_pos="that KL needs an intractable posterior over x_{1:T}"),
     Prop("diffusion.LT",
          pos=(r"independent of x_?\{?0", (rf"(?:contribut\w*|matters?|affects?){G}(?:little|negligibl\w*|small|"

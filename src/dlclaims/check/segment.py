@@ -132,6 +132,11 @@ def segment(text: str) -> list[Segment]:
         heads = {i: h for i, h in ((i, _num_heading(line)) for i, line in enumerate(lines)) if h and after_break(i)}
         if len(heads) < 2 and not any(h[1] == 1 for h in heads.values()):
             heads = {}
+    if not heads:  # topic headings ("## Linear attention") still separate answers
+        heads = {i: (line.strip("# ").strip()[:40], None, "") for i, line in enumerate(lines)
+                 if re.match(r"^\s*#{1,6}\s+\S", line) and len(line) < 200}
+        if len(heads) < 2:
+            heads = {}
     segs: list[Segment] = []
     starts = sorted(heads)
     bounds = ([(None, 0, starts[0])] if starts and starts[0] > 0 else []) + [
