@@ -186,3 +186,13 @@ def test_swapped_orders_are_wrong(fixture_store):
     text = "Q2\nSoftmax attention costs O(n d^2) while Bob's attention costs O(n^2 d).\n"
     f = check_text(text, load_verdicts(fixture_store))["findings"][0]
     assert f["claim"] == "linattn.cost" and f["grade"] == "wrong"
+
+
+def test_orders_in_words_and_pairs(fixture_store):
+    from dlclaims.check import load_verdicts
+
+    text = ("Q1\nTraining an RNN is linear in the sequence length but quadratic in the width.\n\n"
+            "Q2\nFor f(p,q) = pq with eta = 1 the iterates (p, q) go (1, 1) -> (-1, 2) -> (-2, 1) -> (-1, -1) -> "
+            "(1, -2).\n")
+    got = {f["claim"]: f["grade"] for f in check_text(text, load_verdicts(fixture_store))["findings"]}
+    assert got == {"seq.time-train": "right", "minmax.table": "right"}

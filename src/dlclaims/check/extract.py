@@ -275,6 +275,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     syms = _symbols(question, us)
     found: dict[tuple[str, str], tuple[Order, str, str]] = {}  # (aspect, role) -> (order, raw, quote)
     loose: list[tuple[str, Order, str, str]] = []
+    partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
     for u in us:
         if u.rows is not None:
             _orders_in_table(question, u, syms, found)
@@ -308,6 +309,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 found[(aspect, r)] = (order, inside, u.text)
             if role is None:
                 loose.append((aspect, order, inside, u.text))
+        _word_orders(question, u, syms, partial)
     names0 = tuple(sorted(set(dict(syms).values())))
     for aspect, order, inside, quote in loose:  # no role named: attribute by the claim's orders, if one fits
         keys = [key for spec in specs for key, c in spec.claimed.items()
@@ -328,12 +330,62 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                            "claimed": show(c), "truth": show(t), "quote": quote,
                            "outcome": "claim" if order == c else ("truth" if order == t else "other"),
                            "exponents": {k: v for m in order for k, v in m} if len(order) == 1 else None})
+        for key, claimed in spec.claimed.items():
+            if key in found or key not in partial:
+                continue
+            exps, words, quote = partial[key]
+            c = order_of(claimed, names)
+            t = order_of(spec.truth.get(key, claimed), names)
+            cx = {k: _exp(c, k) for k in exps}
+            tx = {k: _exp(t, k) for k in exps}
+            pieces.append({"aspect": key[0], "role": key[1], "sheet": words, "raw": words, "claimed": show(c),
+                           "truth": show(t), "quote": quote,
+                           "outcome": "claim" if exps == cx else ("truth" if exps == tx else "other"),
+                           "exponents": exps, "words": True})
         if pieces:
             quotes = list(dict.fromkeys(p["quote"] for p in pieces))
-            says = "; ".join(f"{p['role']} {p['aspect']}: O({p['sheet']})" for p in pieces)
+            says = "; ".join(f"{p['role']} {p['aspect']}: " + (p["sheet"] if p.get("words") else f"O({p['sheet']})")
+                             for p in pieces)
             out.append(Assertion(spec.claim, "complexity", "orders", " / ".join(quotes)[:400], says, us[0].part if us
                                  else "", data={"pieces": pieces}))
     return out
+
+
+def _exp(order: Order, sym: str) -> float:
+    """The leading exponent of one symbol in an order (the largest over its monomials)."""
+    return max((dict(m).get(sym, 0.0) for m in order), default=0.0)
+
+
+_DEGREE = {"constant": 0.0, "linear": 1.0, "linearly": 1.0, "quadratic": 2.0, "quadratically": 2.0, "cubic": 3.0,
+           "cubically": 3.0}
+_WORD_ORDER = re.compile(r"\b(constant|linear(?:ly)?|quadratic(?:ally)?|cubic(?:ally)?)\s+(?:in|with|w\.?r\.?t\.?|wrt|"
+                         r"on)\s+(?:the\s+)?(sequence\s+length|length|(?:hidden\s+)?width|hidden\s+size|(?:number\s+of\s+)?"
+                         r"(?:layers|tokens)|depth|head\s+dim\w*|dimension|[a-z]\b)")
+_SYM_WORDS = {"Q-seq": {"sequence length": "t", "length": "t", "width": "n", "hidden width": "n", "hidden size": "n",
+                        "layers": "l", "number of layers": "l", "depth": "l", "tokens": "t", "number of tokens": "t"},
+              "Q-linattn": {"sequence length": "n", "length": "n", "tokens": "n", "number of tokens": "n",
+                            "head dim": "d", "dimension": "d", "width": "d"}}
+
+
+def _word_orders(question: str, u: Unit, syms, partial) -> None:
+    """'quadratic in t', 'linear in the width': one exponent per symbol, attributed like an O(...)."""
+    sym = dict(syms)
+    prev = 0
+    for m in _WORD_ORDER.finditer(u.low):
+        what = re.sub(r"\s+", " ", m.group(2))
+        what = re.sub(r"^head dim\w*", "head dim", what)
+        s = _SYM_WORDS.get(question, {}).get(what) or (sym.get(what) if len(what) == 1 else None)
+        if s is None:
+            continue
+        before = u.low[prev:m.start()]
+        role = _role(question, before) or _role(question, u.low[:m.start()])
+        prev = m.end()
+        k2, p2 = _kind_phase(question, u.low[:m.start()])
+        aspect = _join_aspect(question, k2, p2)
+        for r in (cues.ROLE_CUES[question] if role is None and _BOTH.search(before) else [role] if role else []):
+            exps, words, _ = partial.get((aspect, r), ({}, "", u.text))
+            exps[s] = _DEGREE[m.group(1)]
+            partial[(aspect, r)] = (exps, (words + ", " if words else "") + m.group(0), u.text)
 
 
 def _orders_in_table(question: str, u: Unit, syms, found) -> None:
@@ -380,12 +432,12 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
             if u.rows is not None:
                 rows = u.rows
                 for r in rows:  # one row per variable
-                    m = _VAR.match(r[0].lower().strip()) if r else None
+                    m = _VAR.match(r[0].lower().strip(" *")) if r else None
                     vals = [_num(c) for c in r[1:] if c.strip()]
                     if m and m.group(1) in spec.variables and len(vals) >= 3 and all(v is not None for v in vals):
                         got[m.group(1)] = vals  # type: ignore[assignment]
                         quote = u.text
-                head = [(_VAR.match(c.lower().strip()) or None) for c in rows[0]] if rows else []
+                head = [(_VAR.match(c.lower().strip(" *")) or None) for c in rows[0]] if rows else []
                 for j, m in enumerate(head):  # one column per variable
                     if m and m.group(1) in spec.variables:
                         vals = [_num(r[j]) if j < len(r) else None for r in rows[1:]]
@@ -393,6 +445,14 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
                             got[m.group(1)] = vals  # type: ignore[assignment]
                             quote = u.text
             else:
+                pairs = re.findall(r"\(\s*([-+]?\d+(?:\.\d+)?)\s*[,;]\s*([-+]?\d+(?:\.\d+)?)\s*\)", u.low)
+                if len(pairs) >= 4 and len(spec.variables) == 2:  # (p, q) = (1, 1) -> (-1, 2) -> ...
+                    first, second = ("q", "p") if re.search(r"\(\s*q\s*,\s*p\s*\)", " ".join(x.low for x in us)) \
+                        else ("p", "q")
+                    got[first] = [float(a) for a, _ in pairs]
+                    got[second] = [float(b) for _, b in pairs]
+                    quote = u.text
+                    continue
                 for m in re.finditer(r"\b([a-z])(?:_\{?[a-z]\}?)?\s*(?:=|:|is|are)\s*\(?\s*((?:[-+]?\d+(?:\.\d+)?"
                                      r"\s*[,;]?\s*(?:\.\.\.|…)?\s*){3,})", u.low):
                     if m.group(1) in spec.variables:
@@ -412,6 +472,7 @@ _PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[
                    r"stays? (?:the same|flat|constant)|not (?:much )?(?:better|improv\w*))\b")
 _FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|goes "
                    r"down|hurts?|deteriorat\w*)\b")
+_PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
 _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
                    r"the (?:bigger|larger|more|wider))\b")
 
@@ -444,6 +505,8 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
             for m in _FALL.finditer(low):
                 if not negated(low, m.start(), m.end()):
                     fall = hit = True
+            if _PEAK.search(low) and re.search(spec.x, low):  # "an intermediate h is best": rise, then fall
+                rise = fall = hit = True
             if hit:
                 quotes.append(u.text)
                 mono |= bool(_MONO.search(low))
