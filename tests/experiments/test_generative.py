@@ -93,6 +93,7 @@ def test_gaussian_gap_is_small_for_standard_codes_and_grows_with_scale() -> None
 
 def test_interval_signs_and_every_seed() -> None:
     assert sign_of(_iv(1.0)) is True and sign_of(_iv(-1.0)) is False and sign_of(_iv(0.0)) is None
+    assert sign_of({"mean": 1.0, "lo": 1.0, "hi": 1.0, "n": 1}) is None  # one run cannot decide
     pos, neg = paired_interval([1.0, 1.1, 0.9, 1.2]), paired_interval([-1.0, -1.2, -0.8])
     und = paired_interval([1.0, -1.0, 0.5, -0.5])
     assert every_seed([pos, pos]) is True

@@ -19,7 +19,7 @@ Data: an 8-mode Gaussian mixture on a ring (2-D). Per seed:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -58,6 +58,8 @@ class DiffusionConfig:
     lt_ts: tuple[int, ...] = (1, 5, 10, 20, 50, 100, 1000)
     lt_small: float = 1e-3  # L_T below this (nats) = x_T practically independent of x_0
     n_samples: int = 1000  # samples for the energy distance
+    digits_steps: int = 0  # > 0: also train a DDPM on the digits (first seed only) and draw its samples
+    digits_T: int = 100
 
     def __post_init__(self) -> None:
         require(self.T >= 1, f"T (diffusion steps) must be at least 1, got {self.T}")
@@ -69,6 +71,7 @@ class DiffusionConfig:
         require(len(self.ks) >= 2 and list(self.ks) == sorted(set(self.ks)) and self.ks[0] >= 1,
                 "ks must be at least two increasing counts >= 1")
         require(self.n_eval >= 2 and self.n_train >= 10 and self.n_samples >= 10, "n_eval, n_train, n_samples")
+        require(self.digits_steps >= 0 and self.digits_T >= 1, "digits_steps >= 0 and digits_T >= 1")
         require(self.quad_grid >= 11 and 0 < self.recover_min <= 1 and self.lt_small > 0, "quad_grid >= 11, recover_min in (0, 1], lt_small > 0")
 
 
@@ -190,7 +193,22 @@ def _run(cfg: DiffusionConfig, ctx: RunContext) -> Measurements:
             "points": {k: v[:400].tolist() for k, v in samples.items()} | {"data": xho[:400].tolist()},
             "final_loss": {"simple": float(np.mean(curve_simple[-100:])), "bound": float(np.mean(curve_bound[-100:]))},
         }
+    if cfg.digits_steps > 0 and ctx.seed == 0:
+        out["digits"] = _digits_ddpm(cfg, dev, g)
     return out
+
+
+def _digits_ddpm(cfg: DiffusionConfig, dev: torch.device, g: torch.Generator) -> dict[str, object]:
+    """A DDPM on the 64-pixel digits (scaled to [-1, 1]), simplified loss; 32 ancestral samples."""
+    from ..data.digits import load_digits_split
+
+    x = load_digits_split(seed=0).x_train.to(dev) * 2 - 1
+    model = DDPM(64, T=cfg.digits_T, schedule=cfg.schedule, hidden=256,
+                 generator=torch.Generator().manual_seed(0)).to(dev)
+    curve = _train(model, x, kind="simple", cfg=replace(cfg, steps=cfg.digits_steps, batch_size=128), seed=0)
+    with torch.no_grad():
+        samples = ((model.sample(32, generator=g) + 1) / 2).clamp(0, 1)
+    return {"samples": samples.tolist(), "final_loss": float(np.mean(curve[-100:])), "T": cfg.digits_T}
 
 
 def judge(runs: list[Measurements], cfg: DiffusionConfig) -> list:
@@ -286,7 +304,7 @@ def judge(runs: list[Measurements], cfg: DiffusionConfig) -> list:
                  "energy_distance_train_vs_heldout": ci_dict([r["samples"]["energy_distance_train_vs_heldout"]
                                                               for r in runs]),
                  **{f"elbo_{k}": ci_dict([r["samples"]["elbo"][k] for r in runs]) for k in ("simple", "bound")}},
-        figures=["samples"],
+        figures=["samples", "digits"] if any("digits" in r for r in runs) else ["samples"],
     )
     return [v_bound, v_intr, v_lt, v_simple]
 
@@ -333,6 +351,15 @@ def figures(runs: list[Measurements], cfg: DiffusionConfig, out: FigureSink) -> 
         ax.set_aspect("equal")
     out.save(fig, "samples")
 
+    digits = next((r["digits"] for r in runs if "digits" in r), None)
+    if digits is not None:
+        from .gen import _grid
+
+        fig, ax = plt.subplots(figsize=(6, 3.3))
+        _grid(ax, np.asarray(digits["samples"], dtype=float), 4, 8)
+        ax.set_title(f"DDPM on the digits (T = {digits['T']}, simplified loss): ancestral samples")
+        out.save(fig, "digits")
+
 
 EXPERIMENT = experiment(
     "diffusion",
@@ -340,7 +367,7 @@ EXPERIMENT = experiment(
     claims=("diffusion.bound", "diffusion.intractable", "diffusion.LT", "diffusion.simple-loss"),
     configs={"quick": DiffusionConfig(T=20, steps=600, n_eval=40, ks=(1, 10, 100, 300), quad_grid=121,
                                       n_samples=500, n_train=2000, lt_ts=(1, 5, 10, 100, 1000)),
-             "full": DiffusionConfig(steps=2500, n_eval=50, ks=(1, 10, 100, 500))},
+             "full": DiffusionConfig(steps=2500, n_eval=50, ks=(1, 10, 100, 500), digits_steps=1500)},
     run=run,
     judge=judge,
     figures=figures,

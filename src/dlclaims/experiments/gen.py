@@ -157,7 +157,9 @@ def every_seed(intervals: list[dict[str, float]]) -> bool | None:
 
 
 def sign_of(iv: dict[str, float]) -> bool | None:
-    """True if the interval lies above 0, False if below, None if it straddles 0."""
+    """True if the interval lies above 0, False if below, None if it straddles 0 or rests on one value."""
+    if iv.get("n", 2) < 2:
+        return None
     if iv["lo"] > 0:
         return True
     if iv["hi"] < 0:

@@ -37,7 +37,7 @@ def make_betas(schedule: Schedule, T: int, *, max_beta: float = 0.999) -> Tensor
     """beta_1..beta_T (T,) float64.
 
     linear: beta from 1e-4 to 0.02 over 1000 steps, rescaled by 1000 / T so that abar_T stays small
-    for any T (Nichol & Dhariwal 2021); cosine: abar(t) = cos^2((t/T + s)/(1 + s) pi/2) / f(0), s = 0.008.
+    for any T (Nichol & Dhariwal 2021; for T < 50 the last betas hit ``max_beta``); cosine: abar(t) = cos^2((t/T + s)/(1 + s) pi/2) / f(0), s = 0.008.
     """
     if T < 1:
         raise ValueError(f"T must be at least 1, got {T}")
