@@ -212,8 +212,8 @@ class SeqCostConfig:
     proj_width: int = 384  # n of the Transformer t-sweep where t << 6n (projections dominate)
     proj_ts: tuple[int, ...] = (8, 16, 32, 64, 128)
     n_t: int = 16  # t of the n-sweep
-    ns: tuple[int, ...] = (64, 128, 256, 512)  # widths of the Transformer n-sweep
-    rnn_ns: tuple[int, ...] = (128, 256, 512, 1024, 2048)  # widths of the RNN n-sweep (cheaper per width)
+    ns: tuple[int, ...] = (96, 128, 192, 256, 384, 512)  # widths of the Transformer n-sweep
+    rnn_ns: tuple[int, ...] = (256, 512, 1024, 2048)  # widths of the RNN n-sweep (cheaper per width)
     n_batch: int = 32  # B of the n-sweep (large enough that the n^2 work, not per-op overhead, is timed)
     ls: tuple[int, ...] = (1, 2, 4, 8)
     decode_width: int = 8  # n of the decoding sweep
@@ -652,7 +652,7 @@ def figures(runs: list[Measurements], cfg: SeqCostConfig, out: FigureSink) -> No
 
 QUICK = SeqCostConfig(
     width=32, batch=2, ts=(8, 16, 32, 64, 128), attn_ts=(96, 192, 384, 768), proj_ts=(8, 16, 32, 64),
-    n_t=8, ns=(64, 128, 256, 512), rnn_ns=(128, 256, 512, 1024), n_batch=16, ls=(1, 2, 3, 4), decode_ts=(16, 32, 64, 128), repeats=5,
+    n_t=16, ns=(96, 128, 192, 256, 384), rnn_ns=(256, 512, 1024, 2048), n_batch=16, ls=(1, 2, 3, 4), decode_ts=(16, 32, 64, 128), repeats=5,
 )
 
 EXPERIMENT = experiment(
