@@ -112,3 +112,50 @@ def test_quick_profile_end_to_end(tmp_path):
     assert set(load_all()["align"].claims) <= set(got)
     for name in ("heatmaps", "maxent", "types"):
         assert (tmp_path / "figures" / f"align-{name}.png").stat().st_size > 1000
+
+
+def fake_runs(max_by_type: dict[str, float], *, seeds: int = 3, hit: bool = True, n: int = 8) -> list[dict]:
+    """Measurements as run() writes them, with rows whose max (and entropy) depend only on the gold type."""
+    per_seed = []
+    for k in range(seeds):
+        row_max, second, ent, types = [], [], [], []
+        for t, mx in max_by_type.items():
+            for i in range(n):
+                m = min(mx + 0.01 * ((i + k) % 3 - 1), 1.0)
+                rest = 1 - m  # spread evenly over 4 other cells (n_src = 5)
+                row_max.append(m)
+                second.append(rest / 4)
+                ent.append(-(m * math.log(m)) - (rest * math.log(rest / 4) if rest > 0 else 0.0))
+                types.append(t)
+        per_seed.append({"row_max": row_max, "second": second, "entropy": ent, "type": types,
+                         "hit": [hit] * len(types), "n_src": [5] * len(types), "argmax": [0] * len(types),
+                         "max_row_sum_error": 1e-7, "max_pad_weight": 0.0, "min_weight": 0.0,
+                         "aer": 0.05 + 0.01 * k, "token_accuracy": 0.99, "final_train_loss": 0.01})
+    counts = {t: n for t in max_by_type}
+    return [{"seeds": list(range(seeds)), "per_seed": per_seed, "diagonal_aer": 0.4,
+             "corpus": {"type_counts_test": counts}, "shown": [], "loss_curve": []}]
+
+
+def test_judge_reads_sharp_and_spread_types():
+    from dlclaims.experiments.align import judge
+
+    cfg = AlignConfig()
+    runs = fake_runs({"one-to-one": 0.95, "reordered": 0.5, "one-to-many": 0.94, "many-to-one": 0.45})
+    v = {x.claim: x for x in judge(runs, cfg)}
+    assert v["align.cells"].status == "supported"
+    assert v["align.spread"].status == "partial"
+    parts = v["align.spread"].parts
+    assert parts["reordered words get spread rows"] == "supported"
+    assert parts["one-to-many words get spread rows"] == "refuted"
+    assert v["align.why-grey"].status == "supported"
+    # bright rows (one-to-one, one-to-many) point at their single gold word
+    assert v["align.one-to-one"].status == "supported"
+    assert judge(runs, cfg)[0].to_dict() == v["align.cells"].to_dict()  # pure
+
+
+def test_judge_refutes_bright_rows_that_miss_the_gold_word():
+    from dlclaims.experiments.align import judge
+
+    runs = fake_runs({"one-to-one": 0.95, "reordered": 0.95}, hit=False)
+    v = {x.claim: x for x in judge(runs, AlignConfig())}
+    assert v["align.one-to-one"].status == "refuted"

@@ -300,6 +300,11 @@ def judge(runs: list[Measurements], cfg: AlignConfig) -> list:
         gaps[t] = ci.to_dict()
         parts[f"{t} words get spread rows"] = (True if ci.lo > cfg.spread_delta else
                                                False if ci.hi < cfg.spread_delta else None)
+    # What the spread rows are: their gold types, next to the base rate of each type.
+    all_types = [t for s in seeds for t in s["type"]]
+    spread_types = [t for s in seeds for t, x in zip(s["type"], s["row_max"]) if x < cfg.bright]
+    spread_share = {t: spread_types.count(t) / max(len(spread_types), 1) for t in ALIGN_TYPES if t in all_types}
+    base_share = {t: all_types.count(t) / len(all_types) for t in ALIGN_TYPES if t in all_types}
     v_spread = verdict_from_parts(
         "align.spread",
         parts=parts,
@@ -310,6 +315,8 @@ def judge(runs: list[Measurements], cfg: AlignConfig) -> list:
         numbers={"row_max_gap_vs_one_to_one": gaps,
                  "mean_row_max_by_type": {t: _ci(v) for t, v in max_by_type.items() if np.isfinite(v).any()},
                  "mean_entropy_by_type": {t: _ci(v) for t, v in ent_by_type.items() if np.isfinite(v).any()},
+                 "spread_rows_by_type (share of rows with max < bright)": spread_share,
+                 "all_rows_by_type (base rate)": base_share,
                  "words_by_type": m["corpus"]["type_counts_test"]},
         figures=["types", "maxent"],
     )
@@ -366,6 +373,7 @@ def figures(runs: list[Measurements], cfg: AlignConfig, out: FigureSink) -> None
         ax.set_xticks(range(len(ex["src"])), ex["src"], rotation=60, fontsize=7)
         ax.set_yticks(range(len(ex["tgt"])), ex["tgt"], fontsize=7)
         ax.set_xlabel("source word j")
+    for ax in axes[:, 0]:
         ax.set_ylabel("target step i")
     for ax in list(axes.flat)[len(shown):]:
         ax.axis("off")
@@ -376,13 +384,13 @@ def figures(runs: list[Measurements], cfg: AlignConfig, out: FigureSink) -> None
     out.save(fig, "heatmaps")
 
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    for s in m["per_seed"]:
-        mx, ent = np.asarray(s["row_max"]), np.asarray(s["entropy"])
-        for t in ALIGN_TYPES:
-            sel = np.asarray([u == t for u in s["type"]])
-            if sel.any():
-                ax.scatter(mx[sel], ent[sel], s=6, alpha=0.35, color=COLORS[t],
-                           label=t if s is m["per_seed"][0] else None)
+    mx = np.concatenate([s["row_max"] for s in m["per_seed"]])
+    ent = np.concatenate([s["entropy"] for s in m["per_seed"]])
+    types = np.concatenate([s["type"] for s in m["per_seed"]])
+    for t in ALIGN_TYPES:  # the common one-to-one words first, the rare types on top
+        sel = types == t
+        if sel.any():
+            ax.scatter(mx[sel], ent[sel], s=6, alpha=0.35, color=COLORS[t], label=f"{t} ({int(sel.sum())} rows)")
     grid = np.linspace(1e-3, 1, 300)
     n_max = max(max(s["n_src"]) for s in m["per_seed"])
     ax.plot(grid, -np.log(grid), "k--", lw=1, label="-ln(max) (lower bound)")
