@@ -4,7 +4,8 @@ Claim judged: minmax.gan (question Q-minmax; the bilinear game itself is experim
 
 A generator and a discriminator (models/gan.py) play on an 8-mode Gaussian mixture on a ring. The
 same initialisations, data and noise are trained with three update rules on the pair (theta_G, theta_D),
-each on Adam-preconditioned directions d(theta) (Adam's moments per rule):
+each on Adam-preconditioned directions d(theta) (Adam's moments per rule; extragradient keeps one set
+of moments for the extrapolation gradients and one for the update gradients):
     simultaneous GDA:   theta <- theta - eta d(theta)
     extragradient:      theta' = theta - eta d(theta);  theta <- theta - eta d(theta')
     optimistic GDA:     theta <- theta - eta (2 d_t - d_{t-1})
