@@ -52,6 +52,7 @@ class _Model:
     Dc: object
     vocab: np.ndarray
     cues: dict[str, list[tuple[re.Pattern, float]]]
+    any_cue: dict[str, re.Pattern]
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +72,9 @@ def _model() -> _Model:
     Dw = word.fit_transform(docs)
     Dc = char.fit_transform(docs)
     cues = {q: [(re.compile(p, re.MULTILINE), w) for p, w in c] for q, c in FAMILY_CUES.items()}
-    return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), cues)
+    # one alternation per family first: most texts touch few families, so most cue searches are skipped
+    any_cue = {q: re.compile("|".join(f"(?:{p})" for p, _ in c), re.MULTILINE) for q, c in FAMILY_CUES.items()}
+    return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), cues, any_cue)
 
 
 @dataclass
@@ -98,6 +101,9 @@ def score_many(texts: list[str]) -> Scored:
         hits_i = []
         for k, q in enumerate(m.ids):
             hits, total = [], 0.0
+            if q not in m.any_cue or not m.any_cue[q].search(low):
+                hits_i.append(hits)
+                continue
             for pat, w in m.cues.get(q, ()):
                 mm = pat.search(low)
                 if mm:
