@@ -55,6 +55,7 @@ class Assertion:
 
 # -- units ---------------------------------------------------------------------------------------------
 _BULLET = re.compile(r"^\s*(?:[-*•·+]\s+|\d{1,2}[.)]\s+|\(?[a-h]\)\s+)")
+_ROW = re.compile(r"^\s*\$?[a-zA-Z](?:_\{?\w\}?)?\$?\s*[:=]\s*\(?\s*[-+−]?\d+(?:\.\d+)?\s*[,;\s]\s*[-+−]?\d")
 _TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
 _SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp)\.$", re.IGNORECASE)
@@ -112,6 +113,10 @@ def units(text: str, part: str = "") -> list[Unit]:
             out.append(Unit(txt, ocr_lower(txt), part, rows))
             continue
         if not line.strip():
+            flush()
+        elif _ROW.match(line):  # "q : 1, 2, 1, ..." is a statement of its own
+            flush()
+            para.append(line)
             flush()
         else:
             if _BULLET.match(line):  # a bullet or numbered item starts a new statement
@@ -198,9 +203,21 @@ def propositions(question: str, us: list[Unit]) -> list[Assertion]:
                 stance = "assert" if min(votes)[1] else "deny"
             says = {"assert": prop.says_pos, "deny": prop.says_neg or f"not: {prop.says_pos}",
                     "nuance": prop.says_nuance}[stance]
-            out.append(Assertion(prop.claim, "proposition", stance, u.text, says, u.part,
+            out.append(Assertion(prop.claim, "proposition", stance, _window(u, spans), says, u.part,
                                  bool(_HEDGE.search(low)), {"spans": spans, "n_pos": n_pos}))
     return out
+
+
+def _window(u: Unit, spans: list[str], width: int = 300) -> str:
+    """The sentence, or for a long run-on OCR sentence the words around what matched."""
+    if len(u.text) <= width or not spans:
+        return u.text
+    k = u.low.find(spans[0])
+    centre = (k + len(spans[0]) / 2) / max(len(u.low), 1) if k >= 0 else 0.5
+    words = u.text.split()
+    mid = int(centre * len(words))
+    lo, hi = max(0, mid - 25), min(len(words), mid + 25)
+    return ("… " if lo else "") + " ".join(words[lo:hi]) + (" …" if hi < len(words) else "")
 
 
 # -- complexity ------------------------------------------------------------------------------------------
