@@ -8,6 +8,8 @@ adds Ray.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -147,6 +149,26 @@ class _NoProgress:
     def judged(self, experiment: str, verdicts: list[Verdict] | None, error: str | None) -> None: ...
 
 
+class _PrivateTmpSink(FigureSink):
+    """A :class:`FigureSink` whose temporary file is private to this process and thread: two runs on one
+    store may draw the same figure at once, and a shared ``<name>.tmp.png`` made the slower one fail
+    (its ``replace`` found the file gone). The last complete figure wins; none is ever half-written."""
+
+    def save(self, fig, name: str, *, dpi: int = 110) -> None:
+        import matplotlib.pyplot as plt
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        p = self.path(name)
+        tmp = p.with_name(f".{p.stem}.{os.getpid()}-{threading.get_ident()}.tmp.png")
+        try:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+            tmp.replace(p)
+        finally:
+            plt.close(fig)
+            tmp.unlink(missing_ok=True)
+        self.saved[name] = p.name
+
+
 def judge_and_draw(plan: Plan, runs: list[Measurements], figures_dir) -> tuple[list[Verdict], dict[str, str]]:
     """Judge one experiment (pure) and draw its figures; check the verdicts cover exactly its claims."""
     exp = plan.experiment
@@ -154,7 +176,7 @@ def judge_and_draw(plan: Plan, runs: list[Measurements], figures_dir) -> tuple[l
     got = [v.claim for v in verdicts]
     if sorted(got) != sorted(exp.claims):
         raise RuntimeError(f"{exp.id}.judge returned verdicts for {got}, expected {list(exp.claims)}")
-    sink = FigureSink(figures_dir, exp.id)
+    sink = _PrivateTmpSink(figures_dir, exp.id)
     if exp.figures is not None:
         import matplotlib
 
