@@ -235,7 +235,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=(rf"(?:otherwise|non-?scalar|vector(?:-valued)? output|several outputs|many outputs){G2}jacobian",
               r"vector[- ]jacobian|\bvjp\b|v\^t ?j\b|v\^\{?t\}? ?\\?cdot ?j|grad_outputs|gradient=",
               rf"(?:vector|tensor|non-?scalar)\w*{G2}jacobian", rf"jacobian{G2}(?:vector|tensor|non-?scalar)",
-              r"\bjacobians?\b(?! (?:is|are|would be) (?:too )?(?:expensive|costly|slow))",
+              (r"(?:get|gets|gives?|returns?|obtain\w*|becomes?|would be|need\w*|is|are)\s+(?:a |the |an )?(?:full |whole |"
+               r"entire )?jacobians?\b"),
               rf"jacobian{G}(?:times|contract\w*|product){G}vector"),
          says_pos="for a non-scalar output the gradient is a Jacobian (backward computes v^T J)"),
     Prop("scalar.cost",
@@ -243,7 +244,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
               rf"fast\w*)"),
               (rf"(?:full )?jacobian{G2}(?:expensive|costl\w*|\bm\b (?:backward )?passes|one (?:backward )?pass per|"
               rf"m times|slow\w*|memory)")),
-         says_pos="a scalar keeps backpropagation cheap; a full Jacobian costs one pass per output"),
+         neg=(rf"jacobian{G}(?:(?:as |just as |equally )?cheap\w*|same cost|as fast|one (?:backward )?pass\b(?! per| for))",),
+         says_pos="a scalar keeps backpropagation cheap; a full Jacobian costs one pass per output",
+         says_neg="a full Jacobian costs no more than one backward pass"),
     # -- Q-linattn -----------------------------------------------------------------------------------
     Prop("linattn.not-equivalent",
          pos=(r"different (?:function|output|outputs|result|results|values?|answer|attention|model)",
@@ -300,6 +303,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
               r"nothing much)"), r"negligibl\w*"),
          neg=(r"depends? on x_?\{?0",),
          nuance=((r"(?:learnable|trainable|free|learned|model) (?:parameters|weights|params)", False),
+                 (r"\b(?:learnable|trainable|parameters|params)\b", False),
                   (r"depends? on (?:θ|\\theta|theta|the (?:model|network|parameters)|any parameter)", False),
                   (rf"(?:gradient|derivative){G}(?:is )?(?:zero|0)\b", True),
                   (r"(?:constant|fixed)[^.;]{0,40}?(?:w\.?r\.?t\.?|with respect to|in) (?:θ|\\theta|theta|the parameters)",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "i": "1", "S": "5", "s": "5",
                              "Z": "2", "z": "2", "B": "8", "g": "9"})
 _KW = r"(?:q(?:uestion|ues|u|n|st)?|problem|prob|exercise|ex|task|aufgabe|frage|part|answer|ans)"
-_NUM = r"(?P<num>[0-9][0-9OoIl|]?|[OoIl|][0-9]|[Il|Ss](?=\s*[:.)\-\]]|\s*$))"
+_NUM = r"(?P<num>[0-9][0-9OoIl|]?|[OoIl|][0-9]|[Il|Ss](?=\s*[(:.)\-\]]|\s*$))"
 _HEAD_KW = re.compile(
     rf"^\s*(?:#{{1,6}}\s*)?(?:\*\*|__)?\s*(?P<kw>{_KW})\s*[.:#\-]?\s*{_NUM}(?P<rest>.*)$", re.IGNORECASE)
 _HEAD_FUZZY = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<word>[A-Za-z]{6,10})\s*[.:#\-]?\s*" + _NUM
