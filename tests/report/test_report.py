@@ -216,6 +216,13 @@ def test_dict_of_flat_dicts_is_a_grid_with_the_union_of_columns():
     assert [c.text for c in g.rows[1][1]] == ["", "3", "4"]
 
 
+def test_a_list_of_intervals_says_a_shared_note_once():
+    ci = [{"mean": 1.0, "lo": 0.5, "hi": 1.5, "n": 3}, {"mean": 2.0, "lo": 1.0, "hi": 3.0, "n": 3}]
+    assert compact(ci) == "[1 [0.5, 1.5], 2 [1, 3]] (n=3 each)"
+    ci[1]["n"] = 4
+    assert compact(ci) == "[1 [0.5, 1.5] (n=3), 2 [1, 3] (n=4)]"
+
+
 @pytest.mark.parametrize("n", [1, 12, 13, 1000])
 def test_long_lists_show_head_tail_and_length(n):
     text = compact(list(range(n)))

@@ -123,6 +123,15 @@ def compact(x: Any, depth: int = 0) -> str:
         return t.text + (f" ({t.note})" if t.note else "")
     if depth >= MAX_DEPTH:
         return "[…]" if isinstance(x, list) else "{…}"
+    if isinstance(x, list) and len(x) > 1 and all(is_interval(v) for v in x):
+        texts = [fmt_interval(v) for v in x]
+        notes = {t.note for t in texts}
+        shared = notes.pop() if len(notes) == 1 else ""  # e.g. "n=3" for every item: said once
+        items = [t.text + (f" ({t.note})" if t.note and not shared else "") for t in texts]
+        if len(items) > LIST_MAX:
+            items = items[:LIST_HEAD] + ["…"] + items[-LIST_TAIL:]
+        return _cut("[" + ", ".join(items) + "]" + (f" ({len(x)} values)" if len(x) > LIST_MAX else "")
+                    + (f" ({shared} each)" if shared else ""))
     if isinstance(x, list):
         if len(x) > LIST_MAX:
             head = [compact(v, depth + 1) for v in x[:LIST_HEAD]]
