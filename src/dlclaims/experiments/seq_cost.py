@@ -417,15 +417,22 @@ def judge(runs: list[Measurements], cfg: SeqCostConfig) -> list:
     tr = m["train"]
     s = {k: {"time": slope_dict(v["x"], v["times"]),
              **({"flops": slope_dict(v["x"], v["flops"])} if "flops" in v else {})} for k, v in tr.items()}
+    def both(key: str, claimed: float, rival: float) -> bool | None:
+        """The order shown by the timed slope and by the exact FLOP slope of the same sweep: agreeing
+        witnesses decide, disagreeing ones leave the part undecided, a lone decided witness decides."""
+        votes = [order_of(s[key]["time"], claimed, rival)]
+        if "flops" in s[key]:
+            votes.append(order_of(s[key]["flops"], claimed, rival))
+        decided = {v for v in votes if v is not None}
+        return decided.pop() if len(decided) == 1 else None
+
     time_parts = {
-        "RNN: time grows as t (slope 1, not 2)": order_of(s["rnn_t"]["time"], 1, 2),
-        "RNN: time grows as n^2 (slope 2, not 1)": order_of(s["rnn_n"]["time"], 2, 1),
+        "RNN: time grows as t (slope 1, not 2)": both("rnn_t", 1, 2),
+        "RNN: time grows as n^2 (slope 2, not 1)": both("rnn_n", 2, 1),
         "RNN: cost grows as l (exact FLOPs, order 1)": leading_power(tr["rnn_l"]["x"], tr["rnn_l"]["flops"], 1) == 1,
-        f"Transformer, t >> 6n (n={cfg.attn_width}): time grows as t^2 (slope 2, not 1)":
-            order_of(s["tf_t_attn"]["time"], 2, 1),
-        f"Transformer, t << 6n (n={cfg.proj_width}): time grows as t^2 (slope 2, not 1)":
-            order_of(s["tf_t_proj"]["time"], 2, 1),
-        f"Transformer, t={cfg.n_t} << 6n: time grows as n (slope 1, not 2)": order_of(s["tf_n"]["time"], 1, 2),
+        f"Transformer, t >> 6n (n={cfg.attn_width}): time grows as t^2 (slope 2, not 1)": both("tf_t_attn", 2, 1),
+        f"Transformer, t << 6n (n={cfg.proj_width}): time grows as t^2 (slope 2, not 1)": both("tf_t_proj", 2, 1),
+        f"Transformer, t={cfg.n_t} << 6n: time grows as n (slope 1, not 2)": both("tf_n", 1, 2),
         "Transformer: cost grows as l (exact FLOPs, order 1)": leading_power(tr["tf_l"]["x"], tr["tf_l"]["flops"],
                                                                              1) == 1,
     }
@@ -437,10 +444,12 @@ def judge(runs: list[Measurements], cfg: SeqCostConfig) -> list:
     v_train = verdict_from_parts(
         "seq.time-train",
         parts=time_parts,
-        rule=f"fit log time = a + b log x on medians of {cfg.repeats} round-robin timings of forward + backward; "
-             "a part holds if the slope is nearer the claimed order than the rival one and its 95% interval "
-             "excludes the rival (the reverse refutes it; undecided if the interval holds both or is wider "
-             "than 2); the order in l is the leading power of an exact linear fit to the FLOPs counted at t = 2 (the "
+        rule=f"fit log time = a + b log x on medians of {cfg.repeats} round-robin timings of forward + backward, "
+             "and log FLOPs (counted exactly) on the same sweep; each slope shows the claimed order if it is "
+             "nearer to it than to the rival order and its 95% interval excludes the rival (the reverse shows "
+             "the rival; undecided if the interval holds both or is wider than 2). A part holds or fails when "
+             "time and FLOPs agree, is undecided when they disagree (per-op overhead flattens CPU timings at "
+             "small sizes), and follows the one decided witness otherwise; the order in l is the leading power of an exact linear fit to the FLOPs counted at t = 2 (the "
              "time slopes in l are in numbers). The Transformer's true cost is l(12 t n^2 + 2 t^2 n) (exact FLOP slopes in numbers), so "
              "t^2 l n holds only where t >> 6n; where t << 6n the slope in t is 1 and in n is 2 (the RNN's order)",
         numbers={"slopes": s, "regimes": regime, "crossover_t": m["crossover_t"],
