@@ -660,8 +660,9 @@ def figures(runs: list[Measurements], cfg: SeqCostConfig, out: FigureSink) -> No
 
 
 QUICK = SeqCostConfig(
-    width=32, batch=2, ts=(8, 16, 32, 64, 128), attn_ts=(96, 192, 384, 768), proj_ts=(8, 16, 32, 64),
-    n_t=16, ns=(96, 128, 192, 256, 384), rnn_ns=(256, 512, 1024, 2048), n_batch=16, ls=(1, 2, 3, 4), decode_ts=(16, 32, 64, 128), repeats=5,
+    width=32, batch=2, ts=(8, 16, 32, 64, 128), attn_ts=(64, 128, 256, 512), proj_width=256,
+    proj_ts=(8, 16, 32, 64), n_t=16, ns=(96, 128, 192, 256), rnn_ns=(128, 256, 512, 1024), n_batch=16,
+    ls=(1, 2, 3, 4), decode_ts=(16, 32, 64, 96), repeats=5,
 )
 
 EXPERIMENT = experiment(
