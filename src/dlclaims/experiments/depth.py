@@ -41,14 +41,14 @@ from ..models.mlp import MLP, ShallowReLU, n_params, sawtooth_mlp, shallow_sawto
 @dataclass(frozen=True)
 class DepthConfig:
     widths: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)  # one-hidden-layer widths (uat, efficiency)
-    steps: int = 3000  # full-batch Adam steps
+    steps: int = 2000  # full-batch Adam steps
     lr: float = 1e-2
-    n_train: int = 512  # grid points of [0, 1] to fit
+    n_train: int = 256  # grid points of [0, 1] to fit
     ks: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)  # sawtooth depths built exactly
     k_train: int = 4  # the sawtooth that training must fit
     match_rmse: float = 0.05  # "the same error": RMSE a trained shallow net must reach on s_k
     deep_width: int = 8  # trainability: deep net of k_train layers of this width ...
-    n_grid: int = 1 << 14  # grid for counting pieces
+    n_grid: int = 1 << 13  # grid for counting pieces
     init_scale: float = 20.0  # one-hidden-layer init: kinks uniform on [0, 1], inner weights U(-s, s)
 
     def __post_init__(self) -> None:
