@@ -144,8 +144,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="the equilibrium is (0, 0)", span_negation=True),
     # -- Q-depth -------------------------------------------------------------------------------------
     Prop("depth.uat",
-         pos=((rf"(?:one|single|1|a|two[- ]layer|shallow)\s+hidden[- ]layer{G2}(?:approximat\w*|any (?:continuous )?"
-              rf"function|arbitrar\w*|universal)"), r"universal approximat\w*(?: theorem)?" + G + r"(?:says|states|"
+         pos=((rf"(?:one|single|1|a|two[- ]layer|shallow)\s+hidden[- ]layer{G2}(?:approximat\w*|"
+              rf"any (?:continuous )?(?:target|mapping|map)|any (?:continuous )?function|arbitrar\w*|universal)"), r"universal approximat\w*(?: theorem)?" + G + r"(?:says|states|"
               r"shows|guarantees|means|:|implies)", r"universal approximators?"),
          says_pos="one hidden layer approximates any continuous function, given width",
          says_neg="one hidden layer cannot approximate every continuous function"),

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from . import cues
 from .ocr import ocr_lower
-from .orders import Order, find_orders, order_of, parse_order, show
+from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
 
 Stance = Literal["assert", "deny", "nuance", "orders", "sequence", "trend"]
 
@@ -301,6 +301,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         low = u.low
         kind, phase = _kind_phase(question, low, first=True)
         items = find_orders(u.text)
+        spans = [(a, b) for a, b, _ in items]
+        items = sorted(items + [x for x in find_bare_orders(u.text)
+                                if not any(a <= x[0] < b for a, b in spans)])
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
             if order is None:

@@ -39,6 +39,16 @@ def find_orders(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+_SYM = r"[a-zA-Z](?:\^\{?\d\}?)?"
+_BARE = re.compile(rf"(?<![A-Za-z0-9_\\^(])(?:{_SYM}(?:\s*(?:\*|·|×|\\cdot|\\times)\s*{_SYM})+|"
+                   rf"(?=[a-zA-Z]{{0,3}}\^)(?:[a-zA-Z](?:\^\{{?\d\}}?)?){{2,4}})(?![A-Za-z0-9_(])")
+
+
+def find_bare_orders(text: str) -> list[tuple[int, int, str]]:
+    """Products of single letters written without O(...): "t*l*n^2", "l·t^2·n", "tln^2" (start, end, text)."""
+    return [(m.start(), m.end(), m.group(0)) for m in _BARE.finditer(text)]
+
+
 def _latex_to_plain(s: str) -> str:
     s = re.sub(r"\\(?:left|right|big|Big|bigl|bigr|,|;|!|quad|\s)", " ", s)
     s = re.sub(r"\\ln\b", " l*n ", s)  # OCR: t \ln^2 is t*l*n^2
