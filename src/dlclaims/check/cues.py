@@ -314,7 +314,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_nuance="L_T is dropped because it has no learnable parameters (zero gradient)"),
     # -- Q-gen ---------------------------------------------------------------------------------------
     Prop("gen.ae-prior",
-         pos=((rf"{AE}{G2}(?:garbage|noise|nonsense|unrealistic|blurry|blobs?|meaningless|poor|bad|invalid|"
+         pos=((rf"{AE}{G2}(?:garbage|junk|rubbish|mess|noise|nonsense|unrealistic|unrecogni[sz]\w*|blurry|blobs?|meaningless|poor|bad|invalid|"
               rf"implausible|not (?:look )?like digits|out of distribution|off the manifold)"),
               rf"\bvae\w*{G2}(?:realistic|plausible|good|meaningful|valid)(?: samples| digits| images)?"),
          neg=(rf"{AE}{G2}\b(?:realistic|plausible|good|meaningful|valid|convincing)\b",),

@@ -95,4 +95,9 @@ def ocr_lower(text: str) -> str:
     """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved)."""
     t = delatex(text.lower())
     t = _BIGO.sub("o", t)
-    return _WORD.sub(lambda m: m.group(0) if m.start() and t[m.start() - 1] == "\\" else correct_word(m.group(0)), t)
+    def fix(m: re.Match) -> str:  # not LaTeX commands, not contractions (wouldn't, isn't)
+        if (m.start() and t[m.start() - 1] == "\\") or t[m.end(): m.end() + 1] in ("'", "\u2019"):
+            return m.group(0)
+        return correct_word(m.group(0))
+
+    return _WORD.sub(fix, t)
