@@ -208,7 +208,7 @@ class SeqCostConfig:
     batch: int = 4  # B of the timings
     ts: tuple[int, ...] = (32, 64, 128, 256, 512)  # t-sweep: RNN time, bytes, graph depth
     attn_width: int = 8  # n of the Transformer t-sweep where t >> 6n (attention terms dominate)
-    attn_ts: tuple[int, ...] = (128, 256, 512, 1024, 2048)
+    attn_ts: tuple[int, ...] = (128, 256, 512, 1024)
     proj_width: int = 384  # n of the Transformer t-sweep where t << 6n (projections dominate)
     proj_ts: tuple[int, ...] = (8, 16, 32, 64, 128)
     n_t: int = 16  # t of the n-sweep
@@ -217,7 +217,7 @@ class SeqCostConfig:
     n_batch: int = 32  # B of the n-sweep (large enough that the n^2 work, not per-op overhead, is timed)
     ls: tuple[int, ...] = (1, 2, 4, 8)
     decode_width: int = 8  # n of the decoding sweep
-    decode_ts: tuple[int, ...] = (64, 128, 256, 512)
+    decode_ts: tuple[int, ...] = (32, 64, 128, 256)
     flop_ts: tuple[int, ...] = (1, 2, 3, 4, 5, 6)  # t of the exact FLOP counts of generation (orders)
     repeats: int = 5  # timings per size (median used)
     jac_t: int = 5  # positions and width of the Jacobian blocks
