@@ -269,7 +269,7 @@ EXPERIMENT = experiment(
     question="Q-bias",
     claims=("bias.equivariance", "bias.data-efficiency", "bias.misaligned"),
     configs={"quick": BiasConfig(canvas=16, sizes=(50, 200, 800), cnn_c1=8, mlp_width=32, steps=300, n_equiv=32),
-             "full": BiasConfig()},
+             "full": BiasConfig(sizes=(30, 100, 300, 1000), cnn_c1=8, steps=500)},
     run=run,
     judge=judge,
     figures=figures,

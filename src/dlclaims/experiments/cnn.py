@@ -313,7 +313,7 @@ EXPERIMENT = experiment(
     claims=("cnn.params", "cnn.shift-robustness", "cnn.linear-stack"),
     configs={"quick": CnnConfig(canvas=16, margin=2, mlp_widths=(8, 32, 128), cnn_channels=(4, 8, 16),
                                 mlp_ref=32, cnn_ref=8, n_linear=16, steps=400),
-             "full": CnnConfig()},
+             "full": CnnConfig(cnn_channels=(2, 4, 8, 16), cnn_ref=8, steps=500)},
     run=run,
     judge=judge,
     figures=figures,
