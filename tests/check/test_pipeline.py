@@ -196,3 +196,42 @@ def test_orders_in_words_and_pairs(fixture_store):
             "(1, -2).\n")
     got = {f["claim"]: f["grade"] for f in check_text(text, load_verdicts(fixture_store))["findings"]}
     assert got == {"seq.time-train": "right", "minmax.table": "right"}
+
+
+def test_contractions_negate():
+    got = {a.claim: a.stance for a in extract("Q-minmax", [("", "Reducing eta wouldn't help: it still cycles.")])}
+    assert got["minmax.small-step"] == "deny"
+
+
+def test_terminal_output_does_not_interpret_sheet_markup(fixture_store, tmp_path):
+    from rich.console import Console
+
+    from dlclaims.check import render_terminal
+
+    sheet = tmp_path / "s.md"
+    sheet.write_text("Q1\n[red]Bob's[/red] attention is not the same function as softmax attention.\n",
+                     encoding="utf-8")
+    out = check_sheets([str(sheet)], fixture_store)
+    console = Console(record=True, width=200)
+    for r in render_terminal(out):
+        console.print(r)
+    assert "[red]Bob's[/red]" in console.export_text()
+
+
+@pytest.mark.parametrize("question,sentence,claim,stance", [
+    ("Q-seq", "The RNN cannot be parallelised over time.", "seq.sequential-steps", "assert"),
+    ("Q-seq", "Self-attention processes all tokens at once.", "seq.sequential-steps", "assert"),
+    ("Q-seq", "LayerNorm normalises each token on its own.", "seq.per-token", "assert"),
+    ("Q-elbo", "The ELBO never exceeds log p(x).", "elbo.bound", "assert"),
+    ("Q-minmax", "A learning rate of 0.01 fixes the oscillation.", "minmax.small-step", "assert"),
+    ("Q-minmax", "GDA spirals outward.", "minmax.no-convergence", "assert"),
+    ("Q-cnn", "MLP accuracy collapses on shifted digits.", "cnn.shift-robustness", "assert"),
+    ("Q-ema", "The EMA forgets old gradients quickly.", "ema.adaptivity", "assert"),
+    ("Q-diffusion", "L_T is constant w.r.t. the parameters, so it is dropped.", "diffusion.LT", "nuance"),
+    ("Q-gen", "VAE samples look like digits, but decoding random codes from a plain AE gives junk.", "gen.ae-prior",
+     "assert"),
+    ("Q-gen", "A plain autoencoder produces realistic samples from random latents.", "gen.ae-prior", "deny"),
+])
+def test_phrasings(question, sentence, claim, stance):
+    got = {a.claim: a.stance for a in extract(question, [("", sentence)])}
+    assert got.get(claim) == stance

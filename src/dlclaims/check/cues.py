@@ -49,7 +49,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("seq.sequential-steps",
          pos=((rf"(?:rnn|recurren\w*|lstm|gru)\b{G}(?:sequential|serial|step[- ]by[- ]step|one (?:step|token) at a time|"
               rf"\bt\b (?:sequential )?steps|o\(t\)|walk\w*|in order)"),
-              (rf"transformer{G}(?:parallel\w*|only (?:has |needs )?(?:o\()?l\b|depends? only on (?:the )?(?:number of )?"
+              (rf"(?:transformer|self[- ]attention|attention layers?){G}(?:parallel\w*|simultaneous\w*|at once|at the same time|"
+               rf"only (?:has |needs )?(?:o\()?l\b|depends? only on (?:the )?(?:number of )?"
               rf"(?:layers|depth|l\b)|o\(l\)|independent of (?:the )?(?:sequence length|t\b))"),
               r"(?:sequential|serial) steps?" + G + r"(?:rnn|recurren\w*)"),
          neg=(rf"(?:rnn|recurren\w*|\bboth\b|\ball (?:the )?models)\b{G}(?:parallel\w*)",),
@@ -67,7 +68,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("seq.per-token",
          pos=((rf"(?:layer ?norm\w*|feed[- ]?forward|\bmlp\b|\bffn\b|position[- ]?wise){G2}(?:each (?:token|position|"
               rf"element)|per[- ](?:token|position)|separately|independently|individually|position[- ]?wise|token[- ]?wise|"
-              rf"in isolation)"),),
+              rf"in isolation|on its own|one (?:token|position) at a time)"),),
          neg=((rf"(?:layer ?norm\w*|feed[- ]?forward|\bmlp\b|\bffn\b){G}(?:mix\w*|look\w*|interact\w*|depend\w*|attend\w*|"
               rf"combin\w*){G}(?:across|other|between|several|different) (?:tokens|positions)"),),
          says_pos="feed-forward and LayerNorm act on each position separately",
@@ -167,7 +168,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="a CNN needs far fewer parameters than an MLP"),
     Prop("cnn.shift-robustness",
          pos=((rf"(?:mlp|fully[- ]connected|dense)\w*{G2}(?:suffer\w*|worse|sensitive|drops?|fails?|hurt\w*|degrad\w*|"
-              rf"lose\w*|brittle|struggl\w*){G2}(?:shift\w*|translat\w*|moved|displac\w*|position)"),
+              rf"lose\w*|brittle|struggl\w*|collaps\w*|plummet\w*|falls?|decreas\w*){G2}(?:shift\w*|translat\w*|moved|displac\w*|"
+              rf"position)"),
               (rf"(?:shift\w*|translat\w*|moved|displac\w*){G2}(?:mlp|fully[- ]connected|dense){G2}(?:suffer\w*|worse|"
               rf"drops?|fails?|hurt\w*|degrad\w*|lose\w*)"),
               (rf"(?:cnn|convolution\w*){G}(?:robust\w*|handles?|insensitive|tolerat\w*|copes?){G}(?:shift\w*|"
@@ -316,7 +318,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("gen.ae-prior",
          pos=((rf"{AE}{G2}(?:garbage|junk|rubbish|mess|noise|nonsense|unrealistic|unrecogni[sz]\w*|blurry|blobs?|meaningless|poor|bad|invalid|"
               rf"implausible|not (?:look )?like digits|out of distribution|off the manifold)"),
-              rf"\bvae\w*{G2}(?:realistic|plausible|good|meaningful|valid)(?: samples| digits| images)?"),
+              (rf"\bvae\w*{G2}(?:realistic|plausible|good|meaningful|valid|look like (?:real )?digits|recogni[sz]able)"
+              rf"(?: samples| digits| images)?")),
          neg=(rf"{AE}{G2}\b(?:realistic|plausible|good|meaningful|valid|convincing)\b",),
          says_pos="random latents decoded by a plain AE are not realistic; a VAE's prior samples are",
          says_neg="random latents decoded by a plain autoencoder give realistic samples"),

@@ -58,7 +58,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·+]\s+|\d{1,2}[.)]\s+|\(?[a-h]\)\s+)")
 _ROW = re.compile(r"^\s*\$?[a-zA-Z](?:_\{?\w\}?)?\$?\s*[:=]\s*\(?\s*[-+−]?\d+(?:\.\d+)?\s*[,;\s]\s*[-+−]?\d")
 _TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
 _SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp)\.$", re.IGNORECASE)
+_ABBREV = re.compile(r"(?:\bw\.r\.t|\bw\.r\.t\.|\bresp|\bincl|\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp)\.$", re.IGNORECASE)
 
 
 def _cells(line: str) -> list[str]:
@@ -133,7 +133,7 @@ _NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|not
                   r"wasn't|weren't|lacks?|non)\b|n't\b")
 _NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
                       r"\bno (?:less|fewer) than\b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari)\w*")
-_CLAUSE = re.compile(r"[,;:()]|\b(?:but|while|whereas|although|though|however|since|because|so that|so|which|"
+_CLAUSE = re.compile(r"[,;:]|\s\(|\)\s|\b(?:but|while|whereas|although|though|however|since|because|so that|so|which|"
                      r"instead|unlike|whilst|then|and (?:has|have|is|are|does|do|it|they|so|then|thus|also))\b|\s-\s")
 _HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
 
