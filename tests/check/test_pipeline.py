@@ -235,3 +235,52 @@ def test_terminal_output_does_not_interpret_sheet_markup(fixture_store, tmp_path
 def test_phrasings(question, sentence, claim, stance):
     got = {a.claim: a.stance for a in extract(question, [("", sentence)])}
     assert got.get(claim) == stance
+
+
+BATTERY = [
+    ("Q-seq", "Generation with a transformer is inherently sequential.", "seq.decode-sequential", "assert"),
+    ("Q-seq", "At inference the transformer can produce all tokens in parallel.", "seq.decode-sequential", "deny"),
+    ("Q-seq", "The feed-forward layers mix information across positions.", "seq.per-token", "deny"),
+    ("Q-seq", "The MLP sublayer is applied independently to every token.", "seq.per-token", "assert"),
+    ("Q-lookup", "If q.k_j is much larger than the other scores, attention returns v_j.", "lookup.copy", "assert"),
+    ("Q-lookup", "For large beta the result is the average of v_a and v_b.", "lookup.average", "assert"),
+    ("Q-elbo", "The ELBO is the expected log-likelihood minus the KL divergence between q(z|x) and the prior.",
+     "elbo.decomposition", "assert"),
+    ("Q-elbo", "The KL term is the reconstruction term.", "elbo.term-roles", "assert"),
+    ("Q-minmax", "The saddle point at the origin is the unique equilibrium.", "minmax.equilibrium", "assert"),
+    ("Q-minmax", "Even with a tiny step size the iterates keep circling.", "minmax.small-step", "deny"),
+    ("Q-minmax", "The iterates converge to the equilibrium.", "minmax.no-convergence", "deny"),
+    ("Q-latent", "Beyond h = 32 the accuracy no longer improves.", "latent.accuracy-vs-h", "assert"),
+    ("Q-depth", "A single hidden layer cannot approximate every continuous function.", "depth.uat", "deny"),
+    ("Q-depth", "A shallow network needs exponentially more units than a deep one for the sawtooth.",
+     "depth.efficiency", "assert"),
+    ("Q-cnn", "CNNs have far fewer weights than MLPs thanks to weight sharing.", "cnn.params", "assert"),
+    ("Q-cnn", "Thanks to the ReLU non-linearities a CNN is not a linear function.", "cnn.linear-stack", "assert"),
+    ("Q-bias", "Convolutional layers are translation equivariant, not invariant.", "bias.equivariance", "nuance"),
+    ("Q-bias", "The CNN learns from fewer examples than the MLP.", "bias.data-efficiency", "assert"),
+    ("Q-ema", "An arithmetic mean of all gradients adapts slowly after the landscape changes.", "ema.adaptivity",
+     "assert"),
+    ("Q-ema", "The plain average keeps all of the noise.", "ema.noise", "assert"),
+    ("Q-scalar", "Without a scalar, PyTorch raises an error when you call backward.", "scalar.error", "assert"),
+    ("Q-scalar", "Computing the full Jacobian needs one backward pass per output, which is expensive.", "scalar.cost",
+     "assert"),
+    ("Q-linattn", "Bob's attention is equivalent to softmax attention.", "linattn.not-equivalent", "deny"),
+    ("Q-linattn", "Bob's approach only approximates softmax attention.", "linattn.not-equivalent", "assert"),
+    ("Q-align", "Each row of the attention map sums to one.", "align.cells", "assert"),
+    ("Q-align", "A row with a single bright cell means a one-to-one alignment.", "align.one-to-one", "assert"),
+    ("Q-align", "Several lit cells in a row mean that the target word depends on several source words.",
+     "align.spread", "assert"),
+    ("Q-diffusion", "The bound holds because the KL divergence is non-negative.", "diffusion.bound", "assert"),
+    ("Q-diffusion", "The true posterior over the whole chain is intractable.", "diffusion.intractable", "assert"),
+    ("Q-diffusion", "L_T has no trainable parameters, so it does not affect training.", "diffusion.LT", "nuance"),
+    ("Q-gen", "The latent codes of a plain autoencoder are not regularized towards N(0, I).", "gen.latent-gap",
+     "assert"),
+    ("Q-gen", "Decoding random latent vectors with an AE gives samples that don't look like digits.",
+     "gen.ae-prior", "assert"),
+]
+
+
+@pytest.mark.parametrize("question,sentence,claim,stance", BATTERY)
+def test_phrasing_battery(question, sentence, claim, stance):
+    got = {a.claim: a.stance for a in extract(question, [("", sentence)])}
+    assert got.get(claim) == stance

@@ -112,7 +112,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="the ELBO is a lower bound on log p(x)", says_neg="the ELBO is not a lower bound on log p(x)"),
     Prop("elbo.term-roles",
          pos=((rf"(?:likelihood|reconstruction|log ?p\(x ?\| ?z\)|first|expectation|expected log)\w*(?: term)?{G}"
-              rf"(?:regulari[sz]\w*)"),),
+              rf"(?:regulari[sz]\w*)"),
+              rf"(?:kl|kullback|d_?\{{?kl|second)\w*(?: term| divergence)?{G}(?:reconstruct\w*)"),
          neg=(rf"(?:kl|kullback|d_?\{{?kl|second)\w*(?: term| divergence)?{G}(?:regulari[sz]\w*)",
               (rf"(?:likelihood|log ?p\(x ?\| ?z\)|first|expected log)\w*(?: term)?{G}(?:reconstruct\w*|fit\w*|"
               rf"data[- ]fit|explain\w*)")),
@@ -231,7 +232,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=(rf"backward(?:\(\))?{G}(?:needs?|requires?|must|only|expects?|works? on){G}scalar",
               (rf"(?:non-?scalar|vector|tensor|multi-?element)\w*{G2}(?:error|raises?|fails?|exception|complain\w*|"
               rf"runtimeerror|grad can be implicitly created only)"),
-              r"implicitly created only for scalar"),
+              r"implicitly created only for scalar",
+              rf"(?#fixed)(?:without|no|not) (?:a )?scalar{G2}(?:error|raise\w*|fail\w*|exception|complain\w*)"),
          says_pos="backward() needs a scalar (a non-scalar output raises)"),
     Prop("scalar.vjp",
          pos=(rf"(?:otherwise|non-?scalar|vector(?:-valued)? output|several outputs|many outputs){G2}jacobian",
@@ -318,6 +320,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("gen.ae-prior",
          pos=((rf"{AE}{G2}(?:garbage|junk|rubbish|mess|noise|nonsense|unrealistic|unrecogni[sz]\w*|blurry|blobs?|meaningless|poor|bad|invalid|"
               rf"implausible|not (?:look )?like digits|out of distribution|off the manifold)"),
+              rf"(?#fixed){AE}{G2}(?:don't|do not|doesn't|does not|never|not|no longer) (?:look|resembl)\w*",
               (rf"\bvae\w*{G2}(?:realistic|plausible|good|meaningful|valid|look like (?:real )?digits|recogni[sz]able)"
               rf"(?: samples| digits| images)?")),
          neg=(rf"{AE}{G2}\b(?:realistic|plausible|good|meaningful|valid|convincing)\b",),
@@ -326,7 +329,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("gen.latent-gap",
          pos=((rf"{AE}{G2}(?:latent|codes?){G2}(?:unregulari[sz]\w*|arbitrar\w*|holes?|gaps?|no prior|irregular\w*|"
               rf"unstructured|anywhere|scattered)"),),
-         neg=(rf"{AE}{G2}(?:latent|codes?){G2}(?:regulari[sz]ed|follows?|matches?|gaussian)",),
+         neg=(rf"{AE}{G2}(?:latent|codes?){G2}(?:regulari[sz]ed|follows?|matches?|gaussian)",
+              rf"(?:latent|codes?){G}{AE}{G}(?:regulari[sz]ed|follows?|matches?|gaussian)"),
          says_pos="a plain autoencoder's latent space is not regularized",
          says_neg="a plain autoencoder's codes follow N(0, I)"),
 )

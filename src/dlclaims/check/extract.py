@@ -191,9 +191,10 @@ def propositions(question: str, us: list[Unit]) -> list[Assertion]:
                     first = True
                     for pat in pats:
                         m = pat.search(low)
-                        if m and first:
-                            votes.append((m.end() - m.start(), sign != negated(low, m.start(), m.end(),
-                                                                                  span_only=prop.span_negation)))
+                        if m and first:  # a "(?#fixed)" pattern carries its own negation: no flipping
+                            flip = not pat.pattern.startswith("(?#fixed)") and negated(
+                                low, m.start(), m.end(), span_only=prop.span_negation)
+                            votes.append((m.end() - m.start(), sign != flip))
                             first = False
                         if m:
                             spans.append(m.group(0))
@@ -493,6 +494,8 @@ _PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[
 _FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|goes "
                    r"down|hurts?|deteriorat\w*)\b")
 _PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
+_AFTER = re.compile(r"\b(?:beyond|after|above|past|once|until|up to|from)\s+(?:about |around |roughly )?"
+                    r"(?:h\s*[=≈~]?\s*\d+|\d+|a (?:certain|some) (?:point|size)|some (?:point|size))")
 _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
                    r"the (?:bigger|larger|more|wider))\b")
 
@@ -533,6 +536,8 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
                 hedged |= bool(_HEDGE.search(low))
         if not quotes:
             continue
+        if (plat or fall) and not rise and any(_AFTER.search(x.lower()) for x in quotes):
+            rise = True  # "beyond h = 32 it no longer improves": it rose up to there
         shape = "-".join(s for s, on in (("rise", rise), ("plateau", plat), ("fall", fall)) if on)
         stance: Stance = "assert" if shape in spec.claimed else ("deny" if shape == "rise" else "trend")
         words = {"rise": "keeps rising", "plateau": "plateaus", "fall": "falls", "rise-plateau":
