@@ -284,3 +284,14 @@ BATTERY = [
 def test_phrasing_battery(question, sentence, claim, stance):
     got = {a.claim: a.stance for a in extract(question, [("", sentence)])}
     assert got.get(claim) == stance
+
+
+def test_an_order_off_the_claim_is_graded_by_measured_slopes():
+    from dlclaims.check.grade import _by_slopes, measured_slopes
+
+    numbers = {"slopes": {"rnn_t": {"time": {"mean": 1.02, "lo": 0.95, "hi": 1.1}},
+                          "rnn_n": {"time": {"mean": 1.97, "lo": 1.9, "hi": 2.05}}}}
+    assert measured_slopes(numbers)[("rnn", "n")][0] == 1.97
+    right = {"aspect": "time-train", "role": "rnn", "exponents": {"t": 1.0, "n": 2.0}}
+    wrong = {"aspect": "time-train", "role": "rnn", "exponents": {"t": 2.0}}
+    assert _by_slopes(right, numbers) == "right" and _by_slopes(wrong, numbers) == "wrong"

@@ -105,6 +105,60 @@ def _seq_ok(sheet: list[float], true: list[float]) -> bool | None:
     return False if min(len(sheet), len(true)) >= 3 else None
 
 
+_ROLE_TOKENS = {"rnn": {"rnn", "recurrent"}, "transformer": {"tf", "transformer", "trf"},
+                "softmax": {"softmax", "sm", "soft"}, "bob": {"bob", "linear", "lin"}}
+
+
+def measured_slopes(numbers: Any) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(role, symbol) -> (mean, lo, hi) of every log-log slope in a verdict's numbers whose key names a role and a
+    symbol ("slopes": {"rnn_t": {"time": {"mean": 1.02, "lo": .., "hi": ..}}}); the first one found wins."""
+    out: dict[tuple[str, str], tuple[float, float, float]] = {}
+
+    def val(x: Any) -> tuple[float, float, float] | None:
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return float(x), float(x), float(x)
+        if isinstance(x, dict):
+            if "mean" in x and isinstance(x["mean"], (int, float)):
+                m = float(x["mean"])
+                return m, float(x.get("lo", m)), float(x.get("hi", m))
+            for k in ("time", "slope", "flops"):
+                if k in x:
+                    return val(x[k])
+        return None
+
+    def walk(x: Any, path: list[str]) -> None:
+        if not isinstance(x, dict):
+            return
+        for k, v in x.items():
+            toks = set(re.split(r"[^a-z0-9]+", str(k).lower()))
+            here = path + [str(k).lower()]
+            if any("slope" in h for h in here):
+                allt = set().union(*(set(re.split(r"[^a-z0-9]+", h)) for h in here))
+                roles = [r for r, al in _ROLE_TOKENS.items() if al & allt]
+                syms = [t for t in toks if len(t) == 1 and t.isalpha()]
+                got = val(v)
+                if got is not None and len(roles) == 1 and len(syms) == 1:
+                    out.setdefault((roles[0], syms[0]), got)
+                    continue
+            walk(v, here)
+    walk(numbers, [])
+    return out
+
+
+def _by_slopes(piece: dict[str, Any], numbers: Any) -> Grade:
+    """An order that is neither the claim's nor the true one: right only if the measured slopes bear it out."""
+    exps = piece.get("exponents") or {}
+    if not str(piece.get("aspect", "")).startswith(("time", "cost")):
+        return "wrong"
+    slopes = measured_slopes(numbers)
+    checked = {s: slopes[(piece["role"], s)] for s in exps if (piece["role"], s) in slopes}
+    if not checked:
+        return "wrong"
+    piece["measured_slopes"] = {s: round(m, 2) for s, (m, _, _) in checked.items()}
+    ok = all(lo - 0.25 <= exps[s] <= hi + 0.25 for s, (_, lo, hi) in checked.items())
+    return "right" if ok else "wrong"
+
+
 def _combine(grades: list[Grade]) -> Grade:
     known = [g for g in grades if g != "unknown"]
     if not known:
@@ -163,7 +217,7 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
             elif p["outcome"] == "truth":
                 g = "right"
             else:
-                g = "wrong"
+                g = _by_slopes(p, v.numbers)
             p["grade"] = g
             gs.append(g)  # type: ignore[arg-type]
         g = _combine(gs)

@@ -142,7 +142,8 @@ def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool 
         if a.hedged:
             f["hedged"] = True
         if a.kind == "complexity":
-            f["orders"] = [{k: p.get(k) for k in ("aspect", "role", "sheet", "claimed", "truth", "grade")}
+            keys = ("aspect", "role", "sheet", "claimed", "truth", "grade", "measured_slopes")
+            f["orders"] = [{k: p.get(k) for k in keys}
                            for p in a.data["pieces"]]
         if a.claim in per_claim:  # the same claim twice on one sheet: one finding, grades combined
             old = per_claim[a.claim]
