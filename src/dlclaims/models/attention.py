@@ -28,7 +28,7 @@ def softmax_attention(q: Tensor, k: Tensor, v: Tensor, *, mask: Tensor | None = 
     ``mask``: boolean, broadcastable to (..., T, S), True = may attend (as in
     ``F.scaled_dot_product_attention``). ``causal``: position i sees j <= i.
     """
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., T, S)
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)  # (..., T, S): scale the smaller factor
     if causal:
         t, s = scores.shape[-2:]
         allowed = torch.ones(t, s, dtype=torch.bool, device=q.device).tril(s - t)
