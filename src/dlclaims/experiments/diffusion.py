@@ -7,9 +7,9 @@ Data: an 8-mode Gaussian mixture on a ring (2-D). Per seed:
   importance-sampled log p(x_0) = log 1/K sum_k p(x_{0:T}^k) / q(x_{1:T}^k | x_0) with K forward chains;
 - intractable: the dropped KL(q(x_{1:T}|x_0) || p(x_{1:T}|x_0)) = log p(x_0) - ELBO needs p(x_0), an
   integral over the whole chain. With T = 1 it is a 2-D integral, done by quadrature on a grid; there the
-  exact gap is measured and the IS estimate is checked against it. The IS effective sample size ESS/K
-  (with ESS = (sum w)^2 / sum w^2) at T = 1 and at the trained T shows the cost of the chain's integral;
-  exact quadrature over the chain would need G^(2T) grid points;
+  exact gap is measured and the IS estimate is checked against it; for the T-step chain the integral is
+  2T-dimensional (G^(2T) grid points), so only estimates exist: is the IS estimate still rising at the
+  largest K? The IS effective sample size ESS/K, ESS = (sum w)^2 / sum w^2, is reported;
 - L_T: its gradient with respect to every parameter (exactly zero: no parameter enters it) and its value
   E_x0 KL(q(x_T|x_0) || N(0, I)) per schedule and T, an upper bound on the mutual information I(x_0; x_T);
 - simple loss: the same network trained with the simplified loss and with the bound's weighting
@@ -251,19 +251,26 @@ def judge(runs: list[Measurements], cfg: DiffusionConfig) -> list:
     ess_T = ci_dict([r["bound_T"]["is"][kmax]["ess_fraction"] for r in runs])
     ess_drop = ci_dict([r["bound_T1"]["is"][kmax]["ess_fraction"] - r["bound_T"]["is"][kmax]["ess_fraction"]
                         for r in runs])
+    kprev = ks[-2]
+    still_rising = [paired_interval(pts(r, "bound_T", kmax) - pts(r, "bound_T", kprev)) for r in runs]
     v_intr = verdict_from_parts(
         "diffusion.intractable",
         parts={"where tractable (T = 1), the dropped KL = exact log p - ELBO is positive and IS reaches it":
                (every_seed(gap_exact_ps) is True and min(recovered) >= cfg.recover_min)
                if every_seed(gap_exact_ps) is not None else None,
-               "the chain's integral gets harder with T (IS effective sample size falls)": sign_of(ess_drop)},
+               f"for the T = {cfg.T} chain only estimates exist: IS is still rising at K = {kmax}":
+               every_seed(still_rising)},
         rule=f"for T = 1 the posterior normaliser p(x0) is a 2-D integral, computed on a {cfg.quad_grid}^2 grid; "
-             f"the first part holds if log p - ELBO lies above 0 in every seed (points as the unit) and IS_{kmax} recovers at least "
-             f"{cfg.recover_min:g} of that gap, (IS - ELBO) / (log p - ELBO), in every seed; the second if ESS/K at T = 1 minus ESS/K at T = {cfg.T} lies above 0. Exact "
-             f"quadrature over the chain would need {cfg.quad_grid}^(2T) points",
+             f"the first part holds if log p - ELBO lies above 0 in every seed (points as the unit) and IS_{kmax} "
+             f"recovers at least {cfg.recover_min:g} of that gap, (IS - ELBO) / (log p - ELBO), in every seed. For "
+             f"the T = {cfg.T} chain the same integral is 2T-dimensional ({cfg.quad_grid}^(2T) grid points); the "
+             f"second part holds if IS_{kmax} - IS_{kprev} lies above 0 in every seed, i.e. the estimate has not "
+             "settled at the largest affordable K. (The IS effective sample sizes are reported, not judged: they "
+             "compare two different models.)",
         numbers={"T1_exact_minus_elbo": gap_exact, "T1_abs_is_minus_exact": is_err,
                  "T1_share_of_gap_recovered_by_is": recovered,
-                 "ess_fraction_T1": ess_T1, f"ess_fraction_T{cfg.T}": ess_T, "ess_drop": ess_drop,
+                 f"per_seed_is_{kmax}_minus_is_{kprev}": still_rising,
+                 "ess_fraction_T1": ess_T1, f"ess_fraction_T{cfg.T}": ess_T, "ess_T1_minus_ess_T": ess_drop,
                  "quadrature_grid_change_max": max(r["quadrature_T1"]["grid_change"] for r in runs),
                  "grid_points_T1": runs[0]["quadrature_T1"]["grid_points_T1"],
                  "grid_points_T": runs[0]["quadrature_T1"]["grid_points_T"]},
