@@ -27,3 +27,21 @@ def test_segment_never_raises(text):
 def test_check_never_raises(text):
     r = check_text(text, {})
     assert isinstance(r["findings"], list)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_read_sheet_never_raises_anything_but_skipped(data):
+    import tempfile
+    from pathlib import Path
+
+    from dlclaims.check.sheet_io import SheetSkipped, read_sheet
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "s.md"
+        p.write_bytes(data)
+        try:
+            text = read_sheet(p).text
+        except SheetSkipped:
+            return
+        assert isinstance(check_text(text, {})["findings"], list)
