@@ -234,6 +234,10 @@ def _role(question: str, text: str) -> str | None:
     return best[2] if best else None
 
 
+def _n_roles(question: str, text: str) -> int:
+    return sum(any(re.search(p, text) for p in pats) for pats in cues.ROLE_CUES.get(question, {}).values())
+
+
 def _aspect(question: str, text: str) -> str | None:
     for aspect, pat in cues.ASPECT_CUES.get(question, ()):
         if re.search(pat, text):
@@ -317,10 +321,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if question == "Q-seq" and (_STEPS.search(la[:40]) or _STEPS.search(lb) or single and _STEPS.search(low)):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
-            role = _role(question, lb) or _role(question, la)
-            if role is None and _BOTH.search(la + " " + lb):
+            clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
+            role = _role(question, clause) or _role(question, la)
+            if role is None and _BOTH.search(la + " " + clause):
                 role = "both"
-            if role is None and k == 0:
+            if role is None and k == 0 and _n_roles(question, low) == 1:
                 role = _role(question, low)
             k2, p2 = _kind_phase(question, ocr_lower(before))
             kind, phase = k2 or kind, p2 or phase
@@ -487,7 +492,8 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
 
 
 # -- trends ----------------------------------------------------------------------------------------------
-_RISE = re.compile(r"\b(?:increas\w*|rise\w*|rising|improv\w*|grows?|growing|goes up|higher|better|gains?)\b")
+_RISE = re.compile(r"\b(?:increas\w*|rise\w*|rising|improv\w*|grows?|growing|goes up|higher|better|gains?|helps?|"
+                   r"pays? off|benefits?)\b")
 _PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[sz]\w*|diminishing returns|stops? "
                    r"(?:improving|increasing|rising|growing|helping)|no (?:further |more )?(?:gain|improvement|benefit)s?|"
                    r"stays? (?:the same|flat|constant)|not (?:much )?(?:better|improv\w*))\b")
@@ -495,7 +501,7 @@ _FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|wo
                    r"down|hurts?|deteriorat\w*)\b")
 _PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
 _AFTER = re.compile(r"\b(?:beyond|after|above|past|once|until|up to|from)\s+(?:about |around |roughly )?"
-                    r"(?:h\s*[=≈~]?\s*\d+|\d+|a (?:certain|some) (?:point|size)|some (?:point|size))")
+                    r"(?:h\s*[=≈~]?\s*\d+|\d+|a (?:certain |some )?(?:point|size)|some (?:point|size)|that)")
 _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
                    r"the (?:bigger|larger|more|wider))\b")
 

@@ -98,10 +98,11 @@ def _claim_names_parts(claim: str, parts: dict[str, str]) -> bool:
 
 def _seq_ok(sheet: list[float], true: list[float]) -> bool | None:
     """Does the sheet's sequence agree with the true one (from step 0 or step 1), over >= 3 shared steps?"""
-    for off in (0, 1):
-        n = min(len(sheet), len(true) - off)
-        if n >= 3 and all(abs(a - b) < 1e-6 for a, b in zip(sheet[:n], true[off:off + n])):
-            return True
+    for skip in (0, 1):  # the sheet may repeat the start point, or begin one step in
+        for off in (0, 1):
+            n = min(len(sheet) - skip, len(true) - off)
+            if n >= 3 and all(abs(a - b) < 1e-6 for a, b in zip(sheet[skip:skip + n], true[off:off + n])):
+                return True
     return False if min(len(sheet), len(true)) >= 3 else None
 
 
