@@ -10,7 +10,9 @@ while other jobs share the machine are upper bounds; the CPU seconds of this pro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -34,31 +36,37 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def multiseed_speedup(seeds: int = 5, steps: int = 250) -> None:
+def multiseed_speedup(seeds: int = 5, steps: int = 250, repeats: int = 3) -> None:
+    """Loop vs stack+vmap, alternated ``repeats`` times (medians), so a load spike hits both alike."""
     x = load_digits_split().x_train
     rows = []
     for h in (4, 64):
         def make(g: torch.Generator, h: int = h) -> Autoencoder:
             return Autoencoder(64, h, 128, generator=g)
 
-        for label, ctx in (("1 thread", single_thread), ("default threads", None)):
-            def timed(fn, ctx=ctx) -> float:
-                t0 = time.perf_counter()
-                if ctx is None:
-                    fn()
-                else:
-                    with ctx():
-                        fn()
-                return time.perf_counter() - t0
+        def loop(make=make) -> None:
+            for s in range(seeds):
+                train_one(make(torch.Generator().manual_seed(s)), x, x, seed=s, loss=bce_loss, steps=steps,
+                          batch_size=128, lr=2e-3)
 
-            loop = timed(lambda: [train_one(make(torch.Generator().manual_seed(s)), x, x, seed=s, loss=bce_loss,
-                                            steps=steps, batch_size=128, lr=2e-3) for s in range(seeds)])
-            stacked = timed(lambda: train_stacked(StackedModels.create(make, range(seeds)), x, x, loss=bce_loss,
-                                                  steps=steps, batch_size=128, lr=2e-3))
-            rows.append([h, seeds, steps, label, loop, stacked, f"{loop / stacked:.1f}x"])
+        def stacked(make=make) -> None:
+            train_stacked(StackedModels.create(make, range(seeds)), x, x, loss=bce_loss, steps=steps,
+                          batch_size=128, lr=2e-3)
+
+        for label, ctx in (("1 thread", single_thread), ("default threads", contextlib.nullcontext)):
+            times: dict[str, list[float]] = {"loop": [], "stacked": []}
+            with ctx():
+                for _ in range(repeats):
+                    for name, fn in (("loop", loop), ("stacked", stacked)):
+                        t0 = time.perf_counter()
+                        fn()
+                        times[name].append(time.perf_counter() - t0)
+            lo, st = statistics.median(times["loop"]), statistics.median(times["stacked"])
+            rows.append([h, seeds, steps, label, lo, st, f"{lo / st:.1f}x"])
     record("Generative: multi-seed trainer on the Q-latent autoencoders",
            ["h", "seeds", "steps", "threads", "loop (s)", "stack+vmap (s)", "speed-up"], rows,
-           note="Autoencoder 64-128-h-128-64 on the digits, batch 128, Adam; the same batches in both.")
+           note=f"Autoencoder 64-128-h-128-64 on the digits, batch 128, Adam; the same batches in both; "
+                f"medians of {repeats} alternated runs.")
 
 
 def profile(name: str, seeds: int | None = None) -> None:
