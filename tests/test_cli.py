@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cli_helpers import dlclaims  # noqa: E402
+from cli_helpers import dlclaims
 
 
 def digest(p: Path) -> str:
@@ -19,7 +19,7 @@ def digest(p: Path) -> str:
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
     d = tmp_path_factory.mktemp("lab")
-    r = dlclaims("run", "--only", "Q-minmax", "scalar.vjp", "--seeds", "2", "--quiet", cwd=d)
+    r = dlclaims("run", "--only", "minmax", "scalar.vjp", "--seeds", "2", "--quiet", cwd=d)
     assert r.returncode == 0, r.stderr
     return d, r
 
@@ -47,7 +47,7 @@ def test_verdicts_json_follows_the_contract(ran):
 
 def test_rerun_reuses_every_stored_unit(ran):
     d, _ = ran
-    r = dlclaims("run", "--only", "Q-minmax", "scalar.vjp", "--seeds", "2", "--quiet", cwd=d)
+    r = dlclaims("run", "--only", "minmax", "scalar.vjp", "--seeds", "2", "--quiet", cwd=d)
     assert r.returncode == 0
     assert "0 unit(s) run, 3 reused" in " ".join(r.stdout.split())
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cli_helpers import dlclaims  # noqa: E402
+from cli_helpers import dlclaims
 
-ARGS = ["run", "--only", "Q-scalar", "Q-minmax", "--seeds", "5", "--set", "scalar.repeats=6", "--quiet"]
+ARGS = ["run", "--only", "scalar", "minmax", "--seeds", "5", "--set", "scalar.repeats=6", "--quiet"]
 
 
 def finished_rows(store: Path) -> dict:
@@ -67,6 +67,9 @@ def test_kill_and_resume(tmp_path):
     a, b = verdict_map(killed), verdict_map(clean)
     assert set(a) == set(b)
     for claim in a:
+        if claim == "scalar.cost":  # timed slopes differ between runs; the exact pass counts do not
+            for key in ("backward_passes_for_scalar", "backward_passes_for_jacobian"):
+                assert a[claim]["numbers"][key] == b[claim]["numbers"][key]
+            continue
         assert a[claim]["status"] == b[claim]["status"], claim
-        if claim != "scalar.cost":  # timings differ between runs; everything else is deterministic
-            assert a[claim]["numbers"] == b[claim]["numbers"], claim
+        assert a[claim]["numbers"] == b[claim]["numbers"], claim

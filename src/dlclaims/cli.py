@@ -11,8 +11,9 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 STATUS_STYLE = {"supported": "green", "refuted": "red", "partial": "yellow", "inconclusive": "magenta"}
 

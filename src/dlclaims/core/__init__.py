@@ -8,7 +8,21 @@ from .stats import Interval, Slope, loglog_slope, mean_ci
 from .types import Claim, Measurements, Verdict, verdict, verdict_from_parts
 
 __all__ = [
-    "BadInput", "ConfigError", "StoreError", "FigureSink", "RunContext", "experiment", "seed_everything",
-    "Interval", "Slope", "loglog_slope", "mean_ci", "Claim", "Measurements", "Verdict", "verdict",
-    "verdict_from_parts", "require",
+    "BadInput",
+    "Claim",
+    "ConfigError",
+    "FigureSink",
+    "Interval",
+    "Measurements",
+    "RunContext",
+    "Slope",
+    "StoreError",
+    "Verdict",
+    "experiment",
+    "loglog_slope",
+    "mean_ci",
+    "require",
+    "seed_everything",
+    "verdict",
+    "verdict_from_parts",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -83,7 +84,7 @@ def _parse_value(text: str, tp: Any, key: str) -> Any:
             v = float(text)
         except ValueError:
             raise BadInput(f"--set {key}: expected a number, got {text!r}") from None
-        if v != v:
+        if math.isnan(v):
             raise BadInput(f"--set {key}: NaN is not allowed")
         return v
     if tp is str:

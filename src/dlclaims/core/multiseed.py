@@ -15,8 +15,9 @@ element-wise (Adam, SGD), so the result equals training each seed on its own:
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -34,7 +35,7 @@ class StackedModels:
 
     @classmethod
     def create(cls, make_model: Callable[[torch.Generator], nn.Module], seeds: Iterable[int],
-               device: torch.device | str = "cpu") -> "StackedModels":
+               device: torch.device | str = "cpu") -> StackedModels:
         """Build one model per seed with ``make_model(generator)`` and stack them."""
         seeds = tuple(int(s) for s in seeds)
         models = []

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import torch
 
@@ -40,7 +41,7 @@ class RunContext:
     """What ``run`` gets besides its config."""
 
     seeds: tuple[int, ...]
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     profile: str = "quick"
 
     @property
@@ -56,7 +57,7 @@ class Experiment:
     configs: dict[str, Any]
     run: Callable[[Any, RunContext], Measurements]
     judge: Callable[[list[Measurements], Any], list[Verdict]]
-    figures: Callable[[list[Measurements], Any, "FigureSink"], None] | None = None
+    figures: Callable[[list[Measurements], Any, FigureSink], None] | None = None
     unit: Unit = "seed"
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -76,14 +77,22 @@ class FigureSink:
         return self.dir / f"{self.experiment_id}-{name}.png"
 
     def save(self, fig, name: str, *, dpi: int = 110) -> None:
+        """Write atomically: a private temporary file (two runs on one store may draw the same figure at
+        once), then rename; the last complete figure wins and none is ever half-written."""
+        import os
+        import threading
+
         import matplotlib.pyplot as plt
 
         self.dir.mkdir(parents=True, exist_ok=True)
         p = self.path(name)
-        tmp = p.with_suffix(".tmp.png")
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        plt.close(fig)
-        tmp.replace(p)
+        tmp = p.with_name(f".{p.stem}.{os.getpid()}-{threading.get_ident()}.tmp.png")
+        try:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+            tmp.replace(p)
+        finally:
+            plt.close(fig)
+            tmp.unlink(missing_ok=True)
         self.saved[name] = p.name
 
 

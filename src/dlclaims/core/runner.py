@@ -8,12 +8,11 @@ adds Ray.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import torch
 
@@ -115,7 +114,7 @@ def execute_task(task: Task) -> TaskResult:
         ctx = RunContext(seeds=task.seeds, device=torch.device(task.device), profile=task.profile)
         m = to_jsonable(exp.run(task.config, ctx))
         return TaskResult("ok", m, None, time.perf_counter() - t0)
-    except Exception as e:  # an experiment failure is stored and reported, the run goes on
+    except Exception as e:  # noqa: BLE001 — an experiment failure is stored and reported, the run goes on
         tb = traceback.format_exc(limit=6)
         return TaskResult("failed", None, f"{type(e).__name__}: {e}\n{tb}", time.perf_counter() - t0)
 
@@ -149,26 +148,6 @@ class _NoProgress:
     def judged(self, experiment: str, verdicts: list[Verdict] | None, error: str | None) -> None: ...
 
 
-class _PrivateTmpSink(FigureSink):
-    """A :class:`FigureSink` whose temporary file is private to this process and thread: two runs on one
-    store may draw the same figure at once, and a shared ``<name>.tmp.png`` made the slower one fail
-    (its ``replace`` found the file gone). The last complete figure wins; none is ever half-written."""
-
-    def save(self, fig, name: str, *, dpi: int = 110) -> None:
-        import matplotlib.pyplot as plt
-
-        self.dir.mkdir(parents=True, exist_ok=True)
-        p = self.path(name)
-        tmp = p.with_name(f".{p.stem}.{os.getpid()}-{threading.get_ident()}.tmp.png")
-        try:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-            tmp.replace(p)
-        finally:
-            plt.close(fig)
-            tmp.unlink(missing_ok=True)
-        self.saved[name] = p.name
-
-
 def judge_and_draw(plan: Plan, runs: list[Measurements], figures_dir) -> tuple[list[Verdict], dict[str, str]]:
     """Judge one experiment (pure) and draw its figures; check the verdicts cover exactly its claims."""
     exp = plan.experiment
@@ -176,7 +155,7 @@ def judge_and_draw(plan: Plan, runs: list[Measurements], figures_dir) -> tuple[l
     got = [v.claim for v in verdicts]
     if sorted(got) != sorted(exp.claims):
         raise RuntimeError(f"{exp.id}.judge returned verdicts for {got}, expected {list(exp.claims)}")
-    sink = _PrivateTmpSink(figures_dir, exp.id)
+    sink = FigureSink(figures_dir, exp.id)
     if exp.figures is not None:
         import matplotlib
 
@@ -216,7 +195,7 @@ def run_plans(plans: list[Plan], store: Store, *, executor: Executor | None = No
         runs = [r.measurements or {} for r in stored]
         try:
             verdicts, files = judge_and_draw(p, runs, store.figures_dir)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 — a judge that crashes fails its experiment only
             summary.failed[exp.id] = f"judging failed: {type(e).__name__}: {e}"
             progress.judged(exp.id, None, summary.failed[exp.id])
             return

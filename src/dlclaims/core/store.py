@@ -14,10 +14,11 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 from .errors import StoreError
 from .types import Verdict, to_jsonable
@@ -163,7 +164,7 @@ class Store:
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, create: bool = True) -> "Store":
+    def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
         path = Path(path) if path is not None else default_store_path()
         exists = path.exists()
         if exists and path.is_dir():
@@ -220,7 +221,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -318,7 +319,7 @@ class Store:
         def __exit__(self, et, *_: object) -> None:
             self.conn.execute("ROLLBACK" if et else "COMMIT")
 
-    def _tx(self) -> "Store._Tx":
+    def _tx(self) -> Store._Tx:
         return Store._Tx(self.conn)
 
 
