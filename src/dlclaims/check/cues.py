@@ -28,6 +28,9 @@ PLAIN_AVG = (r"(?:(?:plain|simple|uniform|arithmetic|ordinary|cumulative|equal[-
              r"(?: past| previous| the)? gradients|all past gradients)")
 EMA = r"(?:\bema\b|exponential(?:ly)?(?: weighted)?(?: moving)? averag\w*|moving average|adam)"
 STEP = r"(?:step(?:[- ]?size)?|\beta\b|η|learning[- ]rate|\blr\b)"
+SCALAR = r"(?:scalar|single (?:number|value|real)|one number)"
+MOVED = r"(?:shift\w*|translat\w*|mov(?:e|ed|es|ing)\b|displac\w*|offset\w*)"
+LESS_ROBUST = r"(?:less|not as|far less|much less) (?:robust|tolerant|invariant)"
 SMALL = r"(?:small(?:er)?|tiny|reduc\w*|decreas\w*|lower\w*|less than 1|< ?1|0?\.\d+|half|shrink\w*)"
 
 
@@ -87,7 +90,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
               rf"picks?|selects?|retrieves?){G}v_?\{{?j\b"),
               (rf"(?:dominat\w*|much larger|largest|maximal|biggest){G2}(?:v_?\{{?j\b|its value|that value|cop(?:y|ies)|"
               rf"one[- ]hot|close to (?:1|one))"),
-              rf"(?:weights?|softmax){G}(?:concentrat\w*|one[- ]hot|close to (?:1|one)|≈ ?1)"),
+              rf"(?:weights?|softmax){G}(?:concentrat\w*|one[- ]hot|close to (?:1|one)|≈ ?1)",
+              (rf"(?:returns?|gives?|retriev\w*|reads? out|outputs?|copies|picks?|selects?|recovers?){G}"
+               rf"(?:that|this|its|the matching|the corresponding|the same|the best[- ]matching) (?:key'?s |one'?s )?value\b")),
          says_pos="the output is v_j when k_j.q dominates"),
     Prop("lookup.average",
          pos=(r"\(?v_?\{?a\}? ?\+ ?v_?\{?b\}?\)? ?/ ?2", r"\\frac\{v_?\{?a\}? ?\+ ?v_?\{?b\}?\}\{2\}",
@@ -142,12 +147,15 @@ PROPOSITIONS: tuple[Prop, ...] = (
               r"[^.;]{0,40}?(?:\(0, ?0\)|origin|p ?= ?q ?= ?0|p ?= ?0)"),
               r"(?:\(0, ?0\)|origin|p ?= ?q ?= ?0)[^.;]{0,40}?(?:equilibri\w*|optimum|saddle|nash|stationary)"),
          neg=((r"(?:equilibri\w*|optimum|saddle(?: point)?|nash|stationary point)[^.;]{0,30}?\((?!0 ?, ?0\))[-\d.]+ ?, ?"
-              r"[-\d.]+\)"),),
+              r"[-\d.]+\)"),
+              (r"(?:equilibri\w*|optimum|saddle(?: point)?|nash|stationary point)[^.;]{0,30}?\b[pq] ?= ?(?!0(?:\.0*)?\b)"
+               r"-?\d")),
          says_pos="the equilibrium is (0, 0)", span_negation=True),
     # -- Q-depth -------------------------------------------------------------------------------------
     Prop("depth.uat",
          pos=((rf"(?:one|single|1|a|two[- ]layer|shallow)\s+hidden[- ]layer{G2}(?:approximat\w*|"
-              rf"any (?:continuous )?(?:target|mapping|map)|any (?:continuous )?function|arbitrar\w*|universal)"), r"universal approximat\w*(?: theorem)?" + G + r"(?:says|states|"
+              rf"any (?:continuous )?(?:target|mapping|map)|any (?:continuous )?function|arbitrar\w*|universal|"
+              rf"enough|sufficient|suffices?)"), r"universal approximat\w*(?: theorem)?" + G + r"(?:says|states|"
               r"shows|guarantees|means|:|implies)", r"universal approximators?"),
          says_pos="one hidden layer approximates any continuous function, given width",
          says_neg="one hidden layer cannot approximate every continuous function"),
@@ -169,19 +177,20 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="a CNN needs far fewer parameters than an MLP"),
     Prop("cnn.shift-robustness",
          pos=((rf"(?:mlp|fully[- ]connected|dense)\w*{G2}(?:suffer\w*|worse|sensitive|drops?|fails?|hurt\w*|degrad\w*|"
-              rf"lose\w*|brittle|struggl\w*|collaps\w*|plummet\w*|falls?|decreas\w*){G2}(?:shift\w*|translat\w*|moved|displac\w*|"
+              rf"lose\w*|brittle|struggl\w*|collaps\w*|plummet\w*|falls?|decreas\w*|{LESS_ROBUST}){G2}(?:{MOVED}|"
               rf"position)"),
-              (rf"(?:shift\w*|translat\w*|moved|displac\w*){G2}(?:mlp|fully[- ]connected|dense){G2}(?:suffer\w*|worse|"
-              rf"drops?|fails?|hurt\w*|degrad\w*|lose\w*)"),
-              (rf"(?:cnn|convolution\w*){G}(?:robust\w*|handles?|insensitive|tolerat\w*|copes?){G}(?:shift\w*|"
-              rf"translat\w*)")),
-         neg=((rf"(?:mlp|fully[- ]connected|dense)\w*{G}(?:robust\w*|tolerant|insensitive|unaffected)\w*{G}(?:shift\w*|"
-              rf"translat\w*|position|mov\w*)"),),
+              (rf"{MOVED}{G2}(?:mlp|fully[- ]connected|dense){G2}(?:suffer\w*|worse|"
+              rf"drops?|fails?|hurt\w*|degrad\w*|lose\w*|{LESS_ROBUST})"),
+              (rf"(?:cnn|convolution\w*|convnet){G}(?:robust\w*|handles?|insensitive|tolerat\w*|copes?){G}"
+               rf"(?:shift\w*|translat\w*)")),
+         neg=((rf"(?:mlp|fully[- ]connected|dense)\w*{G}(?<!less )(?<!not as )(?:robust\w*|tolerant|insensitive|"
+               rf"unaffected)\w*{G}(?:{MOVED}|position)"),),
          exclude=(r"invarian\w*|equivarian\w*",),
          says_pos="an MLP suffers more from shifted inputs than a CNN", says_neg="an MLP copes with shifts as well"),
     Prop("cnn.linear-stack",
          pos=(rf"(?:activation\w*|relu|non[- ]?linear\w*|max-?pool\w*|pooling){G2}(?:non[- ]?linear\w*|break\w*|not linear)",
-              ),
+              (rf"non[- ]?linear\w*{G2}(?:because|due to|from|thanks to|comes? from|via|through|by|owing to){G}"
+               rf"(?:activation\w*|relu|pool\w*|sigmoid|tanh)")),
          neg=(rf"\b(?:cnn|convolutional (?:neural )?net\w*)s?\b{G}(?:is|are|remains?) (?:not |never |no longer )?(?:a |just a |simply a )?linear",),
          says_pos="convolution is linear; activations and pooling make a CNN non-linear",
          says_neg="a CNN is a linear map"),
@@ -215,7 +224,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          neg=((rf"{PLAIN_AVG}{G2}(?:adapt\w*|react\w*|respond\w*)\s+(?:just\s+)?(?:as (?:fast|quickly)|faster|quicker|"
               rf"equally)"),
               rf"{PLAIN_AVG}{G2}(?:behave\w*|work\w*|perform\w*|act\w*) (?:exactly )?(?:the )?same"),
-         exclude=(r"noise|variance",),
+         exclude=((r"^(?!.*(?:landscape|chang|jump|shift|mov|adapt|react|respond|recover|slow|sluggish|lag)).*"
+                  r"(?:noise|variance)"),),
          says_pos="a plain average of past gradients reacts more slowly when the landscape changes",
          says_neg="a plain average reacts as fast as a moving average"),
     Prop("ema.noise",
@@ -229,7 +239,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_neg="a plain average of all past gradients filters the noise (variance sigma^2/t)"),
     # -- Q-scalar ------------------------------------------------------------------------------------
     Prop("scalar.error",
-         pos=(rf"backward(?:\(\))?{G}(?:needs?|requires?|must|only|expects?|works? on){G}scalar",
+         pos=(rf"backward(?:\(\))?{G}(?:needs?|requires?|must|only|expects?|works? on){G}{SCALAR}",
+              rf"\b{SCALAR} (?:output |loss |value )?(?:is |are )?(?:needed|required|necessary|expected|mandatory)",
+              rf"(?:only|needs?|requires?|must (?:be|have)|expects?){G}(?:gradients? of )?(?:a )?{SCALAR}",
               (rf"(?:non-?scalar|vector|tensor|multi-?element)\w*{G2}(?:error|raises?|fails?|exception|complain\w*|"
               rf"runtimeerror|grad can be implicitly created only)"),
               r"implicitly created only for scalar",
@@ -287,7 +299,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("align.why-grey",
          pos=((rf"(?:sum|add up|total|normali[sz]\w*|softmax){G}(?:to )?(?:1|one)?{G2}(?:grey|gray|split\w*|shar\w*|"
               rf"can't be white|cannot be white|only one|less than 1|dimmer)"),
-              rf"(?:grey|gray){G2}(?:shar\w*|split\w*|sum to (?:1|one)|softmax|normali[sz]\w*|divid\w*)"),
+              rf"(?:grey|gray){G2}(?:shar\w*|split\w*|sum to (?:1|one)|softmax|normali[sz]\w*|divid\w*)",
+              rf"(?:white|bright\w*){G2}(?:because|since|as|for){G}(?:sums?|adds? up|normali[sz]\w*|total|shar\w*)"),
          neg=(rf"(?:several|multiple|many|spread|two|more)\b{G}white",),
          says_pos="only single-cell rows can be white because a row's weights sum to 1",
          says_neg="a row with several cells can have white cells"),

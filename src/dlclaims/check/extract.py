@@ -58,7 +58,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•·+]\s+|\d{1,2}[.)]\s+|\(?[a-h]\)\s+)")
 _ROW = re.compile(r"^\s*\$?[a-zA-Z](?:_\{?\w\}?)?\$?\s*[:=]\s*\(?\s*[-+−]?\d+(?:\.\d+)?\s*[,;\s]\s*[-+−]?\d")
 _TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
 _SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_ABBREV = re.compile(r"(?:\bw\.r\.t|\bw\.r\.t\.|\bresp|\bincl|\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp)\.$", re.IGNORECASE)
+_ABBREV = re.compile(r"(?:\bw\.r\.t|\bw\.r\.t\.|\bresp|\bincl|\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp|\bindep|\brecon|\bparams?|\bavg|\bdims?|\bconst|\bprob|\bdef)\.$",
+                    re.IGNORECASE)
 
 
 def _cells(line: str) -> list[str]:
@@ -298,6 +299,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     found: dict[tuple[str, str], tuple[Order, str, str]] = {}  # (aspect, role) -> (order, raw, quote)
     loose: list[tuple[str, Order, str, str]] = []
     partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
+    carry: tuple[str | None, str] = (None, "")  # the kind (time | memory) the previous sentence named, its part
     for u in us:
         if u.rows is not None:
             _orders_in_table(question, u, syms, found)
@@ -305,6 +307,10 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         prev_end = 0
         low = u.low
         kind, phase = _kind_phase(question, low, first=True)
+        named_kind = kind
+        if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
+            kind = carry[0]
+        carry = (named_kind, u.part)
         items = find_orders(u.text)
         spans = [(a, b) for a, b, _ in items]
         items = sorted(items + [x for x in find_bare_orders(u.text)
@@ -318,9 +324,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             after = re.split(r"[,;.]", u.text[b:after_end].lower(), maxsplit=1)[0]
             lb, la = ocr_lower(before), ocr_lower(after)
             single = len(order) == 1 and len(next(iter(order))) == 1 and next(iter(order))[0][1] == 1
-            if question == "Q-seq" and (_STEPS.search(la[:40]) or _STEPS.search(lb) or single and _STEPS.search(low)):
+            if question == "Q-seq" and (_STEPS.search(la[:40]) or _STEPS.search(re.split(r"[,;:]", lb)[-1][-60:])
+                                        or single and _STEPS.search(low)):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
+            order = _per_unit(question, order, la)
             clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
             role = _role(question, clause) or _role(question, la)
             if role is None and _BOTH.search(la + " " + clause):
@@ -375,6 +383,21 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             out.append(Assertion(spec.claim, "complexity", "orders", " / ".join(quotes)[:400], says, us[0].part if us
                                  else "", data={"pieces": pieces}))
     return out
+
+
+_PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+"
+                  r"(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|word)\b")
+
+
+def _per_unit(question: str, order: Order, after: str) -> Order:
+    """'O(t^2 n) per layer' is O(l t^2 n) in all; 'O(l n^2) per step' is O(t l n^2) (Q-seq's symbols)."""
+    m = _PER.match(after) if question == "Q-seq" else None
+    if m is None:
+        return order
+    sym = "l" if m.group(1) == "layer" else "t"
+    if any(sym in dict(mono) for mono in order):
+        return order
+    return frozenset(tuple(sorted(mono + ((sym, 1.0),))) for mono in order)
 
 
 def _exp(order: Order, sym: str) -> float:
@@ -513,9 +536,13 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
             continue
         rise = plat = fall = mono = hedged = False
         quotes = []
+        # a sentence without x or y ("It rises, then flattens out.") speaks of them when the sentence before did
+        on_topic = False
         for u in us:
             low = u.low
-            if u.rows is not None or not (re.search(spec.x, low) or re.search(spec.y, low)):
+            named = bool(re.search(spec.x, low) or re.search(spec.y, low))
+            follows, on_topic = on_topic, named or (on_topic and u.rows is None)
+            if u.rows is not None or not (named or follows and re.match(r"\s*(?:it|this|that|then|and|but)\b", low)):
                 continue
             hit = False
             # a negated plateau ("never plateaus") is a rise; a negated rise ("stops increasing") a plateau

@@ -91,10 +91,33 @@ def delatex(t: str) -> str:
     return t
 
 
+# a word with a 0 or 1 among its letters is an OCR misread of o or l ("b0th", "sca1ar", "ELB0", "1ook")
+_DIGIT_WORD = re.compile(r"(?<![\w\\^])(?=[a-z01]*[a-z][a-z01]*[a-z])(?=[a-z]*[01])[a-z01]{3,}(?![\w(^])")
+_DIGIT_FIX = str.maketrans({"0": "o", "1": "l"})
+# abbreviations: spelled out, and without the dots that would end a clause for the cue patterns
+_ABBREVS = tuple((re.compile(p), r) for p, r in (
+    (r"\be\.\s?g\.", "eg"), (r"\bi\.\s?e\.", "ie"), (r"\bw\.\s?r\.\s?t\.?", "wrt"), (r"\betc\.", "etc"),
+    (r"\bvs\.", "vs"), (r"\bcf\.", "cf"), (r"\bw/o\b", "without"), (r"\bw/(?=\s)", "with"), (r"\bb/c\b", "because"),
+    (r"\bindep\b\.?", "independent"), (r"\brecon\b\.?", "reconstruction"), (r"\bapprox\b\.?", "approximately"),
+    (r"\bparams?\b\.?", "parameters"), (r"\bavg\b\.?", "average"), (r"\bdims?\b\.?", "dimension"),
+    (r"\bresp\.", "respectively"), (r"\bconst\b\.?", "constant")))
+
+
+def expand_abbreviations(t: str) -> str:
+    """Lower-case text with its common abbreviations spelled out (offsets are not preserved)."""
+    if "." not in t and "/" not in t and not re.search(r"\b(?:indep|recon|approx|params?|avg|dims?|const)\b", t):
+        return t
+    for pat, rep in _ABBREVS:
+        t = pat.sub(rep, t)
+    return t
+
+
 def ocr_lower(text: str) -> str:
     """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved)."""
     t = delatex(text.lower())
     t = _BIGO.sub("o", t)
+    t = _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), t)
+    t = expand_abbreviations(t)
     def fix(m: re.Match) -> str:  # not LaTeX commands, not contractions (wouldn't, isn't)
         if (m.start() and t[m.start() - 1] == "\\") or t[m.end(): m.end() + 1] in ("'", "\u2019"):
             return m.group(0)
