@@ -1,28 +1,28 @@
-"""Core: claim and verdict types, registry, configs, runner, store, statistics, seeding."""
+"""Core: claim and verdict types, registry, configs, runner, store, statistics, seeding.
 
-from .config import require
-from .errors import BadInput, ConfigError, StoreError
-from .registry import FigureSink, RunContext, experiment
-from .seeding import seed_everything
-from .stats import Interval, Slope, loglog_slope, mean_ci
-from .types import Claim, Measurements, Verdict, verdict, verdict_from_parts
+Names are imported lazily (PEP 562), so that ``dlclaims.core.errors`` or the
+store can be used without importing torch or SciPy.
+"""
 
-__all__ = [
-    "BadInput",
-    "Claim",
-    "ConfigError",
-    "FigureSink",
-    "Interval",
-    "Measurements",
-    "RunContext",
-    "Slope",
-    "StoreError",
-    "Verdict",
-    "experiment",
-    "loglog_slope",
-    "mean_ci",
-    "require",
-    "seed_everything",
-    "verdict",
-    "verdict_from_parts",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "require": "config",
+    "BadInput": "errors", "ConfigError": "errors", "StoreError": "errors",
+    "FigureSink": "registry", "RunContext": "registry", "experiment": "registry",
+    "seed_everything": "seeding",
+    "Interval": "stats", "Slope": "stats", "loglog_slope": "stats", "mean_ci": "stats",
+    "Claim": "types", "Measurements": "types", "Verdict": "types", "verdict": "types",
+    "verdict_from_parts": "types",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
