@@ -52,7 +52,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("seq.sequential-steps",
          pos=((rf"(?:rnn|recurren\w*|lstm|gru)\b{G}(?:sequential|serial|step[- ]by[- ]step|one (?:step|token) at a time|"
               rf"\bt\b (?:sequential )?steps|o\(t\)|walk\w*|in order)"),
-              (rf"(?:transformer|self[- ]attention|attention layers?){G}(?:parallel\w*|simultaneous\w*|at once|at the same time|"
+              (rf"(?<!and )(?<!both )(?:transformer|self[- ]attention|attention layers?){G}(?:parallel\w*|simultaneous\w*|at once|at the same time|"
                rf"only (?:has |needs )?(?:o\()?l\b|depends? only on (?:the )?(?:number of )?"
               rf"(?:layers|depth|l\b)|o\(l\)|independent of (?:the )?(?:sequence length|t\b))"),
               r"(?:sequential|serial) steps?" + G + r"(?:rnn|recurren\w*)"),
@@ -63,7 +63,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("seq.decode-sequential",
          pos=((rf"(?:test[- ]time|inference|decod\w*|generat\w*|autoregress\w*){G}(?:sequential\w*|one (?:token|step) at a "
               rf"time|token[- ]by[- ]token|step[- ]by[- ]step|\bt\b (?:dependent |sequential )?steps|one (?:token|step|word) "
-              rf"(?:after|by one|at a time)|after (?:the )?other|in sequence)"),),
+              rf"(?:after|by one|at a time)|after (?:the )?other|in sequence|one (?:at a time|by one)|"
+              rf"(?:token|word) (?:after|by) (?:token|word))"),),
          neg=(rf"(?:test[- ]time|inference|decod\w*|generat\w*){G}transformer{G}(?:parallel\w*)",
               rf"transformer{G}(?:test[- ]time|inference|decod\w*|generat\w*){G}(?:parallel\w*)"),
          says_pos="at test time the Transformer is sequential too",
@@ -92,7 +93,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
               rf"one[- ]hot|close to (?:1|one))"),
               rf"(?:weights?|softmax){G}(?:concentrat\w*|one[- ]hot|close to (?:1|one)|≈ ?1)",
               (rf"(?:returns?|gives?|retriev\w*|reads? out|outputs?|copies|picks?|selects?|recovers?){G}"
-               rf"(?:that|this|its|the matching|the corresponding|the same|the best[- ]matching) (?:key'?s |one'?s )?value\b")),
+               rf"(?:(?:that|this|its|the matching|the corresponding|the same|the best[- ]matching) (?:key'?s |one'?s )?value\b|"
+               rf"value (?:of|for|associated with|belonging to|paired with) (?:that|this|the (?:matching|best|top|winning|"
+               rf"dominant|corresponding)) key)")),
          says_pos="the output is v_j when k_j.q dominates"),
     Prop("lookup.average",
          pos=(r"\(?v_?\{?a\}? ?\+ ?v_?\{?b\}?\)? ?/ ?2", r"\\frac\{v_?\{?a\}? ?\+ ?v_?\{?b\}?\}\{2\}",
@@ -101,7 +104,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="the output is (v_a + v_b)/2"),
     # -- Q-elbo --------------------------------------------------------------------------------------
     Prop("elbo.decomposition",
-         pos=((rf"(?:elbo|lower bound|l\(x\)){G2}(?:=|is|equals){G2}(?:e_|\\mathbb\{{e\}}|expect\w*|log ?p\(x ?\| ?z\)|"
+         pos=((rf"(?:elbo|lower bound|l\(x\)|(?<![a-z_\\])l(?= ?(?:\(x\) ?)?=)){G2}(?:=|is|equals){G2}(?:e_|\\mathbb\{{e\}}|expect\w*|log ?p\(x ?\| ?z\)|"
               rf"reconstruction){G2}(?:-|minus){G}(?:kl|d_?\{{?kl|kullback)"),
               rf"reconstruction (?:term|loss|likelihood){G}(?:minus|-){G}(?:kl|d_?\{{?kl)"),
          neg=((rf"(?:elbo|lower bound|l\(x\)){G2}(?:=|is|equals){G2}(?:e_|\\mathbb\{{e\}}|expect\w*|log ?p\(x ?\| ?z\)|"
@@ -110,6 +113,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z))"),
     Prop("elbo.bound",
          pos=(rf"(?:elbo|it|objective){G}lower[- ]bound", r"log ?p\(x\) ?(?:≥|>=|\\geq?)",
+              (rf"log ?p\(x\){G}(?:greater than|larger than|bigger than|at least|above|upper[- ]bound|"
+               rf"bounded below){G}(?:elbo|bound|objective)"),
               rf"(?:elbo|it){G}(?:≤|<=|\\leq?|below|at most|smaller than|less than){G}log ?p\(x\)"),
          neg=(rf"(?:elbo|it){G}upper[- ]bound", r"log ?p\(x\) ?(?:≤|<=|\\leq?)",
               rf"(?:elbo|it){G}(?:exceeds|above|greater than|larger than){G}log ?p\(x\)"),
@@ -163,7 +168,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((rf"(?:deep\w*|depth|more layers|many layers){G2}(?:fewer|less|exponentially (?:fewer|less|smaller)|"
               rf"far fewer|more (?:efficient|compact)|efficien\w*|compact\w*|smaller|advantage|benefit|buy\w*|gain\w*|help\w*)"),
               (rf"(?:shallow|one hidden layer|single(?: hidden)? layer){G2}(?:exponentially (?:many|more|wide)|2\^k|many more|"
-              rf"much wider|far more|huge|enormous)")),
+              rf"much wider|far more|huge|enormous)"),
+              (rf"(?:exponentially (?:many|more|wide|large)|2\^k|many more|far more){G2}(?:shallow|one hidden layer|"
+               rf"single(?: hidden)? layer)")),
          says_pos="depth represents some functions with far fewer units",
          says_neg="depth brings no saving in units"),
     # -- Q-cnn ---------------------------------------------------------------------------------------
@@ -174,13 +181,17 @@ PROPOSITIONS: tuple[Prop, ...] = (
               rf"(?:parameters|weights|params)"),
               (rf"(?:weight[- ]sharing|shared weights|local connectivity){G}(?:fewer|reduc\w*|less|saves?){G}"
               rf"(?:parameters|weights|params)")),
-         says_pos="a CNN needs far fewer parameters than an MLP"),
+         neg=((r"\b(?:cnn|convolution\w*|convnet)s?\b[^.;,]{0,40}?\b(?:more|as many|a similar number of|the same number of)\s+"
+              r"(?:\w+\s+)?(?:parameters|weights|params)\b"),),
+         says_pos="a CNN needs far fewer parameters than an MLP",
+         says_neg="a CNN needs as many parameters as an MLP, or more"),
     Prop("cnn.shift-robustness",
          pos=((rf"(?:mlp|fully[- ]connected|dense)\w*{G2}(?:suffer\w*|worse|sensitive|drops?|fails?|hurt\w*|degrad\w*|"
               rf"lose\w*|brittle|struggl\w*|collaps\w*|plummet\w*|falls?|decreas\w*|{LESS_ROBUST}){G2}(?:{MOVED}|"
               rf"position)"),
               (rf"{MOVED}{G2}(?:mlp|fully[- ]connected|dense){G2}(?:suffer\w*|worse|"
               rf"drops?|fails?|hurt\w*|degrad\w*|lose\w*|{LESS_ROBUST})"),
+              rf"{MOVED}{G2}(?:hurt\w*|harm\w*|affect\w*|degrad\w*|damag\w*){G}(?:mlp|fully[- ]connected|dense)",
               (rf"(?:cnn|convolution\w*|convnet){G}(?:robust\w*|handles?|insensitive|tolerat\w*|copes?){G}"
                rf"(?:shift\w*|translat\w*)")),
          neg=((rf"(?:mlp|fully[- ]connected|dense)\w*{G}(?<!less )(?<!not as )(?:robust\w*|tolerant|insensitive|"
@@ -204,6 +215,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
     Prop("bias.data-efficiency",
          pos=((rf"(?:bias\w*|cnn|prior|convolution\w*){G}(?:less|fewer|smaller amounts? of|little){G}(?:data|examples|"
               r"samples|training)"), r"(?:data|sample)[- ]efficien\w*",
+              (rf"(?:bias\w*|cnn|prior|convolution\w*){G}(?:reduc\w*|lower\w*|cuts?|decreas\w*|saves?){G}"
+               r"(?:data|examples|samples|training set)"),
               (r"(?:needs?|requires?|uses?|with|from)\s+(?:far |much |many |a lot )?(?:less|fewer)\s+(?:training\s+|"
                r"labell?ed\s+)?(?:data|examples|samples|images|digits)"),
               rf"(?:mlp|fully[- ]connected){G}(?:more|much more|far more|lots of){G}(?:data|examples|samples)"),
@@ -213,7 +226,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
               rf"\w*{G2}(?:hurt\w*|harm\w*|worse|degrad\w*|damag\w*|fail\w*|lower|reduc\w*)"),
               rf"permut\w*{G2}(?:cnn|convolution\w*){G2}(?:worse|degrad\w*|drops?|fail\w*|suffer\w*|hurt\w*|los\w*)",
               (rf"permut\w*{G2}(?:mlp|fully[- ]connected){G2}(?:unaffected|unchanged|the same|invariant|not affected|"
-              rf"does not care|doesn't care)")),
+              rf"does not care|doesn't care)"),
+              (rf"(?#fixed)(?:bias|prior|assumption)\w*{G}(?:does not|doesn't|do not|don't|fails? to) (?:match|fit|suit|"
+               rf"hold|reflect)\w*{G2}(?:hurt\w*|harm\w*|worse|degrad\w*|suffer\w*|fail\w*|lower|reduc\w*|drops?)")),
          says_pos="a wrong bias hurts (permuted pixels: the CNN degrades, the MLP does not)"),
     # -- Q-ema ---------------------------------------------------------------------------------------
     Prop("ema.adaptivity",

@@ -443,7 +443,10 @@ def _orders_in_table(question: str, u: Unit, syms, found) -> None:
         return
     header = [ocr_lower(c) for c in rows[0]]
     col_roles = [_role(question, h) for h in header]
-    for r in rows[1:]:
+    headless = any(parse_order(i, syms) for c in rows[0][1:] for _, _, i in find_orders(c))  # no header row
+    if headless:
+        header, col_roles = [""] * len(header), [None] * len(header)
+    for r in (rows if headless else rows[1:]):
         row_label = ocr_lower(r[0]) if r else ""
         row_role = _role(question, row_label)
         for j, cell in enumerate(r[1:], start=1):

@@ -67,6 +67,7 @@ _LATEX_SUBS = (
     (re.compile(r"\\(?:text|mathrm|mathbf|mathit|operatorname|textbf|emph|boldsymbol)\s*\{([^{}]*)\}"), r"\1"),
     (re.compile(r"\\mathbb\s*\{?\s*e\s*\}?"), "e"),
     (re.compile(r"\\mathcal\s*\{?\s*o\s*\}?"), "o"),
+    (re.compile(r"\\mathcal\s*\{\s*([a-z])\s*\}"), r"\1"),
     (re.compile(r"_\{?\\(?:theta|phi|psi)\}?"), ""),  # p_\theta(x|z) -> p(x|z)
     (re.compile(r"\\(?:geq|ge|geqslant)\b"), ">="),
     (re.compile(r"\\(?:leq|le|leqslant)\b"), "<="),

@@ -14,6 +14,7 @@ from .segment import Part, Segment, segment
 
 PARA_MIN_SCORE = 0.22  # a heading-less paragraph needs a clearer match
 PART_MIN_WORDS = 8
+SIBLING_RATIO = 0.8  # an answer scoring this close for a second family is read for that family's claims too
 
 
 @dataclass
@@ -118,7 +119,11 @@ def extract_sheet(text: str, *, sheet: str, path: str = "") -> Extracted:
         return ex
     groups, ex.unmatched = _groups(text)
     for q, label, parts, m in groups:
-        for a in extract(q, parts):
+        found = extract(q, parts)
+        if m.runner_up and m.runner_up_score >= SIBLING_RATIO * m.score:  # e.g. one answer on CNN vs MLP and bias
+            have = {a.claim for a in found}
+            found += [a for a in extract(m.runner_up, parts) if a.claim not in have]
+        for a in found:
             ex.items.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
     if not groups:
         ex.note = "no question recognised: no answer matched a question family of the catalogue"
