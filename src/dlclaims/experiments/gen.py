@@ -66,7 +66,8 @@ def single_thread() -> Iterator[None]:
 def train_classifier(split: DigitsSplit, *, seed: int, steps: int, hidden: int = 128,
                      device: torch.device | str = "cpu") -> DigitsClassifier:
     """The scoring classifier: an MLP trained with Adam on the training digits (plain loop)."""
-    clf = DigitsClassifier(hidden=hidden, generator=torch.Generator().manual_seed(seed)).to(device)
+    clf = DigitsClassifier(split.x_train.shape[1], hidden=hidden,
+                           generator=torch.Generator().manual_seed(seed)).to(device)
     train_one(clf, split.x_train.to(device), split.y_train.to(device), seed=seed, loss=F.cross_entropy,
               steps=steps, batch_size=128, lr=3e-3)
     return clf.eval()
