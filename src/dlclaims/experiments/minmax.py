@@ -87,8 +87,12 @@ def run(cfg: MinMaxConfig, ctx: RunContext) -> Measurements:
     hess = sp.hessian(fsym, (ps, qs))
     eig = [float(e) for e in hess.eigenvals()]
     grid = np.linspace(-2, 2, 41)
-    # Nash condition at (0,0): f(0, q) <= f(0, 0) <= f(p, 0) for all p, q on a grid.
-    nash = bool(all(0 * g <= 0 for g in grid) and all(g * 0 >= 0 for g in grid))
+    # Nash condition at the stationary point (p*, q*): f(p*, q) <= f(p*, q*) <= f(p, q*) for p, q on a grid.
+    fnum = sp.lambdify((ps, qs), fsym, "numpy")
+    p0, q0 = (float(sols[0][ps]), float(sols[0][qs])) if len(sols) == 1 else (math.nan, math.nan)
+    f0 = float(fnum(p0, q0))
+    nash = bool(np.all(np.asarray(fnum(p0, grid)) <= f0 + 1e-12)
+                and np.all(np.asarray(fnum(grid, q0)) >= f0 - 1e-12))
     return {
         "table": table,
         "long": {"steps": cfg.long_steps, "min_radius": float(long_r.min()), "final_radius": float(long_r[-1]),
