@@ -287,7 +287,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
               r"softmax[^.;]{0,40}?(?:nonlinear|non-linear)"),
          neg=((r"\b(?:same|identical|equivalent|equal)\s+(?:function|output|outputs|result|results|answer|attention|"
               r"values?|map|thing|computation)"),
-              (r"\b(?:is|are|computes?|gives?|returns?|yields?|produces?)\s+(?:exactly\s+|mathematically\s+)?(?:the\s+)?"
+              (r"\b(?:is|are|computes?|gives?|returns?|yields?|produces?)(?:\s+not|n't)?\s+(?:exactly\s+|mathematically\s+)?(?:the\s+)?"
               r"(?:same|identical|equivalent)\b"),
               r"\bequivalent to (?:softmax|standard|the original|regular|normal|attention)",
               r"softmax[^.;]{0,40}?(?:commut\w*|factor\w*|distribut\w*|decompos\w*|associat\w*)"),

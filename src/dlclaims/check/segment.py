@@ -20,10 +20,12 @@ _KW = r"(?:q(?:uestion|ues|u|n|st)?|problem|prob|exercise|ex|task|aufgabe|frage|
 _NUM = r"(?P<num>[0-9][0-9OoIl|]?|[OoIl|][0-9]|[Il|Ss](?=\s*[(:.)\-\]]|\s*$))"
 _HEAD_KW = re.compile(
     rf"^\s*(?:#{{1,6}}\s*)?(?:\*\*|__)?\s*(?P<kw>{_KW})\s*[.:#\-]?\s*{_NUM}(?P<rest>.*)$", re.IGNORECASE)
-_HEAD_FUZZY = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<word>[A-Za-z]{6,10})\s*[.:#\-]?\s*" + _NUM
+_HEAD_FUZZY = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<word>[A-Za-z]{6,10}|[A-Za-z]{1,6} [A-Za-z]{1,6})\s*[.:#\-]?\s*"
+                         + _NUM
                          + r"(?P<rest>.*)$")
-_HEAD_O = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*O\s*(?:[.:]\s*(?P<num>[1-9][0-9]?)\b|"
-                     r"(?P<num2>[1-9][0-9]?)\s*(?:[:.)\-]|\*\*|$))"
+_HEAD_O = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:O\s*(?:[.:]\s*(?P<num>[1-9][0-9]?)\b|"
+                     r"(?P<num2>[1-9][0-9]?)\s*(?:[:.)\-]|\*\*|$))|"
+                     r"0 ?\. ?(?P<num3>[1-9][0-9]?)(?=\s*$|\s+[A-Z(*#]|\s*[:)\-]))"  # "0.2": Q.2 misread
                      r"(?P<rest>.*)$")
 _HEAD_NUM = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*\(?(?P<num>[1-9][0-9]?)\s*(?:[.)\]:]|\*\*)(?:\*\*|__)?"
                        r"(?P<rest>(?:\s+.*)?)$")
@@ -75,11 +77,12 @@ def _kw_heading(line: str) -> tuple[str, int | None, str] | None:
             return None
         return _clean_label(line, m), _to_int(m.group("num")), _clean_rest(rest)
     m = _HEAD_FUZZY.match(line)
-    if m and difflib.SequenceMatcher(None, m.group("word").lower(), "question").ratio() >= 0.75:
+    if m and 6 <= len(w := m.group("word").lower().replace(" ", "")) <= 10 and difflib.SequenceMatcher(
+            None, w, "question").ratio() >= 0.75:  # "Questlon 2", "Qu estion 6"
         return _clean_label(line, m), _to_int(m.group("num")), _clean_rest(m.group("rest"))
     m = _HEAD_O.match(line)
     if m:
-        return _clean_label(line, m), _to_int(m.group("num") or m.group("num2")), _clean_rest(m.group("rest"))
+        return _clean_label(line, m), _to_int(m.group("num") or m.group("num2") or m.group("num3")), _clean_rest(m.group("rest"))
     return None
 
 
@@ -127,7 +130,7 @@ def segment(text: str) -> list[Segment]:
             re.match(r".*[.:!?)|]\s*$", lines[i - 1]))
 
     kw = [(i, _kw_heading(line)) for i, line in enumerate(lines)]
-    heads = {i: h for i, h in kw if h and (not lines[i].lstrip().startswith("O") or after_break(i))}
+    heads = {i: h for i, h in kw if h and (not lines[i].lstrip().startswith(("O", "0")) or after_break(i))}
     if not heads:
         heads = {i: h for i, h in ((i, _num_heading(line)) for i, line in enumerate(lines)) if h and after_break(i)}
         if len(heads) < 2 and not any(h[1] == 1 for h in heads.values()):

@@ -61,22 +61,26 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
     segs = segment(text)
     # every text that may need a family, scored in one batch
     texts: list[str] = []
-    plan: list[tuple[Segment, list[Part], int, list[int]]] = []
+    plan: list[tuple[Segment, list[Part], list[Part], int, list[int]]] = []
     for seg in segs:
         if seg.label == "(no heading)":
             paras = [p for part in seg.parts for p in _paragraphs(part)]
-            plan.append((seg, paras, -1, list(range(len(texts), len(texts) + len(paras)))))
+            plan.append((seg, paras, paras, -1, list(range(len(texts), len(texts) + len(paras)))))
             texts += [p.text for p in paras]
             continue
         idx = len(texts)
         texts.append(seg.text)
-        subs = [p for p in seg.parts if len(seg.parts) > 1 and len(re.findall(r"\w+", p.text)) >= PART_MIN_WORDS]
-        plan.append((seg, subs, idx, list(range(len(texts), len(texts) + len(subs)))))
+        # sub-parts, or the paragraphs of an answer without sub-parts (a heading OCR missed merges two answers)
+        pieces = seg.parts if len(seg.parts) > 1 else [p for part in seg.parts for p in _paragraphs(part)]
+        if len(pieces) < 2:
+            pieces = seg.parts
+        subs = [p for p in pieces if len(pieces) > 1 and len(re.findall(r"\w+", p.text)) >= PART_MIN_WORDS]
+        plan.append((seg, pieces, subs, idx, list(range(len(texts), len(texts) + len(subs)))))
         texts += [p.text for p in subs]
     scored = score_many(texts) if texts else None
     groups: list[tuple[str, str, list[tuple[str, str]], Any]] = []
     unmatched: list[str] = []
-    for seg, parts, idx, sub_idx in plan:
+    for seg, pieces, parts, idx, sub_idx in plan:
         if idx < 0:  # no heading: match paragraph by paragraph, merge neighbours
             for para, i in zip(parts, sub_idx):
                 m = match_row(scored, i, min_score=PARA_MIN_SCORE)
@@ -100,10 +104,11 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
             if scored.ids[best] != m.question and row[best] > max(0.3, 1.5 * here):
                 moved[id(part)] = match_row(scored, i)
         own: list[tuple[str, str]] = []
-        for part in seg.parts:
+        for part in pieces:
             if id(part) in moved:
                 pm = moved[id(part)]
-                groups.append((pm.question, f"{seg.label} ({part.label})", [(part.label, part.text)], pm))
+                where = f"({part.label})" if part.label else f"(line {part.line})"
+                groups.append((pm.question, f"{seg.label} {where}", [(part.label, part.text)], pm))
             else:
                 own.append((part.label, part.text))
         own = _strip_prompt(own)
