@@ -358,6 +358,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((rf"{AE}{G2}(?:latent|codes?){G2}(?:unregulari[sz]\w*|arbitrar\w*|holes?|gaps?|no prior|irregular\w*|"
               rf"unstructured|anywhere|scattered)"),),
          neg=(rf"{AE}{G2}(?:latent|codes?){G2}(?:regulari[sz]ed|follows?|matches?|gaussian)",
+              rf"{AE}{G2}(?:regulari[sz]\w*|constrain\w*){G}(?:latent|codes?)",
               rf"(?:latent|codes?){G}{AE}{G}(?:regulari[sz]ed|follows?|matches?|gaussian)"),
          says_pos="a plain autoencoder's latent space is not regularized",
          says_neg="a plain autoencoder's codes follow N(0, I)"),

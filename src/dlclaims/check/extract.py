@@ -505,7 +505,8 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
                     got[second] = [float(b) for _, b in pairs]
                     quote = u.text
                     continue
-                for m in re.finditer(r"\b([a-z])(?:_\{?[a-z]\}?)?\s*(?:=|:|is|are)\s*\(?\s*((?:[-+]?\d+(?:\.\d+)?"
+                for m in re.finditer(r"\b([a-z])(?:_\{?[a-z]\}?)?\s*(?:=|:|is|are|goes(?: through)?|takes(?: the values)?|"
+                                     r"becomes|runs through|follows|->|→)\s*\(?\s*((?:[-+]?\d+(?:\.\d+)?"
                                      r"\s*[,;]?\s*(?:\.\.\.|…)?\s*){3,})", u.low):
                     if m.group(1) in spec.variables:
                         got[m.group(1)] = [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", m.group(2))]
@@ -558,7 +559,8 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
                 if _PLAT.search(low[max(0, m.start() - 20): m.end()]):
                     continue
                 if negated(low, m.start(), m.end()):
-                    plat = hit = True
+                    plat = hit = True  # "does not keep increasing": it rose, then stopped
+                    rise |= bool(_MONO.search(low[max(0, m.start() - 30): m.end() + 30]))
                 else:
                     rise = hit = True
             for m in _FALL.finditer(low):

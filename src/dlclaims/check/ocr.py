@@ -49,6 +49,8 @@ def correct_word(w: str) -> str:
             if fixed in vocab:
                 return fixed
             k = w.find(a, k + 1)
+    if any(w[:k] in vocab for k in range(5, len(w))):  # a known stem's inflection ("regularise", "translating")
+        return w
     if len(w) < 5:
         return w
     cands = [c for n in range(len(w) - 2, len(w) + 3) for c in by_len.get(n, ())]
