@@ -1,0 +1,83 @@
+"""Reading what held-out sheets showed to be fragile: OCR digits in words, abbreviations, per-layer orders,
+kinds carried across sentences, misread headings, answers merged by a missed heading."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlclaims.check import check_text, load_verdicts
+from dlclaims.check.extract import extract
+from dlclaims.check.ocr import correct_word, ocr_lower
+from dlclaims.check.segment import segment
+
+
+@pytest.fixture(scope="module")
+def verdicts(fixture_store):
+    """The stored verdicts of the labelled-sheet store (statuses as the catalogue's tests expect)."""
+    return load_verdicts(fixture_store)
+
+
+@pytest.mark.parametrize("ocr,plain", [
+    ("for b0th", "for both"), ("ELB0", "elbo"), ("a sca1ar", "a scalar"), ("1ook like", "look like"),
+    ("x_0 and t1", "x_0 and t1"), ("h=128", "h=128"),
+])
+def test_ocr_digits_inside_words_are_letters(ocr, plain):
+    assert ocr_lower(ocr) == plain
+
+
+def test_abbreviations_are_spelled_out_without_their_dots():
+    assert ocr_lower("x_T indep. of x_0, e.g. noise") == "x_t independent of x_0, eg noise"
+
+
+@pytest.mark.parametrize("word", ["regularise", "translating"])
+def test_inflections_of_known_stems_are_kept(word):
+    assert correct_word(word) == word
+
+
+def _pieces(text: str) -> dict[tuple[str, str], str]:
+    out = {}
+    for a in extract("Q-seq", [("", text)]):
+        if a.kind == "complexity":
+            out.update({(p["aspect"], p["role"]): p["sheet"] for p in a.data["pieces"]})
+    return out
+
+
+def test_per_layer_order_is_multiplied_by_the_layers():
+    got = _pieces("A transformer layer costs O(t^2 n) per layer. The RNN costs O(t l n^2).")
+    assert got[("time-train", "transformer")] == "l*n*t^2"
+
+
+def test_time_steps_before_an_order_are_not_sequential_steps():
+    got = _pieces("For an RNN each of the t time steps multiplies by an n x n matrix, so the time is O(t l n^2).")
+    assert got[("time-train", "rnn")] == "l*n^2*t"
+
+
+def test_kind_carries_to_the_next_sentence():
+    got = _pieces("Memory in training is O(t l n) for both. At test time RNN O(l n), transformer O(t l n).")
+    assert got[("memory-infer", "rnn")] == "l*n" and ("time-infer", "rnn") not in got
+
+
+@pytest.mark.parametrize("head,num", [("0.2", 2), ("Qu estion 6", 6)])
+def test_misread_headings(head, num):
+    segs = segment(f"Q1\nfirst answer here\n\n{head}\nsecond answer here")
+    assert [s.number for s in segs] == [1, num]
+
+
+def test_a_paragraph_of_another_family_is_moved(verdicts):
+    sheet = ("Q5\nThe latent size h: the probe accuracy increases and then plateaus.\n\n"
+             "backward() needs a scalar loss, a vector output would raise an error in PyTorch autograd.")
+    got = {f["claim"] for f in check_text(sheet, verdicts)["findings"]}
+    assert {"latent.accuracy-vs-h", "scalar.error"} <= got
+
+
+@pytest.mark.parametrize("text,claim,grade", [
+    ("Q1\nThe linear probe accuracy on the bottleneck does not keep increasing with h: it saturates.",
+     "latent.accuracy-vs-h", "right"),
+    ("Q1\nThe plain autoencoder does not regularise its latent space, so random codes fall in holes.",
+     "gen.latent-gap", "right"),
+    ("Q1\nFor the VAE, log p(x) is always greater than or equal to the ELBO.", "elbo.bound", "right"),
+    ("Q1\nIn PyTorch a scalar loss is needed for backward().", "scalar.error", "right"),
+])
+def test_general_wordings(verdicts, text, claim, grade):
+    got = {f["claim"]: f["grade"] for f in check_text(text, verdicts)["findings"]}
+    assert got.get(claim) == grade
