@@ -70,7 +70,7 @@ def run(cfg: ScalarConfig, ctx: RunContext) -> Measurements:
     net(x)[:m_vjp].backward(v)
     vjp = x.grad.detach().clone()  # (n,)
     J = jacrev(lambda z: net(z)[:m_vjp])(x.detach())  # (m, n)
-    vjp_err = float((vjp - v @ J).abs().max())
+    vjp_err = float((vjp - v @ J).abs().max().detach())
 
     # scalar.cost, exactly: how many backward passes reach x (a hook on x counts them).
     passes = {"n": 0}
