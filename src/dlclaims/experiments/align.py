@@ -22,8 +22,6 @@ Claims judged: align.cells, align.one-to-one, align.spread, align.why-grey.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -43,6 +41,7 @@ from ..core import (
     verdict_from_parts,
 )
 from ..core.multiseed import StackedModels, train_stacked
+from ..core.threads import limit_threads
 from ..data.bilingual import ALIGN_TYPES, PAD, BilingualConfig, Corpus, Pair, generate, to_tensors
 from ..models.seq2seq import Seq2Seq
 
@@ -118,16 +117,6 @@ def diagonal_links(n_tgt: int, n_src: int) -> set[tuple[int, int]]:
     return {(i, round(i * (n_src - 1) / (n_tgt - 1))) for i in range(n_tgt)}
 
 
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def row_stats(w: Tensor, pairs: tuple[Pair, ...] | list[Pair]) -> dict[str, list]:
     """Per target word of every pair: row max, second largest, entropy, argmax, gold hit; and row checks.
 
@@ -175,7 +164,7 @@ def run(cfg: AlignConfig, ctx: RunContext) -> Measurements:
         return PackedSeq2Seq(Seq2Seq(len(corpus.src_vocab), len(corpus.tgt_vocab), emb=cfg.emb, hidden=cfg.hidden,
                                      attention=cfg.attention, pad_id=PAD, generator=g), S)
 
-    with _threads(cfg.threads):
+    with limit_threads(cfg.threads):
         stack = StackedModels.create(make, ctx.seeds, device=ctx.device)
         history = train_stacked(stack, x, tout, loss=masked_nll, steps=cfg.steps, batch_size=cfg.batch_size,
                                 lr=cfg.lr)

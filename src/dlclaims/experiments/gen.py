@@ -17,8 +17,6 @@ This module also holds the training and scoring helpers that experiments/elbo.py
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +38,7 @@ from ..core import (
     verdict_from_parts,
 )
 from ..core.multiseed import seed_batches, train_one
+from ..core.threads import limit_threads
 from ..data.digits import DigitsSplit, load_digits_split
 from ..models.autoencoder import Autoencoder, bce_loss
 from ..models.classifier import DigitsClassifier
@@ -48,19 +47,9 @@ from ..models.vae import VAE
 # --------------------------------------------------------------------------- shared helpers (also used by elbo)
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run tiny models (torch and the BLAS under scikit-learn/NumPy) on one thread, restored after: on a
-    shared 2-core machine two threads per op of this size cost up to 10x more in contention than they gain."""
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(before)
+def single_thread():
+    """One torch and one BLAS thread for the block (see :mod:`dlclaims.core.threads`)."""
+    return limit_threads(1)
 
 
 def train_classifier(split: DigitsSplit, *, seed: int, steps: int, hidden: int = 128,

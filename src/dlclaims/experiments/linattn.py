@@ -36,6 +36,7 @@ from ..core import (
     verdict_from_parts,
 )
 from ..core.multiseed import StackedModels, train_stacked
+from ..core.threads import limit_threads
 from ..data.recall import make_recall
 from ..models.attention import RecallReader, bob_attention, sdpa_reference, softmax_attention
 from .seq_cost import (
@@ -45,7 +46,6 @@ from .seq_cost import (
     saved_bytes,
     slope_dict,
     time_round_robin,
-    torch_threads,
 )
 
 
@@ -140,7 +140,7 @@ def run(cfg: LinAttnConfig, ctx: RunContext) -> Measurements:
                 lambda gg, kind=kind: RecallReader(cfg.recall_keys, cfg.recall_values, cfg.recall_width,
                                                    kind=kind, generator=gg),  # type: ignore[arg-type]
                 seeds=ctx.seeds, device=ctx.device)
-            with torch_threads(1):  # tiny kernels: one thread is as fast and far steadier on a shared box
+            with limit_threads(1):  # tiny kernels: one thread is as fast and far steadier on a shared box
                 train_stacked(stack, x, y, loss=F.cross_entropy, steps=cfg.recall_steps,
                               batch_size=cfg.recall_batch, lr=cfg.recall_lr)
             with torch.no_grad():

@@ -27,8 +27,6 @@ values, noise); intervals are 95% t-intervals across seeds.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +43,7 @@ from ..core import (
     seed_everything,
     verdict_from_parts,
 )
+from ..core.threads import limit_threads
 from ..models.attention import softmax_attention
 
 EXACT = 1e-12  # float64 agreement of measured and analytic weights
@@ -189,20 +188,9 @@ def _noisy(cfg: LookupConfig, g: torch.Generator) -> dict:
     return out
 
 
-@contextmanager
-def _threads(n: int) -> Iterator[None]:
-    """Small float64 kernels run fastest on one CPU thread (and several threads thrash on a busy machine)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def run(cfg: LookupConfig, ctx: RunContext) -> Measurements:
     g = seed_everything(ctx.seed)
-    with _threads(cfg.threads):
+    with limit_threads(cfg.threads):
         return {"seed": ctx.seed, "copy": _copy(cfg, g), "average": _average(cfg, g), "noisy": _noisy(cfg, g)}
 
 

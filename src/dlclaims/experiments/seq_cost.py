@@ -23,8 +23,7 @@ What is measured, and how:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +43,7 @@ from ..core import (
     verdict,
     verdict_from_parts,
 )
+from ..core.threads import limit_threads
 from ..models.rnn import ElmanRNN, state_bytes
 from ..models.transformer import CausalDecoder, FeedForward, crossover_t, kv_cache_bytes
 
@@ -98,21 +98,6 @@ def flop_count(fn: Callable[[], Any]) -> int:
     return int(fc.get_total_flops())
 
 
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block on ``n`` intra-op threads, then restore the previous number.
-
-    Small kernels gain nothing from a second thread, and on a shared 2-core machine two threads
-    that wait for each other at every op are far slower and noisier than one.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def time_round_robin(fns: list[Callable[[], Any]], repeats: int, *, min_seconds: float = 0.02,
                      threads: int = 1) -> list[list[float]]:
     """Seconds per call of each ``fn``: ``repeats`` samples each, the sizes interleaved round by round.
@@ -121,7 +106,7 @@ def time_round_robin(fns: list[Callable[[], Any]], repeats: int, *, min_seconds:
     calls would otherwise be all scheduler noise). Timing runs on ``threads`` intra-op threads (restored
     after): on a shared machine one thread is far less disturbed than two fighting for the cores.
     """
-    with torch_threads(threads):
+    with limit_threads(threads):
         for f in fns:
             f()
         out: list[list[float]] = [[] for _ in fns]
