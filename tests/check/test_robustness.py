@@ -81,3 +81,15 @@ def test_a_paragraph_of_another_family_is_moved(verdicts):
 def test_general_wordings(verdicts, text, claim, grade):
     got = {f["claim"]: f["grade"] for f in check_text(text, verdicts)["findings"]}
     assert got.get(claim) == grade
+
+
+@pytest.mark.parametrize("text,claim,grade", [
+    ("Q1\nPeople say a plain average of all past gradients retains the noise, but that is false: it averages out.",
+     "ema.noise", "right"),
+    ("Q1\nBob's attention takes the complexity from n^2 d to n d^2.", "linattn.cost", "right"),
+    ("Q1\nWhen the digits are moved by two pixels the MLP accuracy collapses, the CNN is barely affected.",
+     "cnn.shift-robustness", "right"),
+])
+def test_retractions_spaced_orders_and_degrade_words(verdicts, text, claim, grade):
+    got = {f["claim"]: f["grade"] for f in check_text(text, verdicts)["findings"]}
+    assert got.get(claim) == grade

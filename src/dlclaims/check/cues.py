@@ -25,11 +25,14 @@ G2 = r"[^.;]{0,160}?"
 AE = r"(?:plain |vanilla |ordinary |standard |regular |deterministic |normal )?(?:auto-?encoder|\bae\b)"
 PLAIN_AVG = (r"(?:(?:plain|simple|uniform|arithmetic|ordinary|cumulative|equal[- ]weight(?:ed)?|running|"
              r"unweighted|true|full|overall|global)\s+(?:average|mean|averaging|sum)|(?:average|mean|sum) of all(?: the)?"
-             r"(?: past| previous| the)? gradients|all past gradients)")
+             r"(?: past| previous| the)? gradients|all past gradients|averag\w* (?:over )?all(?: the)?(?: past| previous)? "
+             r"gradients)")
 EMA = r"(?:\bema\b|exponential(?:ly)?(?: weighted)?(?: moving)? averag\w*|moving average|adam)"
 STEP = r"(?:step(?:[- ]?size)?|\beta\b|η|learning[- ]rate|\blr\b)"
 SCALAR = r"(?:scalar|single (?:number|value|real)|one number)"
 MOVED = r"(?:shift\w*|translat\w*|mov(?:e|ed|es|ing)\b|displac\w*|offset\w*)"
+DEGRADE = (r"(?:suffer\w*|worse|sensitive|drops?|dropp\w*|fails?|hurt\w*|degrad\w*|lose\w*|brittle|struggl\w*|"
+           r"collaps\w*|plummet\w*|falls?|decreas\w*|tanks?|crash\w*)")
 LESS_ROBUST = r"(?:less|not as|far less|much less) (?:robust|tolerant|invariant)"
 SMALL = r"(?:small(?:er)?|tiny|reduc\w*|decreas\w*|lower\w*|less than 1|< ?1|0?\.\d+|half|shrink\w*)"
 
@@ -186,11 +189,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="a CNN needs far fewer parameters than an MLP",
          says_neg="a CNN needs as many parameters as an MLP, or more"),
     Prop("cnn.shift-robustness",
-         pos=((rf"(?:mlp|fully[- ]connected|dense)\w*{G2}(?:suffer\w*|worse|sensitive|drops?|fails?|hurt\w*|degrad\w*|"
-              rf"lose\w*|brittle|struggl\w*|collaps\w*|plummet\w*|falls?|decreas\w*|{LESS_ROBUST}){G2}(?:{MOVED}|"
-              rf"position)"),
-              (rf"{MOVED}{G2}(?:mlp|fully[- ]connected|dense){G2}(?:suffer\w*|worse|"
-              rf"drops?|fails?|hurt\w*|degrad\w*|lose\w*|{LESS_ROBUST})"),
+         pos=(rf"(?:mlp|fully[- ]connected|dense)\w*{G2}(?:{DEGRADE}|{LESS_ROBUST}){G2}(?:{MOVED}|position)",
+              rf"{MOVED}{G2}(?:mlp|fully[- ]connected|dense){G2}(?:{DEGRADE}|{LESS_ROBUST})",
               rf"{MOVED}{G2}(?:hurt\w*|harm\w*|affect\w*|degrad\w*|damag\w*){G}(?:mlp|fully[- ]connected|dense)",
               (rf"(?:cnn|convolution\w*|convnet){G}(?:robust\w*|handles?|insensitive|tolerat\w*|copes?){G}"
                rf"(?:shift\w*|translat\w*)")),
@@ -332,7 +332,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="that KL needs an intractable posterior over x_{1:T}"),
     Prop("diffusion.LT",
          pos=(r"independent of x_?\{?0", (rf"(?:contribut\w*|matters?|affects?){G}(?:little|negligibl\w*|small|"
-              r"nothing much)"), r"negligibl\w*"),
+              r"nothing much)"), r"negligibl\w*",
+              (r"(?#fixed)\b(?:barely|hardly|scarcely|little|not much)\s+(?:\w+\s+)?(?:matters?|contribut\w*|affects?|"
+               r"influenc\w*|helps?|changes?)")),
          neg=(r"depends? on x_?\{?0",),
          nuance=((r"(?:learnable|trainable|free|learned|model) (?:parameters|weights|params)", False),
                  (r"\b(?:learnable|trainable|parameters|params)\b", False),

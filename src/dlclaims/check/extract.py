@@ -139,6 +139,16 @@ _CLAUSE = re.compile(r"[,;:]|\s\(|\)\s|\b(?:but|while|whereas|although|though|ho
 _HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
 
 
+_RETRACTED = re.compile(r"[^.!?]*?\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
+                        r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the case)|"
+                        r"a (?:misconception|myth|mistake))")
+
+
+def retracted(low: str, end: int) -> bool:
+    """'X, but that is false': the sentence states X only to deny it."""
+    return bool(_RETRACTED.match(low, end))
+
+
 def negated(low: str, start: int, end: int, *, span_only: bool = False) -> bool:
     """Odd number of negations in the clause of the match's end: from the last clause boundary inside the
     match, or else from the clause start before it (only inside the match with ``span_only``)."""
@@ -195,6 +205,7 @@ def propositions(question: str, us: list[Unit]) -> list[Assertion]:
                         if m and first:  # a "(?#fixed)" pattern carries its own negation: no flipping
                             flip = not pat.pattern.startswith("(?#fixed)") and negated(
                                 low, m.start(), m.end(), span_only=prop.span_negation)
+                            flip ^= retracted(low, m.end())
                             votes.append((m.end() - m.start(), sign != flip))
                             first = False
                         if m:
@@ -315,6 +326,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         spans = [(a, b) for a, b, _ in items]
         items = sorted(items + [x for x in find_bare_orders(u.text)
                                 if not any(a <= x[0] < b for a, b in spans)])
+        forced: str | None = None
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
             if order is None:
@@ -331,9 +343,16 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             order = _per_unit(question, order, la)
             clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
             role = _role(question, clause) or _role(question, la)
+            if forced is not None:
+                role, forced = forced, None
+            elif role in cues.ROLE_CUES[question] and re.search(r"\bfrom\s*$", lb) and k + 1 < len(items) and \
+                    re.fullmatch(r"\s*(?:to|into|->|→)\s*", u.text[b:items[k + 1][0]]):
+                # "Bob's brings the cost from O(n^2 d) to O(n d^2)": the named role is where it goes
+                forced = role
+                role = next((r for r in cues.ROLE_CUES[question] if r != role), role)
             if role is None and _BOTH.search(la + " " + clause):
                 role = "both"
-            if role is None and k == 0 and _n_roles(question, low) == 1:
+            if role is None and len(items) == 1 and _n_roles(question, low) == 1:
                 role = _role(question, low)
             k2, p2 = _kind_phase(question, ocr_lower(before))
             kind, phase = k2 or kind, p2 or phase

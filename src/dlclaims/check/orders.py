@@ -44,9 +44,17 @@ _BARE = re.compile(rf"(?<![A-Za-z0-9_\\^(])(?:{_SYM}(?:\s*(?:\*|·|×|\\cdot|\\t
                    rf"(?=[a-zA-Z]{{0,3}}\^)(?:[a-zA-Z](?:\^\{{?\d\}}?)?){{2,4}})(?![A-Za-z0-9_(])")
 
 
+_SPACED = re.compile(rf"(?<![A-Za-z0-9_\\^(])(?=[a-zA-Z ]*\^){_SYM}(?: {_SYM}){{1,3}}(?![A-Za-z0-9_(^])")
+
+
 def find_bare_orders(text: str) -> list[tuple[int, int, str]]:
-    """Products of single letters written without O(...): "t*l*n^2", "l·t^2·n", "tln^2" (start, end, text)."""
-    return [(m.start(), m.end(), m.group(0)) for m in _BARE.finditer(text)]
+    """Products of single letters written without O(...): "t*l*n^2", "l·t^2·n", "tln^2", "n^2 d" (start, end,
+    text); letters apart only with a power among them ("n^2 d", not "a b")."""
+    out = [(m.start(), m.end(), m.group(0)) for m in _BARE.finditer(text)]
+    spans = [(a, b) for a, b, _ in out]
+    out += [(m.start(), m.end(), m.group(0)) for m in _SPACED.finditer(text)
+            if not any(a < m.end() and m.start() < b for a, b in spans)]
+    return sorted(out)
 
 
 def _latex_to_plain(s: str) -> str:
