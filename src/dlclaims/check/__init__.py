@@ -1,7 +1,7 @@
 """The answer-sheet checker: ``dlclaims check SHEET ...``.
 
 segment (segment.py) -> match by content (match.py, cues.py) -> extract
-(extract.py, orders.py) -> grade against the stored verdicts (grade.py);
+(extract.py over units.py, complexity.py, series.py, orders.py) -> grade against the stored verdicts (grade.py);
 output for the terminal (render.py) and for --out (output.py). The checker
 reads the store; it trains nothing unless --run-missing asks for it.
 """

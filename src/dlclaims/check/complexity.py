@@ -1,0 +1,261 @@
+"""Complexity orders in an answer: every O(...) (or bare product, or 'quadratic in t') parsed with sympy, and
+attributed to a role (RNN / Transformer, softmax / Bob's) and an aspect (time, memory at training or test time)
+from its table cell or its clause."""
+
+from __future__ import annotations
+
+import re
+
+from . import cues
+from .ocr import ocr_lower
+from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
+from .units import Assertion, Unit
+
+
+# -- complexity ------------------------------------------------------------------------------------------
+def _role(question: str, text: str) -> str | None:
+    """The role named last in the text (a specific cue beats a generic one)."""
+    best: tuple[int, int, str] | None = None
+    for rank, (role, pats) in enumerate(cues.ROLE_CUES.get(question, {}).items()):
+        for prio, pat in enumerate(pats):
+            for m in re.finditer(pat, text):
+                key = (-prio if question == "Q-linattn" else 0, m.end(), role)
+                if best is None or key[:2] > best[:2]:
+                    best = key
+    return best[2] if best else None
+
+
+def _n_roles(question: str, text: str) -> int:
+    return sum(any(re.search(p, text) for p in pats) for pats in cues.ROLE_CUES.get(question, {}).values())
+
+
+def _aspect(question: str, text: str) -> str | None:
+    for aspect, pat in cues.ASPECT_CUES.get(question, ()):
+        if re.search(pat, text):
+            return aspect
+    return None
+
+
+_KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|stor\w*"),
+         ("time", r"(?<!test )(?<!test-)time\b|cost|comput\w*|flops|operations|runtime|speed"))
+_PHASE = (("infer", r"infer\w*|test[- ]time|at test|generat\w*|decod\w*|sampling"),
+          ("train", r"train\w*|forward|backward|backprop\w*"))
+
+
+def _kind_phase(question: str, text: str, first: bool = False) -> tuple[str | None, str | None]:
+    """(time|memory, train|infer) named in a context; for a whole sentence, the first of each it names."""
+    if question != "Q-seq":
+        return None, None
+    out = []
+    for table in (_KIND, _PHASE):
+        hits = [(m.start() if first else -m.end(), name) for name, pat in table for m in [re.search(pat, text)
+                                                                                       if first else _last(pat, text)]
+                if m]
+        out.append(min(hits)[1] if hits else None)
+    return out[0], out[1]
+
+
+def _last(pat: str, text: str) -> re.Match | None:
+    m = None
+    for m in re.finditer(pat, text):
+        pass
+    return m
+
+
+def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
+    if question != "Q-seq":
+        return cues.DEFAULT_ASPECT[question]
+    return f"{kind or 'time'}-{phase or 'train'}"
+
+
+_STEPS = re.compile(r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path")
+_BOTH = re.compile(r"\bboth\b|\bfor (?:each|either|all)\b|\bin (?:both|either)\b|\beach model")
+
+
+def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
+    sym = dict(cues.SYMBOLS[question])
+    if question == "Q-seq":
+        letters = set("".join(re.findall(r"[a-zA-Z]", " ".join(i for u in us for _, _, i in find_orders(u.text)))))
+        if "t" not in letters and "T" not in letters and "n" in letters and "d" in letters:
+            sym.update({"n": "t", "N": "t", "d": "n", "D": "n"})  # n for length, d for width
+    return tuple(sorted(sym.items()))
+
+
+def complexity(question: str, us: list[Unit]) -> list[Assertion]:
+    specs = [o for o in cues.ORDERS if o.question == question]
+    if not specs:
+        return []
+    syms = _symbols(question, us)
+    found: dict[tuple[str, str], tuple[Order, str, str]] = {}  # (aspect, role) -> (order, raw, quote)
+    loose: list[tuple[str, Order, str, str]] = []
+    partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
+    carry: tuple[str | None, str] = (None, "")  # the kind (time | memory) the previous sentence named, its part
+    for u in us:
+        if u.rows is not None:
+            _orders_in_table(question, u, syms, found)
+            continue
+        prev_end = 0
+        low = u.low
+        kind, phase = _kind_phase(question, low, first=True)
+        named_kind = kind
+        if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
+            kind = carry[0]
+        carry = (named_kind, u.part)
+        items = find_orders(u.text)
+        spans = [(a, b) for a, b, _ in items]
+        items = sorted(items + [x for x in find_bare_orders(u.text)
+                                if not any(a <= x[0] < b for a, b in spans)])
+        forced: str | None = None
+        for k, (a, b, inside) in enumerate(items):
+            order = parse_order(inside, syms)
+            if order is None:
+                continue
+            before = u.text[prev_end:a].lower()
+            after_end = items[k + 1][0] if k + 1 < len(items) else len(u.text)
+            after = re.split(r"[,;.]", u.text[b:after_end].lower(), maxsplit=1)[0]
+            lb, la = ocr_lower(before), ocr_lower(after)
+            single = len(order) == 1 and len(next(iter(order))) == 1 and next(iter(order))[0][1] == 1
+            if question == "Q-seq" and (_STEPS.search(la[:40]) or _STEPS.search(re.split(r"[,;:]", lb)[-1][-60:])
+                                        or single and _STEPS.search(low)):
+                prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
+                continue
+            order = _per_unit(question, order, la)
+            clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
+            role = _role(question, clause) or _role(question, la)
+            if forced is not None:
+                role, forced = forced, None
+            elif role in cues.ROLE_CUES[question] and re.search(r"\bfrom\s*$", lb) and k + 1 < len(items) and \
+                    re.fullmatch(r"\s*(?:to|into|->|→)\s*", u.text[b:items[k + 1][0]]):
+                # "Bob's brings the cost from O(n^2 d) to O(n d^2)": the named role is where it goes
+                forced = role
+                role = next((r for r in cues.ROLE_CUES[question] if r != role), role)
+            if role is None and _BOTH.search(la + " " + clause):
+                role = "both"
+            if role is None and len(items) == 1 and _n_roles(question, low) == 1:
+                role = _role(question, low)
+            k2, p2 = _kind_phase(question, ocr_lower(before))
+            kind, phase = k2 or kind, p2 or phase
+            aspect = _join_aspect(question, kind, phase)
+            prev_end = b
+            for r in (cues.ROLE_CUES[question] if role == "both" else [role] if role else []):
+                found[(aspect, r)] = (order, inside, u.text)
+            if role is None:
+                loose.append((aspect, order, inside, u.text))
+        _word_orders(question, u, syms, partial)
+    names0 = tuple(sorted(set(dict(syms).values())))
+    for aspect, order, inside, quote in loose:  # no role named: attribute by the claim's orders, if one fits
+        keys = [key for spec in specs for key, c in spec.claimed.items()
+                if key[0] == aspect and key not in found and order_of(c, names0) == order]
+        if len(keys) == 1:
+            found[keys[0]] = (order, inside, quote)
+    out: list[Assertion] = []
+    for spec in specs:
+        names = tuple(sorted(set(dict(syms).values())))
+        pieces = []
+        for key, claimed in spec.claimed.items():
+            if key not in found:
+                continue
+            order, raw, quote = found[key]
+            c = order_of(claimed, names)
+            t = order_of(spec.truth.get(key, claimed), names)
+            pieces.append({"aspect": key[0], "role": key[1], "sheet": show(order), "raw": raw.strip(),
+                           "claimed": show(c), "truth": show(t), "quote": quote,
+                           "outcome": "claim" if order == c else ("truth" if order == t else "other"),
+                           "exponents": {k: v for m in order for k, v in m} if len(order) == 1 else None})
+        for key, claimed in spec.claimed.items():
+            if key in found or key not in partial:
+                continue
+            exps, words, quote = partial[key]
+            c = order_of(claimed, names)
+            t = order_of(spec.truth.get(key, claimed), names)
+            cx = {k: _exp(c, k) for k in exps}
+            tx = {k: _exp(t, k) for k in exps}
+            pieces.append({"aspect": key[0], "role": key[1], "sheet": words, "raw": words, "claimed": show(c),
+                           "truth": show(t), "quote": quote,
+                           "outcome": "claim" if exps == cx else ("truth" if exps == tx else "other"),
+                           "exponents": exps, "words": True})
+        if pieces:
+            quotes = list(dict.fromkeys(p["quote"] for p in pieces))
+            says = "; ".join(f"{p['role']} {p['aspect']}: " + (p["sheet"] if p.get("words") else f"O({p['sheet']})")
+                             for p in pieces)
+            out.append(Assertion(spec.claim, "complexity", "orders", " / ".join(quotes)[:400], says, us[0].part if us
+                                 else "", data={"pieces": pieces}))
+    return out
+
+
+_PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+"
+                  r"(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|word)\b")
+
+
+def _per_unit(question: str, order: Order, after: str) -> Order:
+    """'O(t^2 n) per layer' is O(l t^2 n) in all; 'O(l n^2) per step' is O(t l n^2) (Q-seq's symbols)."""
+    m = _PER.match(after) if question == "Q-seq" else None
+    if m is None:
+        return order
+    sym = "l" if m.group(1) == "layer" else "t"
+    if any(sym in dict(mono) for mono in order):
+        return order
+    return frozenset(tuple(sorted(mono + ((sym, 1.0),))) for mono in order)
+
+
+def _exp(order: Order, sym: str) -> float:
+    """The leading exponent of one symbol in an order (the largest over its monomials)."""
+    return max((dict(m).get(sym, 0.0) for m in order), default=0.0)
+
+
+_DEGREE = {"constant": 0.0, "linear": 1.0, "linearly": 1.0, "quadratic": 2.0, "quadratically": 2.0, "cubic": 3.0,
+           "cubically": 3.0}
+_WORD_ORDER = re.compile(r"\b(constant|linear(?:ly)?|quadratic(?:ally)?|cubic(?:ally)?)\s+(?:in|with|w\.?r\.?t\.?|wrt|"
+                         r"on)\s+(?:the\s+)?(sequence\s+length|length|(?:hidden\s+)?width|hidden\s+size|(?:number\s+of\s+)?"
+                         r"(?:layers|tokens)|depth|head\s+dim\w*|dimension|[a-z]\b)")
+_SYM_WORDS = {"Q-seq": {"sequence length": "t", "length": "t", "width": "n", "hidden width": "n", "hidden size": "n",
+                        "layers": "l", "number of layers": "l", "depth": "l", "tokens": "t", "number of tokens": "t"},
+              "Q-linattn": {"sequence length": "n", "length": "n", "tokens": "n", "number of tokens": "n",
+                            "head dim": "d", "dimension": "d", "width": "d"}}
+
+
+def _word_orders(question: str, u: Unit, syms, partial) -> None:
+    """'quadratic in t', 'linear in the width': one exponent per symbol, attributed like an O(...)."""
+    sym = dict(syms)
+    prev = 0
+    for m in _WORD_ORDER.finditer(u.low):
+        what = re.sub(r"\s+", " ", m.group(2))
+        what = re.sub(r"^head dim\w*", "head dim", what)
+        s = _SYM_WORDS.get(question, {}).get(what) or (sym.get(what) if len(what) == 1 else None)
+        if s is None:
+            continue
+        before = u.low[prev:m.start()]
+        role = _role(question, before) or _role(question, u.low[:m.start()])
+        prev = m.end()
+        k2, p2 = _kind_phase(question, u.low[:m.start()])
+        aspect = _join_aspect(question, k2, p2)
+        for r in (cues.ROLE_CUES[question] if role is None and _BOTH.search(before) else [role] if role else []):
+            exps, words, _ = partial.get((aspect, r), ({}, "", u.text))
+            exps[s] = _DEGREE[m.group(1)]
+            partial[(aspect, r)] = (exps, (words + ", " if words else "") + m.group(0), u.text)
+
+
+def _orders_in_table(question: str, u: Unit, syms, found) -> None:
+    rows = u.rows or []
+    if len(rows) < 2:
+        return
+    header = [ocr_lower(c) for c in rows[0]]
+    col_roles = [_role(question, h) for h in header]
+    headless = any(parse_order(i, syms) for c in rows[0][1:] for _, _, i in find_orders(c))  # no header row
+    if headless:
+        header, col_roles = [""] * len(header), [None] * len(header)
+    for r in (rows if headless else rows[1:]):
+        row_label = ocr_lower(r[0]) if r else ""
+        row_role = _role(question, row_label)
+        for j, cell in enumerate(r[1:], start=1):
+            items = find_orders(cell) or ([(0, len(cell), cell.strip("$ "))] if cell.strip() else [])
+            for _, _, inside in items:
+                order = parse_order(inside, syms)
+                if order is None:
+                    continue
+                role = col_roles[j] if j < len(col_roles) and col_roles[j] else row_role
+                ctx = row_label if col_roles[j:j + 1] and col_roles[j] else (header[j] if j < len(header) else "")
+                aspect = _aspect(question, ctx) or _aspect(question, ctx + " " + header[0] if header else ctx) \
+                    or cues.DEFAULT_ASPECT[question]
+                if role:
+                    found[(aspect, role)] = (order, inside, u.text)

@@ -1,0 +1,148 @@
+"""The units an answer is read in (sentences, tables) and the negation / hedge rules shared by the extractors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .ocr import ocr_lower
+
+Stance = Literal["assert", "deny", "nuance", "orders", "sequence", "trend"]
+
+
+@dataclass
+class Unit:
+    """A sentence, or a table (rows of cells), of one answer part."""
+
+    text: str  # as the sheet writes it
+    low: str  # lower-cased, OCR-corrected
+    part: str  # sub-part label
+    rows: list[list[str]] | None = None
+
+    @property
+    def asks(self) -> bool:
+        """A question (a copied prompt, or the student asking) asserts nothing."""
+        return self.rows is None and self.text.rstrip(" *_)").endswith("?")
+
+
+@dataclass
+class Assertion:
+    claim: str
+    kind: Literal["proposition", "complexity", "sequence", "trend"]
+    stance: Stance
+    quote: str
+    says: str
+    part: str = ""
+    hedged: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# -- units ---------------------------------------------------------------------------------------------
+_BULLET = re.compile(r"^\s*(?:[-*•·+]\s+|\d{1,2}[.)]\s+|\(?[a-h]\)\s+)")
+_ROW = re.compile(r"^\s*\$?[a-zA-Z](?:_\{?\w\}?)?\$?\s*[:=]\s*\(?\s*[-+−]?\d+(?:\.\d+)?\s*[,;\s]\s*[-+−]?\d")
+_TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
+_SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_ABBREV = re.compile(r"(?:\bw\.r\.t|\bw\.r\.t\.|\bresp|\bincl|\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp|\bindep|\brecon|\bparams?|\bavg|\bdims?|\bconst|\bprob|\bdef)\.$",
+                    re.IGNORECASE)
+
+
+def _cells(line: str) -> list[str]:
+    line = line.strip()
+    if "\t" in line and not line.startswith("|"):
+        return [c.strip() for c in line.split("\t")]
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def _sentences(par: str) -> list[str]:
+    out, start = [], 0
+    for m in re.finditer(r"(?<=[.!?])\s+(?=\S)", par):
+        piece = par[start:m.start()]
+        if _ABBREV.search(piece) or re.search(r"\d\.$", piece) and re.match(r"\d", par[m.end():]):
+            continue
+        out.append(piece)
+        start = m.end()
+    out.append(par[start:])
+    return [s.strip() for s in out if s.strip()]
+
+
+def units(text: str, part: str = "") -> list[Unit]:
+    out: list[Unit] = []
+    lines = text.split("\n")
+    i = 0
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            joined = ""
+            for x in para:  # "trans-" + "former" -> "transformer" (OCR line breaks)
+                x = x.strip()
+                joined = joined[:-1] + x if re.search(r"[a-z]-$", joined) and x[:1].islower() else \
+                    (joined + " " + x if joined else x)
+            for s in _sentences(joined):
+                out.append(Unit(s, ocr_lower(s), part))
+            para.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        is_tab = line.count("\t") >= 2 or (line.count("\t") >= 1 and re.search(r"\t\s*[-+]?\d", line))
+        if _TABLE_LINE.match(line) and line.count("|") >= 2 or is_tab:
+            flush()
+            rows, raw = [], []
+            while i < len(lines) and ((_TABLE_LINE.match(lines[i]) and lines[i].count("|") >= 2)
+                                      or lines[i].count("\t") >= 1):
+                if not _SEP_ROW.match(lines[i]):
+                    rows.append(_cells(lines[i]))
+                    raw.append(lines[i].strip())
+                i += 1
+            txt = "\n".join(raw)
+            out.append(Unit(txt, ocr_lower(txt), part, rows))
+            continue
+        if not line.strip():
+            flush()
+        elif _ROW.match(line):  # "q : 1, 2, 1, ..." is a statement of its own
+            flush()
+            para.append(line)
+            flush()
+        else:
+            if _BULLET.match(line):  # a bullet or numbered item starts a new statement
+                flush()
+            para.append(line)
+        i += 1
+    flush()
+    return out
+
+
+# -- negation ------------------------------------------------------------------------------------------
+_NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|"
+                  r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
+                  r"wasn't|weren't|lacks?|non)\b|n't\b")
+_NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
+                      r"\bno (?:less|fewer) than\b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari)\w*")
+_CLAUSE = re.compile(r"[,;:]|\s\(|\)\s|\b(?:but|while|whereas|although|though|however|since|because|so that|so|which|"
+                     r"instead|unlike|whilst|then|and (?:has|have|is|are|does|do|it|they|so|then|thus|also))\b|\s-\s")
+_HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
+
+
+_RETRACTED = re.compile(r"[^.!?]*?\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
+                        r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the case)|"
+                        r"a (?:misconception|myth|mistake))")
+
+
+def retracted(low: str, end: int) -> bool:
+    """'X, but that is false': the sentence states X only to deny it."""
+    return bool(_RETRACTED.match(low, end))
+
+
+def negated(low: str, start: int, end: int, *, span_only: bool = False) -> bool:
+    """Odd number of negations in the clause of the match's end: from the last clause boundary inside the
+    match, or else from the clause start before it (only inside the match with ``span_only``)."""
+    cut = start if span_only else 0
+    inside = [m.end() for m in _CLAUSE.finditer(low, start, end)]
+    if inside:
+        cut = inside[-1]
+    elif not span_only:
+        for m in _CLAUSE.finditer(low, 0, start):
+            cut = m.end()
+    span = _NOT_NEG.sub(lambda m: " " * len(m.group(0)), low[cut:end])
+    return len(_NEG.findall(span)) % 2 == 1
