@@ -93,3 +93,13 @@ def test_general_wordings(verdicts, text, claim, grade):
 def test_retractions_spaced_orders_and_degrade_words(verdicts, text, claim, grade):
     got = {f["claim"]: f["grade"] for f in check_text(text, verdicts)["findings"]}
     assert got.get(claim) == grade
+
+
+@pytest.mark.parametrize("table,grade", [
+    ("| h | 2 | 8 | 32 | 128 |\n|---|---|---|---|---|\n| accuracy | 0.55 | 0.83 | 0.90 | 0.90 |", "right"),
+    ("h\tacc\n2\t0.5\n8\t0.8\n32\t0.92\n128\t0.88", "right"),
+    ("| h | accuracy |\n|---|---|\n| 2 | 0.5 |\n| 8 | 0.7 |\n| 32 | 0.8 |\n| 128 | 0.9 |", "wrong"),
+])
+def test_trend_read_off_a_table(verdicts, table, grade):
+    got = check_text(f"Q1\nLinear probe on the frozen bottleneck:\n\n{table}\n", verdicts)["findings"]
+    assert {f["claim"]: f["grade"] for f in got}.get("latent.accuracy-vs-h") == grade

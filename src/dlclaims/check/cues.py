@@ -443,7 +443,7 @@ class TrendClaim:
 TRENDS: tuple[TrendClaim, ...] = (
     TrendClaim("latent.accuracy-vs-h",
                x=r"\bh\b|bottleneck|latent (?:size|dim\w*|width|code)|code (?:size|length)|width|dimension\w*",
-               y=r"accura\w*|probe|performance|classification|downstream|results?|better|worse",
+               y=r"accura\w*|\bacc\b|probe|performance|classification|downstream|results?|better|worse",
                claimed=frozenset({"rise-plateau", "rise-fall", "rise-plateau-fall"})),
 )
 

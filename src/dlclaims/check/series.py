@@ -78,6 +78,36 @@ _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all
                    r"the (?:bigger|larger|more|wider))\b")
 
 
+def _series(spec: cues.TrendClaim, rows: list[list[str]]) -> tuple[list[float], list[float]] | None:
+    """The (x, y) numbers of a table with a row (or column) named like the trend's x and one like its y."""
+    def named(cells: list[str], pat: str) -> int | None:
+        return next((k for k, c in enumerate(cells) if c.strip() and re.search(pat, c.strip().lower())), None)
+
+    for table in (rows, [list(c) for c in zip(*rows)] if rows and len({len(r) for r in rows}) == 1 else []):
+        firsts = [r[0] if r else "" for r in table]
+        ix, iy = named(firsts, rf"^(?:{spec.x})"), named(firsts, rf"^(?:{spec.y})")
+        if ix is None or iy is None or ix == iy:
+            continue
+        xs, ys = [_num(c) for c in table[ix][1:]], [_num(c) for c in table[iy][1:]]
+        if len(xs) == len(ys) >= 3 and None not in xs and None not in ys:
+            return xs, ys  # type: ignore[return-value]
+    return None
+
+
+def _table_shape(spec: cues.TrendClaim, rows: list[list[str]]) -> str | None:
+    """rise / plateau / fall read off a table of y against increasing x (steps within 1% of y's range are flat)."""
+    got = _series(spec, rows)
+    if got is None:
+        return None
+    ys = [y for _, y in sorted(zip(*got))]
+    tol = 0.01 * max(max(ys) - min(ys), 1e-12) + 1e-9
+    top = max(range(len(ys)), key=lambda k: (ys[k], -k))
+    rise = top > 0 and ys[top] - ys[0] > tol
+    fall = ys[top] - ys[-1] > max(tol, 0.02 * abs(ys[top]))
+    plat = not fall and abs(ys[-1] - ys[-2]) <= max(tol, 0.005 * abs(ys[-1]))
+    return "-".join(n for n, on in (("rise", rise), ("plateau", plat), ("fall", fall)) if on) or None
+
+
 def trends(question: str, us: list[Unit]) -> list[Assertion]:
     out: list[Assertion] = []
     for spec in cues.TRENDS:
@@ -91,7 +121,13 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
             low = u.low
             named = bool(re.search(spec.x, low) or re.search(spec.y, low))
             follows, on_topic = on_topic, named or (on_topic and u.rows is None)
-            if u.rows is not None or not (named or follows and re.match(r"\s*(?:it|this|that|then|and|but)\b", low)):
+            if u.rows is not None:
+                shape = _table_shape(spec, u.rows)
+                if shape:
+                    rise, plat, fall = rise or "rise" in shape, plat or "plateau" in shape, fall or "fall" in shape
+                    quotes.append(u.text)
+                continue
+            if not (named or follows and re.match(r"\s*(?:it|this|that|then|and|but)\b", low)):
                 continue
             hit = False
             # a negated plateau ("never plateaus") is a rise; a negated rise ("stops increasing") a plateau

@@ -85,7 +85,9 @@ def units(text: str, part: str = "") -> list[Unit]:
 
     while i < len(lines):
         line = lines[i]
-        is_tab = line.count("\t") >= 2 or (line.count("\t") >= 1 and re.search(r"\t\s*[-+]?\d", line))
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        is_tab = line.count("\t") >= 2 or (line.count("\t") >= 1 and (  # a one-tab header over numeric rows too
+            re.search(r"\t\s*[-+]?\d", line) or re.search(r"\t\s*[-+]?\d", nxt)))
         if _TABLE_LINE.match(line) and line.count("|") >= 2 or is_tab:
             flush()
             rows, raw = [], []
