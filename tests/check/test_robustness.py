@@ -103,3 +103,17 @@ def test_retractions_spaced_orders_and_degrade_words(verdicts, text, claim, grad
 def test_trend_read_off_a_table(verdicts, table, grade):
     got = check_text(f"Q1\nLinear probe on the frozen bottleneck:\n\n{table}\n", verdicts)["findings"]
     assert {f["claim"]: f["grade"] for f in got}.get("latent.accuracy-vs-h") == grade
+
+
+def test_word_orders_with_no_role_go_to_the_role_they_fit():
+    got = {}
+    for a in extract("Q-linattn", [("", "It is cheaper: linear rather than quadratic in sequence length.")]):
+        got.update({p["role"]: p["exponents"] for p in a.data.get("pieces", [])})
+    assert got == {"bob": {"n": 1.0}, "softmax": {"n": 2.0}}
+
+
+def test_a_component_order_does_not_replace_the_total(verdicts):
+    sheet = ("Q1\nAn RNN costs O(t l n^2); a transformer costs O(t^2 l n). The feed-forward part of the transformer is "
+             "also O(t l n^2), so for short sequences it dominates.")
+    got = {f["claim"]: f["grade"] for f in check_text(sheet, verdicts)["findings"]}
+    assert got["seq.time-train"] == "right"

@@ -68,6 +68,7 @@ def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
     return f"{kind or 'time'}-{phase or 'train'}"
 
 
+_COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward|ffn|mlp|projections?)\b")
 _STEPS = re.compile(r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path")
 _BOTH = re.compile(r"\bboth\b|\bfor (?:each|either|all)\b|\bin (?:both|either)\b|\beach model")
 
@@ -137,8 +138,10 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             kind, phase = k2 or kind, p2 or phase
             aspect = _join_aspect(question, kind, phase)
             prev_end = b
+            part_of = _COMPONENT.search(lb)  # "the feed-forward part is also O(t l n^2)": not the total
             for r in (cues.ROLE_CUES[question] if role == "both" else [role] if role else []):
-                found[(aspect, r)] = (order, inside, u.text)
+                if not (part_of and (aspect, r) in found):
+                    found[(aspect, r)] = (order, inside, u.text)
             if role is None:
                 loose.append((aspect, order, inside, u.text))
         _word_orders(question, u, syms, partial)
@@ -205,21 +208,31 @@ def _exp(order: Order, sym: str) -> float:
 
 _DEGREE = {"constant": 0.0, "linear": 1.0, "linearly": 1.0, "quadratic": 2.0, "quadratically": 2.0, "cubic": 3.0,
            "cubically": 3.0}
-_WORD_ORDER = re.compile(r"\b(constant|linear(?:ly)?|quadratic(?:ally)?|cubic(?:ally)?)\s+(?:in|with|w\.?r\.?t\.?|wrt|"
-                         r"on)\s+(?:the\s+)?(sequence\s+length|length|(?:hidden\s+)?width|hidden\s+size|(?:number\s+of\s+)?"
-                         r"(?:layers|tokens)|depth|head\s+dim\w*|dimension|[a-z]\b)")
+_DEG = r"constant|linear(?:ly)?|quadratic(?:ally)?|cubic(?:ally)?"
+_WORD_ORDER = re.compile(rf"\b({_DEG})(?:\s+(?:rather than|instead of|and not|not|vs\.?|versus)\s+({_DEG}))?\s+"
+                         r"(?:in|with|w\.?r\.?t\.?|wrt|on)\s+(?:the\s+)?(sequence\s+length|length|(?:hidden\s+)?width|"
+                         r"hidden\s+size|(?:number\s+of\s+)?(?:layers|tokens)|depth|head\s+dim\w*|dimension|[a-z]\b)")
 _SYM_WORDS = {"Q-seq": {"sequence length": "t", "length": "t", "width": "n", "hidden width": "n", "hidden size": "n",
                         "layers": "l", "number of layers": "l", "depth": "l", "tokens": "t", "number of tokens": "t"},
               "Q-linattn": {"sequence length": "n", "length": "n", "tokens": "n", "number of tokens": "n",
                             "head dim": "d", "dimension": "d", "width": "d"}}
 
 
+def _unique_role(question: str, aspect: str, sym: str, degree: float, names: tuple[str, ...]) -> str | None:
+    """The one role whose claimed order has this exponent of ``sym`` (for 'quadratic in t' with no role named)."""
+    fits = {key[1] for spec in cues.ORDERS if spec.question == question for key, c in spec.claimed.items()
+            if key[0] == aspect and _exp(order_of(c, names), sym) == degree}
+    return fits.pop() if len(fits) == 1 else None
+
+
 def _word_orders(question: str, u: Unit, syms, partial) -> None:
-    """'quadratic in t', 'linear in the width': one exponent per symbol, attributed like an O(...)."""
+    """'quadratic in t', 'linear in the width', 'linear rather than quadratic in n': one exponent per symbol,
+    attributed like an O(...); with no role named, to the one role whose claimed order has that exponent."""
     sym = dict(syms)
+    names = tuple(sorted(set(sym.values())))
     prev = 0
     for m in _WORD_ORDER.finditer(u.low):
-        what = re.sub(r"\s+", " ", m.group(2))
+        what = re.sub(r"\s+", " ", m.group(3))
         what = re.sub(r"^head dim\w*", "head dim", what)
         s = _SYM_WORDS.get(question, {}).get(what) or (sym.get(what) if len(what) == 1 else None)
         if s is None:
@@ -229,10 +242,19 @@ def _word_orders(question: str, u: Unit, syms, partial) -> None:
         prev = m.end()
         k2, p2 = _kind_phase(question, u.low[:m.start()])
         aspect = _join_aspect(question, k2, p2)
-        for r in (cues.ROLE_CUES[question] if role is None and _BOTH.search(before) else [role] if role else []):
-            exps, words, _ = partial.get((aspect, r), ({}, "", u.text))
-            exps[s] = _DEGREE[m.group(1)]
-            partial[(aspect, r)] = (exps, (words + ", " if words else "") + m.group(0), u.text)
+        said = [(m.group(1), role)]
+        if m.group(2):  # "A rather than B": A is the subject's, B the other role's
+            said = [(m.group(1), role), (m.group(2), None)]
+        for k, (word, r0) in enumerate(said):
+            if r0 is None and role is not None and k:
+                r0 = next((r for r in cues.ROLE_CUES[question] if r != role), None)
+            roles = (cues.ROLE_CUES[question] if r0 is None and _BOTH.search(before) else [r0] if r0 else [])
+            if not roles and (r := _unique_role(question, aspect, s, _DEGREE[word], names)):
+                roles = [r]
+            for r in roles:
+                exps, words, _ = partial.get((aspect, r), ({}, "", u.text))
+                exps[s] = _DEGREE[word]
+                partial[(aspect, r)] = (exps, (words + ", " if words else "") + m.group(0), u.text)
 
 
 def _orders_in_table(question: str, u: Unit, syms, found) -> None:

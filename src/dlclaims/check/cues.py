@@ -54,6 +54,7 @@ PROPOSITIONS: tuple[Prop, ...] = (
     # -- Q-seq ---------------------------------------------------------------------------------------
     Prop("seq.sequential-steps",
          pos=((rf"(?:rnn|recurren\w*|lstm|gru)\b{G}(?:sequential|serial|step[- ]by[- ]step|one (?:step|token) at a time|"
+              rf"(?:token|word|element)[- ]by[- ](?:token|word|element)|one after (?:the )?other|"
               rf"\bt\b (?:sequential )?steps|o\(t\)|walk\w*|in order)"),
               (rf"(?<!and )(?<!both )(?:transformer|self[- ]attention|attention layers?){G}(?:parallel\w*|simultaneous\w*|at once|at the same time|"
                rf"only (?:has |needs )?(?:o\()?l\b|depends? only on (?:the )?(?:number of )?"
@@ -86,7 +87,10 @@ PROPOSITIONS: tuple[Prop, ...] = (
          says_pos="the same orders hold at test time"),
     Prop("seq.time-train",
          nuance=(((r"(?:t ?>> ?n|t ?≫ ?n|t\s*\\gg\s*n|t (?:is )?(?:much )?(?:larger|bigger|greater|longer) than n|"
-                  r"t\^2 ?\*? ?l ?\*? ?n ?\+ ?t ?\*? ?l ?\*? ?n\^2|n\^2 ?\*? ?t ?\+)"), True),),
+                  r"t\^2 ?\*? ?l ?\*? ?n ?\+ ?t ?\*? ?l ?\*? ?n\^2|n\^2 ?\*? ?t ?\+)"), True),
+                 # the Transformer's own n^2 term: its feed-forward / projections, dominating for short sequences
+                 (r"(?:feed[- ]?forward|\bffn\b|\bmlp\b|projections?|linear layers?)[^.;]{0,80}?n ?\^ ?2", True),
+                 (r"(?:short (?:sequences?|inputs?)|small t|t ?(?:<<|<|≪) ?n)[^.;]{0,60}?dominat\w*", True)),
          says_nuance="the Transformer's t^2*l*n dominates only when t >> n (true cost l(t^2 n + t n^2))"),
     # -- Q-lookup ------------------------------------------------------------------------------------
     Prop("lookup.copy",

@@ -211,8 +211,8 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
     if a.kind == "complexity":
         gs: list[Grade] = []
         for p in a.data["pieces"]:
-            if p["outcome"] == "claim":
-                exact = p["claimed"] == p["truth"]
+            if p["outcome"] == "claim":  # the claim's order; right where it is the truth, or the sheet adds the truth
+                exact = p["claimed"] == p["truth"] or bool(a.data.get("nuance"))
                 g = {"supported": "right", "refuted": "wrong",
                      "partial": "right" if exact else "partly"}.get(status, "unknown")
             elif p["outcome"] == "truth":
