@@ -117,3 +117,10 @@ def test_a_component_order_does_not_replace_the_total(verdicts):
              "also O(t l n^2), so for short sequences it dominates.")
     got = {f["claim"]: f["grade"] for f in check_text(sheet, verdicts)["findings"]}
     assert got["seq.time-train"] == "right"
+
+
+@pytest.mark.parametrize("inside,want", [("tln2", "l*n^2*t"), ("t2ln", "l*n*t^2"), ("t^{2} l n", "l*n*t^2")])
+def test_an_ocr_lost_superscript_is_a_power(inside, want):
+    from dlclaims.check.orders import parse_order, show
+
+    assert show(parse_order(inside, (("l", "l"), ("n", "n"), ("t", "t")))) == want

@@ -76,6 +76,7 @@ def parse_order(inside: str, symbols: tuple[tuple[str, str], ...]) -> Order | No
     sym_map = dict(symbols)
     s = _latex_to_plain(inside)
     s = re.sub(r"\s*\^\s*", "^", s)
+    s = re.sub(r"(?<=[A-Za-z])([2-4])(?![\d.])", r"^\1", s)  # OCR lost the superscript: "tln2" is t*l*n^2
     tokens: list[str] = []
     for tok in re.findall(r"[A-Za-z]+|\d+(?:\.\d+)?|[-+*/^()]|\S", s):
         if tok.isalpha():
