@@ -124,3 +124,16 @@ def test_an_ocr_lost_superscript_is_a_power(inside, want):
     from dlclaims.check.orders import parse_order, show
 
     assert show(parse_order(inside, (("l", "l"), ("n", "n"), ("t", "t")))) == want
+
+
+@pytest.mark.parametrize("text,claim,grade", [
+    ("Q1\nIt is a common misconception that a plain autoencoder can generate realistic samples from random latents.",
+     "gen.ae-prior", "right"),
+    ("Q1\nA plain autoencoder decoding random latents gives realistic samples, like a VAE does; it cannot.",
+     "gen.ae-prior", "right"),
+    (("Q1\nIs one hidden layer enough? Yes: by the universal approximation theorem it can approximate any continuous "
+     "function."), "depth.uat", "right"),
+])
+def test_statements_framed_as_false_and_answered_questions(verdicts, text, claim, grade):
+    got = {f["claim"]: f["grade"] for f in check_text(text, verdicts)["findings"]}
+    assert got.get(claim) == grade

@@ -168,7 +168,8 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=((rf"(?:one|single|1|a|two[- ]layer|shallow)\s+hidden[- ]layer{G2}(?:approximat\w*|"
               rf"any (?:continuous )?(?:target|mapping|map)|any (?:continuous )?function|arbitrar\w*|universal|"
               rf"enough|sufficient|suffices?)"), r"universal approximat\w*(?: theorem)?" + G + r"(?:says|states|"
-              r"shows|guarantees|means|:|implies)", r"universal approximators?"),
+              r"shows|guarantees|means|:|implies)", r"universal approximators?",
+              rf"universal approximat\w*(?: theorem)?{G}(?:approximat\w*|any (?:continuous )?function)"),
          says_pos="one hidden layer approximates any continuous function, given width",
          says_neg="one hidden layer cannot approximate every continuous function"),
     Prop("depth.efficiency",

@@ -68,7 +68,7 @@ def propositions(question: str, us: list[Unit]) -> list[Assertion]:
                         if m and first:  # a "(?#fixed)" pattern carries its own negation: no flipping
                             flip = not pat.pattern.startswith("(?#fixed)") and negated(
                                 low, m.start(), m.end(), span_only=prop.span_negation)
-                            flip ^= retracted(low, m.end())
+                            flip ^= retracted(low, m.end(), m.start())
                             votes.append((m.end() - m.start(), sign != flip))
                             first = False
                         if m:

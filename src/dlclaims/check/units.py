@@ -126,14 +126,19 @@ _CLAUSE = re.compile(r"[,;:]|\s\(|\)\s|\b(?:but|while|whereas|although|though|ho
 _HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|can|sometimes|eventually)\b")
 
 
-_RETRACTED = re.compile(r"[^.!?]*?\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
-                        r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the case)|"
-                        r"a (?:misconception|myth|mistake))")
+_RETRACTED = re.compile(
+    r"[^.!?]*?\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
+    r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the case)|"
+    r"a (?:misconception|myth|mistake))"
+    r"|[^.!?]*?[;,]\s*(?:but\s+)?(?:it|this|that|they)\s+(?:cannot|can't|doesn't|does not|don't|do not|isn't|is not|"
+    r"won't|will not|wouldn't|would not)\s*[.!]?\s*$")
+_FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|(?:is|it's) (?:false|wrong|incorrect|untrue)|mistaken belief)"
+                           r"\s+that\b")
 
 
-def retracted(low: str, end: int) -> bool:
-    """'X, but that is false': the sentence states X only to deny it."""
-    return bool(_RETRACTED.match(low, end))
+def retracted(low: str, end: int, start: int | None = None) -> bool:
+    """'X, but that is false', 'X; it cannot.', 'It is a misconception that X': X is stated only to be denied."""
+    return bool(_RETRACTED.match(low, end)) or (start is not None and bool(_FRAMED_FALSE.search(low, 0, start)))
 
 
 def negated(low: str, start: int, end: int, *, span_only: bool = False) -> bool:
