@@ -57,7 +57,7 @@ def test_kind_carries_to_the_next_sentence():
     assert got[("memory-infer", "rnn")] == "l*n" and ("time-infer", "rnn") not in got
 
 
-@pytest.mark.parametrize("head,num", [("0.2", 2), ("Qu estion 6", 6)])
+@pytest.mark.parametrize("head,num", [("0.2", 2), ("Qu estion 6", 6), ("(Q2)", 2), ("[Question 3]", 3)])
 def test_misread_headings(head, num):
     segs = segment(f"Q1\nfirst answer here\n\n{head}\nsecond answer here")
     assert [s.number for s in segs] == [1, num]

@@ -19,7 +19,7 @@ _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "
 _KW = r"(?:q(?:uestion|ues|u|n|st)?|problem|prob|exercise|ex|task|aufgabe|frage|part|answer|ans)"
 _NUM = r"(?P<num>[0-9][0-9OoIl|]?|[OoIl|][0-9]|[Il|Ss](?=\s*[(:.)\-\]]|\s*$))"
 _HEAD_KW = re.compile(
-    rf"^\s*(?:#{{1,6}}\s*)?(?:\*\*|__)?\s*(?P<kw>{_KW})\s*[.:#\-]?\s*{_NUM}(?P<rest>.*)$", re.IGNORECASE)
+    rf"^\s*(?:#{{1,6}}\s*)?(?:\*\*|__)?\s*[(\[]?\s*(?P<kw>{_KW})\s*[.:#\-]?\s*{_NUM}(?P<rest>.*)$", re.IGNORECASE)
 _HEAD_FUZZY = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<word>[A-Za-z]{6,10}|[A-Za-z]{1,6} [A-Za-z]{1,6})\s*[.:#\-]?\s*"
                          + _NUM
                          + r"(?P<rest>.*)$")
@@ -97,11 +97,11 @@ def _num_heading(line: str) -> tuple[str, int | None, str] | None:
 
 def _clean_label(line: str, m: re.Match) -> str:
     label = line[: m.start("rest")] if "rest" in m.groupdict() else line
-    return re.sub(r"[#*_]+", "", label).strip(" .:-\t") or line.strip()[:20]
+    return re.sub(r"[#*_]+", "", label).strip(" .:-\t([") or line.strip()[:20]
 
 
 def _clean_rest(rest: str) -> str:
-    return re.sub(r"^[\s*_:.\-)]+|[\s*_]+$", "", rest or "")
+    return re.sub(r"^[\s*_:.\-)\]]+|[\s*_]+$", "", rest or "")
 
 
 def _split_parts(lines: list[tuple[int, str]]) -> list[Part]:
