@@ -137,3 +137,10 @@ def test_an_ocr_lost_superscript_is_a_power(inside, want):
 def test_statements_framed_as_false_and_answered_questions(verdicts, text, claim, grade):
     got = {f["claim"]: f["grade"] for f in check_text(text, verdicts)["findings"]}
     assert got.get(claim) == grade
+
+
+def test_latex_subscripted_phases_and_a_bound_in_a_formula(verdicts):
+    sheet = ("Q1\n$\\text{Memory}_{train} = O(tln)$ both; $\\text{Memory}_{test}$: RNN $O(ln)$, Transformer $O(tln)$\n\n"
+             "Q2\n$\\mathcal{L}(x) = \\mathbb{E}_{q(z|x)}[\\log p(x|z)] - D_{KL}(q(z|x) \\| p(z)) \\leq \\log p(x)$\n")
+    got = {f["claim"]: f["grade"] for f in check_text(sheet, verdicts)["findings"]}
+    assert got.get("seq.memory") == "right" and got.get("elbo.bound") == "right"

@@ -38,7 +38,8 @@ def _aspect(question: str, text: str) -> str | None:
 
 _KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|stor\w*"),
          ("time", r"(?<!test )(?<!test-)time\b|cost|comput\w*|flops|operations|runtime|speed"))
-_PHASE = (("infer", r"infer\w*|test[- ]time|at test|generat\w*|decod\w*|sampling"),
+_PHASE = (("infer", (r"infer\w*|test[- ]time|at test|\btest\b(?![- ]?(?:set|accura|data|loss|error))|generat\w*|"
+                   r"decod\w*|sampling")),
           ("train", r"train\w*|forward|backward|backprop\w*"))
 
 

@@ -122,8 +122,9 @@ PROPOSITIONS: tuple[Prop, ...] = (
          pos=(rf"(?:elbo|it|objective){G}lower[- ]bound", r"log ?p\(x\) ?(?:≥|>=|\\geq?)",
               (rf"log ?p\(x\){G}(?:greater than|larger than|bigger than|at least|above|upper[- ]bound|"
                rf"bounded below){G}(?:elbo|bound|objective)"),
-              rf"(?:elbo|it){G}(?:≤|<=|\\leq?|below|at most|smaller than|less than){G}log ?p\(x\)"),
-         neg=(rf"(?:elbo|it){G}upper[- ]bound", r"log ?p\(x\) ?(?:≤|<=|\\leq?)",
+              rf"(?:elbo|it){G}(?:≤|<=|\\leq?|below|at most|smaller than|less than){G}log ?p\(x\)",
+              r"(?:≤|<=|\\leq?) ?log ?p\(x\)"),
+         neg=(rf"(?:elbo|it){G}upper[- ]bound", r"log ?p\(x\) ?(?:≤|<=|\\leq?)", r"(?:≥|>=|\\geq?) ?log ?p\(x\)",
               rf"(?:elbo|it){G}(?:exceeds|above|greater than|larger than){G}log ?p\(x\)"),
          exclude=(r"ddpm|diffusion|x_?\{?0\}?\)",),
          says_pos="the ELBO is a lower bound on log p(x)", says_neg="the ELBO is not a lower bound on log p(x)"),
