@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from dlclaims.core.stats import bootstrap_ci, loglog_slope, mean_ci
+from dlclaims.core.stats import bootstrap_ci, equivalence_test, holm, loglog_slope, mean_ci
 
 
 def test_loglog_slope_recovers_a_power_law_with_noise():
@@ -32,9 +32,42 @@ def test_mean_ci_matches_the_t_interval():
     assert ci.contains(np.mean(v)) and not ci.above(ci.mean)
 
 
-def test_mean_ci_of_one_value_is_a_point():
-    ci = mean_ci([0.7])
-    assert ci.lo == ci.hi == ci.mean == 0.7 and ci.n == 1
+@pytest.mark.parametrize("values", [[0.7], [0.5, 0.5, 0.5]])
+def test_an_interval_from_one_value_or_no_spread_decides_nothing(values):
+    ci = mean_ci(values)
+    assert ci.mean == pytest.approx(values[0]) and not ci.decided
+    assert not ci.above(0.0) and not ci.below(1.0) and not ci.contains(values[0])
+    assert ci.compare(0.0) is None
+
+
+def test_mean_ci_counts_dropped_non_finite_values():
+    ci = mean_ci([1.9, float("nan"), 2.0, float("inf"), 2.1])
+    assert ci.n == 3 and ci.dropped == 2 and ci.decided
+    assert ci.compare(1.0) is True and ci.compare(3.0) is False and ci.compare(2.0) is None
+
+
+def test_a_two_point_fit_has_no_interval():
+    s = loglog_slope([1, 2], [1, 4])
+    assert s.slope == pytest.approx(2.0) and math.isnan(s.lo) and math.isnan(s.hi)
+
+
+def test_equivalence_test_reaches_each_outcome():
+    rng = np.random.default_rng(0)
+    same = equivalence_test(rng.normal(0.0, 0.01, 10), margin=0.05)
+    assert same.equivalent is True and same.p_value < 0.05
+    apart = equivalence_test(rng.normal(0.2, 0.01, 10), margin=0.05)
+    assert apart.equivalent is False
+    noisy = equivalence_test([0.0, 0.3, -0.3], margin=0.05)
+    assert noisy.equivalent is None
+    assert equivalence_test([0.01, 0.01], margin=0.05).equivalent is None  # no spread
+    with pytest.raises(ValueError):
+        equivalence_test([0.1, 0.2], margin=0.0)
+
+
+def test_holm_is_step_down():
+    assert holm([0.01, 0.06], alpha=0.05) == [True, False]  # 0.01 <= 0.05/2, then 0.06 > 0.05/1
+    assert holm([0.04, 0.01], alpha=0.05) == [True, True]  # 0.01 <= 0.05/2, then 0.04 <= 0.05/1
+    assert holm([0.03, 0.03], alpha=0.05) == [False, False]
 
 
 def test_bootstrap_interval_contains_the_mean():

@@ -17,13 +17,29 @@ def test_verdict_status_follows_holds(holds, status):
         ({"a": True, "b": False}, "partial"),
         ({"a": True, "b": None}, "inconclusive"),
         ({"a": True, "b": False, "c": None}, "partial"),
-        ({"a": False, "b": None}, "inconclusive"),
+        ({"a": False, "b": None}, "refuted"),  # an undecided part does not hide a refutation
+        ({"a": None, "b": None}, "inconclusive"),
     ],
 )
 def test_verdict_from_parts(parts, status):
     v = verdict_from_parts("bias.equivariance", parts=parts, rule="r")
     assert v.status == status
     assert set(v.parts) == set(parts)
+
+
+def test_verdict_evidence_kind_per_part_and_overall():
+    v = verdict_from_parts("align.cells", parts={"identity": True, "trained": None},
+                           evidence={"identity": "exact", "trained": "measured"}, rule="r")
+    assert v.part_evidence == {"identity": "exact", "trained": "measured"}
+    assert v.evidence == "exact"  # the only decisive part is exact
+    w = verdict_from_parts("align.cells", parts={"identity": True, "trained": True},
+                           evidence={"identity": "exact", "trained": "measured"}, rule="r")
+    assert w.evidence == "measured"  # the weakest decisive kind
+    assert verdict("lookup.copy", holds=True, rule="r", evidence="exact").evidence == "exact"
+    with pytest.raises(ValueError):
+        verdict("lookup.copy", holds=True, rule="r", evidence="guessed")
+    with pytest.raises(ValueError):
+        verdict_from_parts("align.cells", parts={"a": True}, evidence={"b": "exact"}, rule="r")
 
 
 def test_catalogue_has_every_question_in_order():

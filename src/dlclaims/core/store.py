@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
@@ -24,7 +24,7 @@ from .errors import StoreError
 from .types import Verdict, to_jsonable
 
 APPLICATION_ID = 0x444C434C  # "DLCL"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: verdicts.evidence_json (kind of evidence, overall and per part)
 DEFAULT_STORE = Path("dlclaims-results") / "store.sqlite"
 
 _SCHEMA = """
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     device TEXT NOT NULL,
     config_hash TEXT NOT NULL,
     code_version TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    evidence_json TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS verdicts_claim ON verdicts (claim, id);
 CREATE TABLE IF NOT EXISTS checks (
@@ -129,10 +130,13 @@ class StoredVerdict:
     config_hash: str
     code_version: str
     created_at: float
+    evidence: str = "measured"
+    part_evidence: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "claim": self.claim, "question": self.question, "status": self.status, "rule": self.rule,
+            "evidence": self.evidence, "part_evidence": self.part_evidence,
             "numbers": self.numbers, "figures": self.figures, "parts": self.parts,
             "profile": self.profile, "seeds": self.seeds, "device": self.device,
             "experiment": self.experiment, "code_version": self.code_version,
@@ -217,6 +221,10 @@ class Store:
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     c.execute(stmt)
+            cols = {r[1] for r in c.execute("PRAGMA table_info(verdicts)")}
+            if "evidence_json" not in cols:  # a schema-1 store: add the column, keep every row
+                c.execute("ALTER TABLE verdicts ADD COLUMN evidence_json TEXT NOT NULL DEFAULT '{}'")
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.conn.close()
@@ -278,11 +286,11 @@ class Store:
                 figs = [figure_files.get(f, f) for f in v.figures]
                 self.conn.execute(
                     "INSERT INTO verdicts (experiment, claim, question, status, rule, numbers_json, figures_json,"
-                    " parts_json, profile, seeds_json, device, config_hash, code_version, created_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " parts_json, profile, seeds_json, device, config_hash, code_version, created_at,"
+                    " evidence_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (experiment, v.claim, questions[v.claim], v.status, v.rule, json.dumps(to_jsonable(v.numbers)),
                      json.dumps(figs), json.dumps(v.parts), profile, json.dumps(seeds), device, config_hash,
-                     code_version(), now),
+                     code_version(), now, json.dumps({"kind": v.evidence, "parts": v.part_evidence})),
                 )
 
     def latest_verdicts(self) -> list[StoredVerdict]:
@@ -292,7 +300,7 @@ class Store:
         ).fetchall()
         return [
             StoredVerdict(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), json.loads(r[7]), json.loads(r[8]),
-                          r[9], json.loads(r[10]), r[11], r[12], r[13], r[14])
+                          r[9], json.loads(r[10]), r[11], r[12], r[13], r[14], *_evidence(r[15]))
             for r in rows
         ]
 
@@ -321,6 +329,11 @@ class Store:
 
     def _tx(self) -> Store._Tx:
         return Store._Tx(self.conn)
+
+
+def _evidence(js: str) -> tuple[str, dict[str, str]]:
+    d = json.loads(js or "{}")
+    return d.get("kind", "measured"), dict(d.get("parts", {}))
 
 
 def iter_verdict_dicts(store: Store) -> Iterator[dict[str, Any]]:

@@ -18,6 +18,22 @@ import numpy as np
 Status = Literal["supported", "refuted", "partial", "inconclusive"]
 STATUSES: tuple[Status, ...] = ("supported", "refuted", "partial", "inconclusive")
 
+Evidence = Literal["exact", "measured", "simulated"]
+"""The kind of evidence behind a verdict or a part of one:
+
+- ``exact``: an identity or an exact count, verified numerically (it could not have come out otherwise
+  unless the code is wrong: algebra, FLOP counts, a theorem checked on its construction);
+- ``measured``: an experiment with intervals over seeds that could have gone either way;
+- ``simulated``: a deterministic simulation of a dynamical system or a game (no seeds, no noise).
+"""
+EVIDENCE: tuple[Evidence, ...] = ("exact", "measured", "simulated")
+
+
+def _check_evidence(kind: str) -> str:
+    if kind not in EVIDENCE:
+        raise ValueError(f"evidence must be one of {EVIDENCE}, got {kind!r}")
+    return kind
+
 Measurements = dict[str, Any]
 """What one run unit of an experiment produced: plain numbers, lists and dicts (JSON)."""
 
@@ -43,6 +59,8 @@ class Verdict:
     numbers: dict[str, Any] = field(default_factory=dict)
     figures: tuple[str, ...] = ()
     parts: dict[str, Status] = field(default_factory=dict)  # per-part statuses, when the claim has parts
+    evidence: Evidence = "measured"  # the kind of evidence of the verdict as a whole (see Evidence)
+    part_evidence: dict[str, Evidence] = field(default_factory=dict)  # per-part kinds, when the claim has parts
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -65,9 +83,11 @@ def verdict(
     rule: str,
     numbers: Mapping[str, Any] | None = None,
     figures: tuple[str, ...] | list[str] = (),
+    evidence: Evidence = "measured",
 ) -> Verdict:
-    """A verdict from one measured comparison (``holds=None`` when the measurement cannot decide)."""
-    return Verdict(claim, status_of(holds), rule, dict(numbers or {}), tuple(figures))
+    """A verdict from one comparison (``holds=None`` when the measurement cannot decide)."""
+    return Verdict(claim, status_of(holds), rule, dict(numbers or {}), tuple(figures),
+                   evidence=_check_evidence(evidence))  # type: ignore[arg-type]
 
 
 def verdict_from_parts(
@@ -77,27 +97,36 @@ def verdict_from_parts(
     rule: str,
     numbers: Mapping[str, Any] | None = None,
     figures: tuple[str, ...] | list[str] = (),
+    evidence: Evidence | Mapping[str, Evidence] = "measured",
 ) -> Verdict:
     """A verdict for a claim with several parts (regimes, sub-statements).
 
-    All parts hold -> supported; none holds -> refuted; some hold and some do
-    not -> partial; otherwise (an undecided part and no contradiction)
-    -> inconclusive.
+    Every part holds -> supported; a part is refuted and none holds -> refuted
+    (an undecided part cannot hide a decisive refutation); some parts hold and
+    some are refuted -> partial; otherwise (parts that hold beside undecided
+    ones, or nothing decided) -> inconclusive.
+
+    ``evidence`` is one kind for every part or a kind per part; the verdict's
+    own kind is the weakest decisive one (measured < simulated < exact).
     """
     if not parts:
         raise ValueError("verdict_from_parts needs at least one part")
     values = list(parts.values())
-    decided = [v for v in values if v is not None]
-    if decided and all(decided) and len(decided) == len(values):
+    if all(v is True for v in values):
         status: Status = "supported"
-    elif decided and not any(decided) and len(decided) == len(values):
-        status = "refuted"
-    elif any(v is True for v in values) and any(v is False for v in values):
-        status = "partial"
-    elif any(v is False for v in values) and any(v is None for v in values):
-        status = "partial" if any(v is True for v in values) else "inconclusive"
+    elif any(v is False for v in values):
+        status = "partial" if any(v is True for v in values) else "refuted"
     else:
         status = "inconclusive"
+    if isinstance(evidence, str):
+        kinds = {k: _check_evidence(evidence) for k in parts}
+    else:
+        missing = set(parts) - set(evidence)
+        if missing:
+            raise ValueError(f"no evidence kind for part(s) {sorted(missing)}")
+        kinds = {k: _check_evidence(evidence[k]) for k in parts}
+    decisive = [kinds[k] for k, v in parts.items() if v is not None] or list(kinds.values())
+    overall = min(decisive, key=("measured", "simulated", "exact").index)
     return Verdict(
         claim,
         status,
@@ -105,6 +134,8 @@ def verdict_from_parts(
         dict(numbers or {}),
         tuple(figures),
         {k: status_of(v) for k, v in parts.items()},
+        overall,  # type: ignore[arg-type]
+        kinds,  # type: ignore[arg-type]
     )
 
 
