@@ -65,3 +65,57 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.25) -> DigitsSplit
         x_test=torch.from_numpy(x[te].copy()),
         y_test=torch.from_numpy(y[te].copy()),
     )
+
+
+@dataclass(frozen=True)
+class DigitsTVT:
+    """Train / validation / test tensors; validation is carved from the training part (never from test)."""
+
+    x_train: torch.Tensor  # (N, 64)
+    y_train: torch.Tensor  # (N,)
+    x_val: torch.Tensor  # (V, 64)
+    y_val: torch.Tensor  # (V,)
+    x_test: torch.Tensor  # (M, 64)
+    y_test: torch.Tensor  # (M,)
+
+
+def stratified_indices(y: torch.Tensor, n: int, *, seed: int) -> torch.Tensor:
+    """``n`` indices into ``y`` drawn per class in proportion to the class counts (every class at least
+    once when n >= number of classes), fixed by ``seed``; sorted. Largest-remainder rounding.
+    """
+    y_np = np.asarray(y)
+    classes, counts = np.unique(y_np, return_counts=True)
+    if not 1 <= n <= len(y_np):
+        raise ValueError(f"subset size must lie in 1..{len(y_np)}, got {n}")
+    share = counts / counts.sum() * n
+    take = np.floor(share).astype(int)
+    if n >= len(classes):
+        take = np.maximum(take, 1)
+    while take.sum() > n:  # the floor of 1 per class overshot: trim the largest
+        take[np.argmax(take)] -= 1
+    rest = np.argsort(-(share - np.floor(share)), kind="stable")
+    i = 0
+    while take.sum() < n:
+        c = rest[i % len(rest)]
+        if take[c] < counts[c]:
+            take[c] += 1
+        i += 1
+    rng = np.random.default_rng(seed)
+    idx = [rng.choice(np.flatnonzero(y_np == c), size=int(k), replace=False) for c, k in zip(classes, take)]
+    return torch.from_numpy(np.sort(np.concatenate(idx)).astype(np.int64))
+
+
+def load_digits_tvt(seed: int = 0, test_fraction: float = 0.25, val_fraction: float = 0.2) -> DigitsTVT:
+    """The digits split into train / validation / test, all stratified by class, fixed by ``seed``.
+
+    The test part is that of :func:`load_digits_split` for the same seed; the validation part is a
+    stratified ``val_fraction`` of its training part.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction}")
+    s = load_digits_split(seed, test_fraction)
+    n_val = max(N_CLASSES, round(val_fraction * len(s.y_train)))
+    val = stratified_indices(s.y_train, n_val, seed=seed + 7919)
+    keep = torch.ones(len(s.y_train), dtype=torch.bool)
+    keep[val] = False
+    return DigitsTVT(s.x_train[keep], s.y_train[keep], s.x_train[val], s.y_train[val], s.x_test, s.y_test)
