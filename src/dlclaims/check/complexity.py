@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from . import cues
+from . import cues, structure
+from .latex import plain_math
 from .ocr import ocr_lower
 from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
 from .units import Assertion, Unit
@@ -70,14 +71,57 @@ def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
 
 
 _COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward|ffn|mlp|projections?)\b")
-_STEPS = re.compile(r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path")
+# "O(t) sequential steps": the order counts steps, not cost (what a parenthetical after it says does not count)
+_STEP_WORDS = r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path"
+_STEPS = re.compile(rf"\s*(?:\S+\s+){{0,2}}?(?:{_STEP_WORDS})")
+_STEPS_BEFORE = re.compile(rf"(?:{_STEP_WORDS})[^.]{{0,25}}$")
+_PAREN = re.compile(r"\([^()]{3,}\)")
+_SHAPE = re.compile(r"\s*(?:\S+\s+)?(?:matri(?:x|ces)|tensors?|arrays?|grids?|blocks?|weights?|shape)\b")  # "an n x n matrix"
 _BOTH = re.compile(r"\bboth\b|\bfor (?:each|either|all)\b|\bin (?:both|either)\b|\beach model")
+
+
+def _math(text: str) -> str:
+    """The order-reading form of a sentence: LaTeX and Unicode math to plain text (latex.py); an OCR'd
+    ``t \\ln^2`` is ``t l n^2``."""
+    text = re.sub(r"(?<=[A-Za-z])\s*\\ln\b", " l n", text)
+    return re.sub(r"(?<=[A-Za-z])_(?=[A-Za-z]{2,})", " ", plain_math(text))  # Memory_test: a word, not a symbol
+
+
+def definitions(question: str, texts: list[str]) -> dict[str, str]:
+    """Letters a sheet defines by a meaning the family knows ("let n be the sequence length", "sequence length
+    (n)", "d: hidden size") -> the family's symbol for that meaning (structure.toml's meanings)."""
+    out: dict[str, str] = {}
+    means = structure.load().meanings.get(question, {})
+    if not means:
+        return out
+    for text in texts:
+        plain = _math(text)
+        for sym, pats in means.items():
+            for pat in pats:
+                m_ = rf"(?:the |a |an )?(?:{pat})"
+                for m in re.finditer(rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
+                                     rf"refers to|being|will be|-+)\s+{m_}\b", plain, re.IGNORECASE):
+                    out.setdefault(m.group(1), sym)
+                for m in re.finditer(rf"\b{m_}\s*(?:\(|,|=|:|of|is)?\s*\$?([a-zA-Z])\$?(?![\w(])", plain,
+                                     re.IGNORECASE):
+                    if m.group(1).lower() not in ("a", "i", "o"):
+                        out.setdefault(m.group(1), sym)
+    return out
 
 
 def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     sym = dict(cues.SYMBOLS[question])
+    defined = definitions(question, [u.text for u in us if u.rows is None])
+    if defined:  # the sheet's own definitions win; a letter in the other case follows unless defined itself
+        for letter, target in defined.items():
+            sym[letter] = target
+            other = letter.swapcase()
+            if other not in defined:
+                sym[other] = target
+        return tuple(sorted(sym.items()))
     if question == "Q-seq":
-        letters = set("".join(re.findall(r"[a-zA-Z]", " ".join(i for u in us for _, _, i in find_orders(u.text)))))
+        letters = set("".join(re.findall(r"[a-zA-Z]", " ".join(i for u in us for _, _, i in
+                                                                  find_orders(_math(u.text))))))
         if "t" not in letters and "T" not in letters and "n" in letters and "d" in letters:
             sym.update({"n": "t", "N": "t", "d": "n", "D": "n"})  # n for length, d for width
     return tuple(sorted(sym.items()))
@@ -98,36 +142,39 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             continue
         prev_end = 0
         low = u.low
+        text = _math(u.text)
         kind, phase = _kind_phase(question, low, first=True)
         named_kind = kind
         if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
             kind = carry[0]
         carry = (named_kind, u.part)
-        items = find_orders(u.text)
+        items = find_orders(text)
         spans = [(a, b) for a, b, _ in items]
-        items = sorted(items + [x for x in find_bare_orders(u.text)
-                                if not any(a <= x[0] < b for a, b in spans)])
+        items = sorted(items + [x for x in find_bare_orders(text)
+                                if not any(a <= x[0] < b for a, b in spans) and not _SHAPE.match(text, x[1])])
         forced: str | None = None
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
             if order is None:
                 continue
-            before = u.text[prev_end:a].lower()
-            after_end = items[k + 1][0] if k + 1 < len(items) else len(u.text)
-            after = re.split(r"[,;.]", u.text[b:after_end].lower(), maxsplit=1)[0]
+            before = text[prev_end:a].lower()
+            after_end = items[k + 1][0] if k + 1 < len(items) else len(text)
+            after = re.split(r"[,;.]", _PAREN.sub(" ", text[b:after_end].lower()), maxsplit=1)[0]
             lb, la = ocr_lower(before), ocr_lower(after)
             single = len(order) == 1 and len(next(iter(order))) == 1 and next(iter(order))[0][1] == 1
-            if question == "Q-seq" and (_STEPS.search(la[:40]) or _STEPS.search(re.split(r"[,;:]", lb)[-1][-60:])
-                                        or single and _STEPS.search(low)):
+            if question == "Q-seq" and (_STEPS.match(la) or _STEPS_BEFORE.search(re.split(r"[,;:]", lb)[-1][-60:])
+                                        or single and _STEPS.search(_PAREN.sub(" ", low))):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
             order = _per_unit(question, order, la)
             clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
+            if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
+                order = _per_unit(question, order, "per layer")
             role = _role(question, clause) or _role(question, la)
             if forced is not None:
                 role, forced = forced, None
             elif role in cues.ROLE_CUES[question] and re.search(r"\bfrom\s*$", lb) and k + 1 < len(items) and \
-                    re.fullmatch(r"\s*(?:to|into|->|→)\s*", u.text[b:items[k + 1][0]]):
+                    re.fullmatch(r"\s*(?:to|into|->|→)\s*", text[b:items[k + 1][0]]):
                 # "Bob's brings the cost from O(n^2 d) to O(n d^2)": the named role is where it goes
                 forced = role
                 role = next((r for r in cues.ROLE_CUES[question] if r != role), role)
@@ -187,6 +234,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     return out
 
 
+_LAYER_SUBJECT = re.compile(r"\b(?:a|one|each|every|per|single|a single|for one)\s+(?:[\w-]+\s+){0,2}layers?\b"
+                            r"(?![- ]?(?:s|norm|wise))|\blayer[- ]wise\b")
 _PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+"
                   r"(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|word)\b")
 
@@ -271,6 +320,7 @@ def _orders_in_table(question: str, u: Unit, syms, found) -> None:
         row_label = ocr_lower(r[0]) if r else ""
         row_role = _role(question, row_label)
         for j, cell in enumerate(r[1:], start=1):
+            cell = _math(cell)
             items = find_orders(cell) or ([(0, len(cell), cell.strip("$ "))] if cell.strip() else [])
             for _, _, inside in items:
                 order = parse_order(inside, syms)

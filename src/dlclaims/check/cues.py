@@ -375,83 +375,17 @@ PROPOSITIONS: tuple[Prop, ...] = (
 PROP_BY_CLAIM = {p.claim: p for p in PROPOSITIONS}
 
 
-@dataclass(frozen=True)
-class OrderClaim:
-    """A complexity claim: big-O orders per (aspect, role), as the claim states them and as they truly are."""
+# -- structured claims (orders, sequences, trends): data in structure.toml, loaded by structure.py --------------
+from .structure import OrderClaim, SequenceClaim, TrendClaim, load as _load_structure  # noqa: E402
 
-    claim: str
-    question: str
-    claimed: dict[tuple[str, str], str]
-    truth: dict[tuple[str, str], str] = field(default_factory=dict)
-
-
-ROLE_CUES: dict[str, dict[str, tuple[str, ...]]] = {
-    "Q-seq": {"rnn": (r"\brnns?\b", r"recurren\w*", r"\blstms?\b", r"\bgrus?\b"),
-              "transformer": (r"transformer\w*", r"self[- ]attention", r"\battention\b")},
-    "Q-linattn": {"bob": (r"\bbob\w*", r"linear attention", r"k\^\{?t\}? ?\*? ?v\b", r"k\^\{?\\?top\}? ?v\b",
-                          r"\(k\^t ?v\)", r"k transpose v", r"ktv", r"\bfirst\b", r"reorder\w*", r"kernel\w*",
-                          r"softmax\(q\)|softmax to q|softmax of q|on q alone|\bq alone"),
-                  "softmax": (r"softmax\s*\(\s*q ?k", r"qk\^\{?t", r"q ?k\^\{?t", (r"standard|usual|regular|normal|"
-                              r"original|vanilla|full|ordinary"), r"softmax attention", r"softmax")}
-}
-ASPECT_CUES: dict[str, tuple[tuple[str, str], ...]] = {
-    # (aspect, pattern): the first that matches the context wins; default aspect per family below
-    "Q-seq": (("memory-infer", (r"(?:memory|bytes|storage|space|cache\w*)[^|]{0,60}?(?:infer\w*|test|generat\w*|decod\w*)"
-                               r"|(?:infer\w*|test|generat\w*|decod\w*)[^|]{0,60}?(?:memory|bytes|storage|space)")),
-              ("memory-train", r"memory|bytes|storage|space"),
-              ("time-infer", r"infer\w*|test[- ]time|at test|generat\w*|decod\w*"),
-              ("time-train", r"time|train\w*|cost|comput\w*|flops|operations|forward|backward")),
-    "Q-linattn": (("cost", r".*"),),
-}
-DEFAULT_ASPECT = {"Q-seq": "time-train", "Q-linattn": "cost"}
-
-ORDERS: tuple[OrderClaim, ...] = (
-    OrderClaim("seq.time-train", "Q-seq",
-               {("time-train", "rnn"): "t*l*n^2", ("time-train", "transformer"): "t^2*l*n"},
-               {("time-train", "transformer"): "l*(t^2*n + t*n^2)"}),
-    OrderClaim("seq.time-infer", "Q-seq",
-               {("time-infer", "rnn"): "t*l*n^2", ("time-infer", "transformer"): "t^2*l*n"},
-               {("time-infer", "transformer"): "l*(t^2*n + t*n^2)"}),
-    OrderClaim("seq.memory", "Q-seq",
-               {("memory-train", "rnn"): "t*l*n", ("memory-train", "transformer"): "t*l*n",
-                ("memory-infer", "rnn"): "l*n", ("memory-infer", "transformer"): "t*l*n"},
-               {("memory-train", "transformer"): "t*l*n + t^2*l"}),
-    OrderClaim("linattn.cost", "Q-linattn", {("cost", "softmax"): "n^2*d", ("cost", "bob"): "n*d^2"}),
-)
-SYMBOLS: dict[str, dict[str, str]] = {
-    # the family's symbols, and the letters sheets use for them
-    "Q-seq": {"t": "t", "l": "l", "n": "n", "T": "t", "L": "l", "N": "n", "d": "n", "D": "n", "k": "l"},
-    "Q-linattn": {"n": "n", "d": "d", "N": "n", "D": "d", "t": "n", "T": "n", "m": "n"},
-}
-
-
-@dataclass(frozen=True)
-class SequenceClaim:
-    claim: str
-    variables: tuple[str, ...]  # row / column names in a sheet's table
-    simulated: tuple[str, ...]  # the verdict's numbers holding the simulated sequences, same order
-    claimed: tuple[str, ...]  # the verdict's numbers holding the claim's sequences
-
-
-SEQUENCES: tuple[SequenceClaim, ...] = (
-    SequenceClaim("minmax.table", ("q", "p"), ("simulated_q", "simulated_p"), ("claimed_q", "claimed_p")),
-)
-
-
-@dataclass(frozen=True)
-class TrendClaim:
-    claim: str
-    x: str  # regex for the swept quantity
-    y: str  # regex for the measured quantity
-    claimed: frozenset[str]  # the trend shapes that state the claim
-
-
-TRENDS: tuple[TrendClaim, ...] = (
-    TrendClaim("latent.accuracy-vs-h",
-               x=r"\bh\b|bottleneck|latent (?:size|dim\w*|width|code)|code (?:size|length)|width|dimension\w*",
-               y=r"accura\w*|\bacc\b|probe|performance|classification|downstream|results?|better|worse",
-               claimed=frozenset({"rise-plateau", "rise-fall", "rise-plateau-fall"})),
-)
+_S = _load_structure()
+ROLE_CUES: dict[str, dict[str, tuple[str, ...]]] = _S.roles
+ASPECT_CUES: dict[str, tuple[tuple[str, str], ...]] = _S.aspects
+DEFAULT_ASPECT: dict[str, str] = _S.default_aspect
+ORDERS: tuple[OrderClaim, ...] = _S.orders
+SYMBOLS: dict[str, dict[str, str]] = _S.symbols
+SEQUENCES: tuple[SequenceClaim, ...] = _S.sequences
+TRENDS: tuple[TrendClaim, ...] = _S.trends
 
 
 # Weighted cue terms per family (on top of TF-IDF over the catalogue's text).

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .ocr import ocr_lower
+from .tables import find_tables
 
 Stance = Literal["assert", "deny", "nuance", "orders", "sequence", "trend"]
 
@@ -41,17 +42,9 @@ class Assertion:
 # -- units ---------------------------------------------------------------------------------------------
 _BULLET = re.compile(r"^\s*(?:[-*•·+]\s+|\d{1,2}[.)]\s+|\(?[a-h]\)\s+)")
 _ROW = re.compile(r"^\s*\$?[a-zA-Z](?:_\{?\w\}?)?\$?\s*[:=]\s*\(?\s*[-+−]?\d+(?:\.\d+)?\s*[,;\s]\s*[-+−]?\d")
-_TABLE_LINE = re.compile(r"^\s*\|.*\|?\s*$")
 _SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREV = re.compile(r"(?:\bw\.r\.t|\bw\.r\.t\.|\bresp|\bincl|\be\.g|\bi\.e|\bvs|\bcf|\betc|\bapprox|\bfig|\beq|\bresp|\bq|\bp|\bindep|\brecon|\bparams?|\bavg|\bdims?|\bconst|\bprob|\bdef)\.$",
                     re.IGNORECASE)
-
-
-def _cells(line: str) -> list[str]:
-    line = line.strip()
-    if "\t" in line and not line.startswith("|"):
-        return [c.strip() for c in line.split("\t")]
-    return [c.strip() for c in line.strip("|").split("|")]
 
 
 def _sentences(par: str) -> list[str]:
@@ -83,22 +76,15 @@ def units(text: str, part: str = "") -> list[Unit]:
                 out.append(Unit(s, ocr_lower(s), part))
             para.clear()
 
+    starts = {t.first: t for t in find_tables(text)}
     while i < len(lines):
         line = lines[i]
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        is_tab = line.count("\t") >= 2 or (line.count("\t") >= 1 and (  # a one-tab header over numeric rows too
-            re.search(r"\t\s*[-+]?\d", line) or re.search(r"\t\s*[-+]?\d", nxt)))
-        if _TABLE_LINE.match(line) and line.count("|") >= 2 or is_tab:
+        if i in starts:  # a table in any layout (tables.py): one unit, its rows of cells
             flush()
-            rows, raw = [], []
-            while i < len(lines) and ((_TABLE_LINE.match(lines[i]) and lines[i].count("|") >= 2)
-                                      or lines[i].count("\t") >= 1):
-                if not _SEP_ROW.match(lines[i]):
-                    rows.append(_cells(lines[i]))
-                    raw.append(lines[i].strip())
-                i += 1
-            txt = "\n".join(raw)
-            out.append(Unit(txt, ocr_lower(txt), part, rows))
+            tbl = starts[i]
+            txt = "\n".join(ln.strip() for ln in lines[tbl.first:tbl.last + 1] if not _SEP_ROW.match(ln))
+            out.append(Unit(txt, ocr_lower(txt), part, tbl.rows))
+            i = tbl.last + 1
             continue
         if not line.strip():
             flush()

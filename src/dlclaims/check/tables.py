@@ -1,0 +1,157 @@
+"""Tables in an answer, in any of the layouts answers use, as rows of cells.
+
+* Markdown (GFM) tables, parsed by markdown-it-py's table extension, with or
+  without outer pipes; a row line without a pipe ends the table (GFM would let
+  a following sentence continue it);
+* pipe rows without a delimiter row (``a | b | c``);
+* tab-separated rows;
+* runs of whitespace-separated tokens, as OCR flattens a table into one line
+  per row (``y_0   y_1   y_2`` over ``1   2   1``): every token a number, a
+  symbol (``x_t``, ``$y_3$``, ``q``) or a short index word.
+
+``find_tables`` returns each table with the lines it covers, so that the
+sentence reader can skip them. Cells keep their text; ``cell_text`` gives the
+plain form (LaTeX through latex.py, Markdown emphasis dropped).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .latex import plain_math
+
+
+@dataclass
+class Table:
+    rows: list[list[str]]  # cells as written (stripped)
+    first: int  # first line of the table in the text (0-based)
+    last: int  # last line (inclusive)
+    layout: str  # markdown | pipe | tab | spaces
+
+    @property
+    def text(self) -> str:
+        return "\n".join(" | ".join(r) for r in self.rows)
+
+
+@lru_cache(maxsize=1)
+def _md():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+_SEP_ROW = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_NUMBER = r"[-+−]?\d+(?:[.,]\d+)?"
+_SYMBOL = r"\$?\\?(?:mathbf\{|boldsymbol\{)?[A-Za-z]\}?(?:_\{?[A-Za-z0-9+\-]{1,4}\}?)?(?:\^\{?[A-Za-z0-9*]{1,3}\}?)?\$?"
+_INDEX_WORD = r"(?:t|k|i|n|step|steps|iter|iteration|iterations|epoch|time|round|#)"
+_PAIR = rf"\(\s*{_NUMBER}\s*[,;]\s*{_NUMBER}\s*\)"
+_TOKEN = re.compile(rf"^(?:{_NUMBER}|{_SYMBOL}|{_PAIR}|{_INDEX_WORD}[:.]?|\(\s*[A-Za-z]\s*,\s*[A-Za-z]\s*\))$",
+                    re.IGNORECASE)
+_NUM_CELL = re.compile(rf"^\s*\$?\s*{_NUMBER}\s*\$?\s*$")
+
+
+def cell_text(cell: str) -> str:
+    """A cell's plain text: Markdown emphasis and code marks dropped, LaTeX to text."""
+    c = re.sub(r"(\*\*|__|`)", "", cell).strip()
+    return plain_math(c).strip(" *_")
+
+
+def _space_cells(line: str) -> list[str] | None:
+    """The cells of an OCR-flattened row (None unless every token is table-like and there are three or more)."""
+    s = line.strip()
+    if not s or "|" in s or "\t" in s:
+        return None
+    cells = [c for c in re.split(r"\s{2,}", s) if c]
+    if len(cells) < 3 or not all(_TOKEN.match(c) for c in cells):
+        cells = s.replace(",", " ").split()
+        if len(cells) < 3 or not all(_TOKEN.match(c) for c in cells):
+            return None
+    n_num = sum(bool(_NUM_CELL.match(c)) for c in cells)
+    n_sym = len(cells) - n_num
+    if n_num < 3 and n_sym < 3:
+        return None
+    return cells
+
+
+def _pipe_cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def find_tables(text: str) -> list[Table]:
+    """Every table of a text (see the module doc), in line order."""
+    lines = text.split("\n")
+    taken = [False] * len(lines)
+    out: list[Table] = []
+    if "|" in text:
+        for tbl in _markdown_tables(text, lines):
+            for k in range(tbl.first, tbl.last + 1):
+                taken[k] = True
+            out.append(tbl)
+    i = 0
+    while i < len(lines):
+        if taken[i]:
+            i += 1
+            continue
+        line = lines[i]
+        if line.count("|") >= 2 and not re.search(r"\|\|", line) or "\t" in line.strip() or _space_cells(line):
+            layout = "pipe" if line.count("|") >= 2 else "tab" if "\t" in line.strip() else "spaces"
+            rows, first = [], i
+            while i < len(lines) and not taken[i]:
+                ln = lines[i]
+                if layout == "pipe" and ln.count("|") >= 2:
+                    if not _SEP_ROW.match(ln):
+                        rows.append(_pipe_cells(ln))
+                elif layout == "tab" and "\t" in ln.strip():
+                    rows.append([c.strip() for c in ln.strip().split("\t")])
+                elif layout == "spaces" and (cells := _space_cells(ln)):
+                    rows.append(cells)
+                else:
+                    break
+                i += 1
+            if layout != "spaces" and len(rows) < 2 and not (rows and sum(map(_is_num, rows[0])) >= 3):
+                continue  # one pipe line in prose ("|x| and |y|") is not a table
+            if layout == "spaces" and not any(sum(map(_is_num, r)) >= 3 for r in rows):
+                continue  # a run of symbols alone ("a b c") is not a table of numbers
+            out.append(Table(rows, first, i - 1, layout))
+            continue
+        i += 1
+    return sorted(out, key=lambda t: t.first)
+
+
+def _is_num(cell: str) -> bool:
+    return bool(_NUM_CELL.match(cell))
+
+
+def _markdown_tables(text: str, lines: list[str]) -> list[Table]:
+    out: list[Table] = []
+    try:
+        tokens = _md().parse(text)
+    except Exception:  # noqa: BLE001 - a parser failure leaves the line readers
+        return out
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    cur: list[str] | None = None
+    first = 0
+    for tok in tokens:
+        if tok.type == "table_open":
+            rows, row_lines, first = [], [], tok.map[0] if tok.map else 0
+        elif tok.type == "tr_open":
+            cur = []
+            row_lines.append(tok.map[0] if tok.map else first)
+        elif tok.type == "inline" and cur is not None:
+            cur.append(tok.content.strip())
+        elif tok.type == "tr_close" and cur is not None:
+            rows.append(cur)
+            cur = None
+        elif tok.type == "table_close":
+            keep = []
+            for r, ln in zip(rows, row_lines):
+                if ln < len(lines) and "|" not in lines[ln]:
+                    break  # a sentence after the table: GFM would make it a row
+                keep.append((r, ln))
+            if keep:
+                last = keep[-1][1]
+                out.append(Table([r for r, _ in keep], first, last, "markdown"))
+    return out
