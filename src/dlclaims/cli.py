@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("list", help="question families and their claims")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--long", action="store_true", help="also what each experiment measures")
 
     s = sub.add_parser("run", help="run experiments and judge their claims")
     s.add_argument("--profile", default="quick", choices=["quick", "full"])
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("verdicts", help="the latest verdict of every claim")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--long", action="store_true", help="each verdict's rule, parts and evidence in full")
     s.add_argument("--store", default=None, metavar="PATH")
 
     s = sub.add_parser("report", help="write the HTML + Markdown report")
@@ -48,9 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="grade answer sheets against the measured verdicts")
     s.add_argument("sheets", nargs="+", metavar="SHEET")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--out", default=None, metavar="DIR", help="write feedback (Markdown, HTML, class CSV) here")
+    s.add_argument("--out", default=None, metavar="DIR",
+                   help="write feedback (Markdown, HTML, class CSV) and the report it links to here; records the sheets")
+    s.add_argument("--record", action="store_true", help="record the grades in the store (the report's sheet results)")
     s.add_argument("--store", default=None, metavar="PATH")
     s.add_argument("--run-missing", action="store_true", help="first run the experiments that sheets need")
+
+    s = sub.add_parser("sheets", help="the answer sheets recorded in the store (check --record / --out)")
+    s.add_argument("--remove", nargs="+", default=None, metavar="SHEET", help="forget these recorded sheets")
+    s.add_argument("--remove-all", action="store_true", help="forget every recorded sheet")
+    s.add_argument("--store", default=None, metavar="PATH")
     return p
 
 
@@ -64,6 +73,51 @@ def _console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _words_fit(console, columns: list[tuple[str, list[Any], int]]) -> list[int] | None:
+    """Each column's minimum width (its longest word, capped) when they all fit the console, else None.
+
+    ``columns``: (header, cells, cap). A table whose every column is at least as wide as its longest word
+    wraps between words and never inside one."""
+    from rich.text import Text
+
+    widths = []
+    for header, cells, cap in columns:
+        words = [w for c in cells for w in (c.plain if isinstance(c, Text) else str(c)).split()] + header.split()
+        widths.append(min(cap, max((len(w) for w in words), default=1)))
+    overhead = 3 * len(columns) + 1  # borders and padding of a rich table with default box
+    return widths if sum(widths) + overhead <= console.width else None
+
+
+def _print_table(console, title: str, headers: list[str], rows: list[list[Any]], *, caps: list[int],
+                 sections: list[int] | None = None) -> None:
+    """A rich table that wraps between words; where the words cannot fit the width, one block per row."""
+    from rich.table import Table
+    from rich.text import Text
+
+    cols = [(h, [r[i] for r in rows], caps[i]) for i, h in enumerate(headers)]
+    widths = _words_fit(console, cols)
+    if widths is not None:
+        t = Table(title=title, title_justify="left")
+        for h, w in zip(headers, widths):
+            t.add_column(h, min_width=w, overflow="fold")
+        starts = set(sections or [])
+        for i, r in enumerate(rows):
+            t.add_row(*r, end_section=(i + 1) in starts)
+        console.print(t)
+        return
+    console.print(Text(title, style="bold"))
+    for r in rows:
+        line = Text()
+        for i, (h, cell) in enumerate(zip(headers, r)):
+            cell = cell if isinstance(cell, Text) else Text(str(cell))
+            if not cell.plain:
+                continue
+            if i:
+                line.append(f"\n  {h}: ", style="dim")
+            line.append_text(cell)
+        console.print(line)
 
 
 # -- list -----------------------------------------------------------------------
@@ -87,44 +141,96 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title="dlclaims: question families and their claims", show_lines=False)
-    t.add_column("question")
-    t.add_column("claim")
-    t.add_column("experiment")
-    t.add_column("the claim as answers state it", overflow="fold")
+    table: list[list[Any]] = []
+    sections: list[int] = []
+    headers = ["question", "claim", "experiment", "the claim as answers state it"]
+    if args.long:
+        headers.append("what the experiment measures")
     for r in rows:
         for i, c in enumerate(r["claims"]):
-            t.add_row(r["question"] if i == 0 else "", c["claim"], c["experiment"] or "[dim]not built[/]",
-                      (c["statement"] or "(beyond the answers) " + c["test"])[:110])
-    _console().print(t)
+            row = [Text(r["question"] if i == 0 else ""), Text(c["claim"]),
+                   Text(c["experiment"] or "not built", style="" if c["experiment"] else "dim"),
+                   Text(c["statement"] or "(beyond the answers) " + c["test"])]
+            if args.long:
+                row.append(Text(c["test"]))
+            table.append(row)
+        sections.append(len(table))
+    _print_table(_console(), "dlclaims: question families and their claims", headers, table,
+                 caps=[10, 26, 12, 24, 24], sections=sections)
     return 0
 
 
 # -- run --------------------------------------------------------------------------
+def _duration(s: float) -> str:
+    s = max(0.0, s)
+    if s < 60:
+        return f"{s:.0f} s"
+    return f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
 class _RichProgress:
-    """Shows one bar over all (experiment, seed) units, and a line per judged experiment."""
+    """One bar over all (experiment, seed) units: the unit running now, and the time left as estimated from
+    the stored durations of earlier runs (units never timed are counted apart); a line per judged experiment."""
 
     def __init__(self, console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, \
+            TimeElapsedColumn
+        from rich.text import Text
+
+        outer = self
+
+        class TimeLeft(ProgressColumn):
+            def render(self, task) -> Text:
+                return Text(outer.time_left(), style="cyan")
 
         self.console = console
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=console, transient=False)
+                            TimeElapsedColumn(), TimeLeft(), console=console, transient=False)
         self.task = None
+        self.expected: dict[int, float | None] = {}
+        self.running: dict[int, float] = {}  # id(task) -> when it started
+        self.done: set[int] = set()
 
-    def planned(self, total: int, skipped: int) -> None:
+    def time_left(self) -> str:
+        import time
+
+        known, unknown = 0.0, 0
+        now = time.monotonic()
+        for key, e in self.expected.items():
+            if key in self.done:
+                continue
+            if e is None:
+                unknown += 1
+                continue
+            known += max(0.0, e - (now - self.running[key])) if key in self.running else e
+        if not self.expected or (known == 0 and unknown == 0):
+            return ""
+        if unknown == len(self.expected) - len(self.done):
+            return "time left: unknown (never run before)"
+        extra = f" + {unknown} unit(s) never timed" if unknown else ""
+        return f"about {_duration(known)} left{extra}"
+
+    def planned(self, todo, skipped: int) -> None:
+        self.expected = {id(t): t.expected_s for t in todo}
         self.bar.start()
-        self.task = self.bar.add_task("running", total=total, completed=skipped)
+        self.task = self.bar.add_task("running", total=len(todo) + skipped, completed=skipped)
         if skipped:
-            self.console.print(f"[dim]{skipped} unit(s) already in the store: skipped[/]")
+            self.console.print(f"[dim]{skipped} unit(s) already in the store: reused[/]")
 
     def started(self, task) -> None:
-        seeds = "" if task.seeds == (0,) and len(task.seeds) == 1 else f" seeds {list(task.seeds)}"
-        self.bar.update(self.task, description=f"{task.experiment}{seeds}")
+        import time
+
+        self.running[id(task)] = time.monotonic()
+        if len(task.seeds) > 1:
+            seeds = f" seeds {task.seeds[0]}–{task.seeds[-1]}"
+        else:
+            seeds = f" seed {task.seeds[0]}" if task.seeds[0] else ""
+        self.bar.update(self.task, description=f"running {task.experiment}{seeds}")
 
     def finished(self, task, result) -> None:
+        self.done.add(id(task))
         self.bar.advance(self.task)
         if result.status != "ok":
             self.console.print(f"[red]{task.experiment} {list(task.seeds)} failed[/]: "
@@ -188,10 +294,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             if progress:
                 progress.stop()
-        _print_verdicts(store, console=_console())
+        _print_verdicts(store, console=_console(), only={c for p in plans for c in p.experiment.claims})
+        overlaps = {f: o for f, o in store.figure_overlaps().items() if o} if summary.drawn else {}
     out = _console()
-    out.print(f"\n{len(summary.ran)} unit(s) run, {len(summary.skipped)} reused, in {summary.seconds:.1f} s. "
-              f"Store: {store_path}  Figures: {store_path.parent / 'figures'}")
+    figs = f"; figures drawn for {len(summary.drawn)} experiment(s), reused for {len(summary.reused)}"
+    out.print(f"\n{len(summary.ran)} unit(s) run, {len(summary.skipped)} reused, in {summary.seconds:.1f} s{figs}.")
+    out.print(f"Store: {store_path}\nFigures: {store_path.parent / 'figures'}")
+    for f, o in sorted(overlaps.items()):
+        console.print(f"[dim]figure {f}: overlapping text: {o[0]}{' …' if len(o) > 1 else ''}[/]")
     out.print("Next: [bold]dlclaims report[/] (HTML + Markdown) or [bold]dlclaims check SHEET.md[/]")
     if summary.failed:
         for e, err in summary.failed.items():
@@ -201,40 +311,71 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # -- verdicts ---------------------------------------------------------------------
-def _print_verdicts(store, console) -> None:
-    from rich.table import Table
+def _print_verdicts(store, console, *, long: bool = False, only: set[str] | None = None) -> None:
+    from rich.text import Text
 
-    vs = store.latest_verdicts()
-    t = Table(title=f"Verdicts ({len(vs)} claims)")
-    for col in ("question", "claim", "status", "rule"):
-        t.add_column(col, overflow="fold")
     from .core.catalogue import questions
+    from .report.reasons import reason, undecided, what_would_decide
 
+    vs = [v for v in store.latest_verdicts() if only is None or v.claim in only]
     order = {c.id: i for i, c in enumerate(c for q in questions() for c in q.claims)}
-    for v in sorted(vs, key=lambda v: order.get(v.claim, 999)):
-        t.add_row(v.question, v.claim, f"[{STATUS_STYLE.get(v.status, 'white')}]{v.status}[/]", v.rule[:160])
-    console.print(t)
+    vs.sort(key=lambda v: (order.get(v.claim, 999), v.claim))
+    rows: list[list[Any]] = []
+    sections: list[int] = []
+    for i, v in enumerate(vs):
+        if i and v.question != vs[i - 1].question:
+            sections.append(i)
+        status = Text(v.status, style=STATUS_STYLE.get(v.status, ""))
+        if long:
+            text = Text(v.rule)
+            for part, st in v.parts.items():
+                kind = v.part_evidence.get(part, v.evidence)
+                text.append(f"\n• {part}: ")
+                text.append(st, style=STATUS_STYLE.get(st, ""))
+                text.append(f" ({kind})", style="dim")
+            if v.status == "inconclusive":
+                for line in undecided(v.numbers, v.parts):
+                    text.append(f"\n  undecided: {line}", style="magenta")
+                text.append(f"\n  {what_would_decide(v.profile, len(v.seeds))}", style="dim")
+        else:
+            text = Text(reason(v.status, v.numbers, v.parts))
+        rows.append([Text(v.question if i == 0 or v.question != vs[i - 1].question else ""), Text(v.claim),
+                     status, Text(v.evidence, style="dim"), text])
+    title = f"Verdicts ({len(vs)} claims)" + ("" if long else "; --long for the rules")
+    headers = ["question", "claim", "status", "evidence", "rule" if long else "why (deciding numbers)"]
+    _print_table(console, title, headers, rows, caps=[10, 24, 12, 8, 24], sections=sections)
+
+
+def _open_to_read(path: Path):
+    """The store opened read-only (it may sit in a read-only folder); a missing one is said plainly."""
+    from .core.errors import StoreError
+    from .core.store import Store
+
+    if not path.exists():
+        raise StoreError(f"no store at {path.absolute()}: run `dlclaims run` here, or point to a store with "
+                         "--store PATH or DLCLAIMS_STORE=PATH")
+    return Store.open(path, create=False, readonly=True)
 
 
 def cmd_verdicts(args: argparse.Namespace) -> int:
-    from .core.store import Store
     from .core.types import strict_json
 
     path = _store_path(args.store)
     if not path.exists():
         if args.json:
             print("[]")
-        _console(stderr=True).print(f"no store at {path}: run `dlclaims run` first")
+        _console(stderr=True).print(f"no store at {path.absolute()}: run `dlclaims run` first (or point to a store "
+                                    "with --store PATH or DLCLAIMS_STORE=PATH)")
         return 0
-    with Store.open(path, create=False) as store:
+    with _open_to_read(path) as store:
         if args.json:
             print(json.dumps([strict_json(v.to_dict()) for v in store.latest_verdicts()], indent=2))
         else:
-            _print_verdicts(store, _console())
+            _print_verdicts(store, _console(), long=args.long)
     return 0
 
 
-# -- report, check ------------------------------------------------------------------
+# -- report, check, sheets ------------------------------------------------------------
 def cmd_report(args: argparse.Namespace) -> int:
     from .core.errors import BadInput
 
@@ -248,6 +389,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writable_out(out: Path) -> None:
+    """Refuse an --out folder that cannot be written, before any work (one line, exit 2); leave nothing."""
+    from .report.render import probe_out
+
+    probe_out(out.absolute())
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .core.errors import BadInput
 
@@ -255,8 +403,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .check import check_sheets, render_terminal
     except ImportError:
         raise BadInput("dlclaims check is not built yet") from None
-    outcome = check_sheets(args.sheets, _store_path(args.store), out_dir=Path(args.out) if args.out else None,
-                           run_missing=args.run_missing)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        _writable_out(out)
+    store_path = _store_path(args.store)
+    if not store_path.exists() and not args.run_missing:
+        _console(stderr=True).print(
+            f"[yellow]no store found at {store_path.absolute()}[/]: every finding is graded unknown. Point to "
+            "the store of your runs with --store PATH or DLCLAIMS_STORE=PATH, or run the experiments here "
+            "(dlclaims run, or add --run-missing).")
+    outcome = check_sheets(args.sheets, store_path, out_dir=out, run_missing=args.run_missing,
+                           record=args.record or out is not None)
     if args.json:
         from .core.types import strict_json
 
@@ -270,7 +427,44 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 2 if outcome.skipped else 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "verdicts": cmd_verdicts, "report": cmd_report, "check": cmd_check}
+def cmd_sheets(args: argparse.Namespace) -> int:
+    from .core.errors import BadInput
+    from .core.store import Store
+
+    path = _store_path(args.store)
+    if args.remove and args.remove_all:
+        raise BadInput("--remove and --remove-all: give one of them")
+    if args.remove or args.remove_all:
+        if not path.exists():
+            raise BadInput(f"no store at {path.absolute()}: nothing is recorded (point to one with --store PATH "
+                           "or DLCLAIMS_STORE=PATH)")
+        with Store.open(path, create=False) as store:
+            known = {s for s, _ in store.recorded_sheets()}
+            unknown = [s for s in (args.remove or []) if s not in known]
+            if unknown:
+                raise BadInput(f"not recorded: {', '.join(unknown)} (see `dlclaims sheets`)")
+            n = store.remove_checks(None if args.remove_all else args.remove)
+        print(f"forgot {n} recorded sheet(s); the next `dlclaims report` leaves them out")
+        return 0
+    if not path.exists():
+        print(f"no store at {path.absolute()}: no sheet is recorded")
+        return 0
+    with _open_to_read(path) as store:
+        sheets = store.recorded_sheets()
+    if not sheets:
+        print("no sheet is recorded (`dlclaims check SHEET --record` or `--out DIR` records one)")
+        return 0
+    import time
+
+    for name, at in sheets:
+        print(f"{name}\t{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(at))}")
+    print(f"{len(sheets)} recorded sheet(s); forget some with `dlclaims sheets --remove SHEET ...` "
+          "or all with --remove-all", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "verdicts": cmd_verdicts, "report": cmd_report, "check": cmd_check,
+            "sheets": cmd_sheets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,8 @@ An experiment module declares itself with :func:`experiment`::
 
 ``judge(runs, cfg)`` receives the list of measurements of all units (in seed
 order) and the config; it is pure. ``figures(runs, cfg, out)`` draws with
-matplotlib and saves through ``out.save(fig, name)``.
+matplotlib and saves through ``out.save(fig, name, caption=...)`` (see
+:mod:`dlclaims.core.figures`: the caption says what the figure shows and how to read it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Literal
 import torch
 
 from .catalogue import claims_by_id
+from .figures import FigureSink
 from .types import Measurements, Verdict
 
 Unit = Literal["seed", "seeds", "once"]
@@ -61,39 +63,6 @@ class Experiment:
     unit: Unit = "seed"
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class FigureSink:
-    """Where figures go: ``save(fig, name)`` writes ``<dir>/<experiment>-<name>.png`` and closes it."""
-
-    def __init__(self, directory, experiment_id: str) -> None:
-        from pathlib import Path
-
-        self.dir = Path(directory)
-        self.experiment_id = experiment_id
-        self.saved: dict[str, str] = {}
-
-    def path(self, name: str):
-        return self.dir / f"{self.experiment_id}-{name}.png"
-
-    def save(self, fig, name: str, *, dpi: int = 110) -> None:
-        """Write atomically: a private temporary file (two runs on one store may draw the same figure at
-        once), then rename; the last complete figure wins and none is ever half-written."""
-        import os
-        import threading
-
-        import matplotlib.pyplot as plt
-
-        self.dir.mkdir(parents=True, exist_ok=True)
-        p = self.path(name)
-        tmp = p.with_name(f".{p.stem}.{os.getpid()}-{threading.get_ident()}.tmp.png")
-        try:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-            tmp.replace(p)
-        finally:
-            plt.close(fig)
-            tmp.unlink(missing_ok=True)
-        self.saved[name] = p.name
 
 
 _REGISTRY: dict[str, Experiment] = {}

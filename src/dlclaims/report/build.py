@@ -16,6 +16,7 @@ it gives a report that says what to run.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -29,7 +30,8 @@ from ..core.catalogue import questions
 from ..core.errors import BadInput
 from ..core.store import Store, StoredResult, StoredVerdict
 from .numbers import KV, numbers_node
-from .render import NOT_RUN, STATUS_ORDER, prepare_out, render, static_text, write_text
+from .reasons import reason, undecided, what_would_decide
+from .render import NOT_RUN, STATUS_ORDER, _missing_dirs, prepare_out, render, static_text, write_text
 from .sheets import class_tally, sheet_summaries, write_sheet_pages
 
 DEFAULT_SEEDS = {"quick": 3, "full": 5}  # as dlclaims.core.runner.DEFAULT_SEEDS (not imported: it loads torch)
@@ -43,10 +45,17 @@ class ReportPaths:
     sheets: tuple[Path, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass
 class FigureView:
     name: str  # file name, e.g. "minmax-radius.png"
     href: str | None  # "figures/minmax-radius.png", None when the file is missing
+    caption: str = ""  # what it shows and how to read it (stored with the drawing)
+    number: int = 0  # "Figure 3" on the page
+    claims: list[str] = field(default_factory=list)  # the claims whose verdicts name it
+
+    @property
+    def anchor(self) -> str:
+        return "fig-" + Path(self.name).stem
 
 
 @dataclass
@@ -63,6 +72,11 @@ class ClaimView:
     figures: list[FigureView] = field(default_factory=list)
     measured: str = ""  # "quick profile, seeds 0-2, cpu, 0.1.0+abc, 2026-11-24 08:10 UTC"
     sheet_grades: list[tuple[str, int]] = field(default_factory=list)  # graded sheets on this claim, per grade
+    evidence: str = ""  # exact / measured / simulated
+    parts: list[tuple[str, str, str]] = field(default_factory=list)  # (part, status, evidence kind)
+    reason: str = ""  # one line: the deciding numbers, the failed parts, or what decided nothing
+    undecided: list[str] = field(default_factory=list)  # inconclusive: what decided nothing
+    decide: str = ""  # inconclusive: what would decide it
 
     @property
     def short(self) -> str:
@@ -75,6 +89,7 @@ class QuestionView:
     title: str
     intro: str
     claims: list[ClaimView]
+    figures: list[FigureView] = field(default_factory=list)  # each figure once, in the order claims name them
 
     @property
     def counts(self) -> Counter:
@@ -124,6 +139,18 @@ def _tally(values: list[str]) -> str:
     return ", ".join(f"{k} ({n})" for k, n in c.most_common())
 
 
+def seeds_fact(verdicts: list[StoredVerdict]) -> str:
+    """How many seeds the verdicts rest on, in words: '3 seeds (0–2) for 37 claims; one run for 10 claims
+    (deterministic or exact)'."""
+    c = Counter(tuple(sorted(v.seeds)) for v in verdicts)
+    out = []
+    for seeds, n in sorted(c.items(), key=lambda kv: (-len(kv[0]), kv[0])):
+        what = (f"{len(seeds)} seeds ({seeds_text(list(seeds))})" if len(seeds) > 1
+                else f"one run (seed {seeds[0]})" if seeds else "no seed")
+        out.append(f"{what} for {n} claim{'s' if n != 1 else ''}")
+    return "; ".join(out)
+
+
 def _copy_figures(names: list[str], src: Path, dst: Path) -> dict[str, str | None]:
     """Copy each named figure into dst (skipping unchanged ones); name -> relative href or None if missing."""
     out: dict[str, str | None] = {}
@@ -144,13 +171,16 @@ def _copy_figures(names: list[str], src: Path, dst: Path) -> dict[str, str | Non
     return out
 
 
-def _read_store(path: Path) -> tuple[list[StoredVerdict], list[StoredResult], list[dict[str, Any]]]:
+Captions = dict[tuple[str, str, str, str], dict[str, str]]
+
+
+def _read_store(path: Path) -> tuple[list[StoredVerdict], list[StoredResult], list[dict[str, Any]], Captions]:
     """Everything the report needs; a missing or empty (0-byte) store reads as empty and is not created."""
     if not path.exists() or (path.is_file() and path.stat().st_size == 0):
-        return [], [], []
+        return [], [], [], {}
     try:
-        with Store.open(path, create=False) as store:
-            return store.latest_verdicts(), store.results(), store.latest_checks()
+        with Store.open(path, create=False, readonly=True) as store:
+            return store.latest_verdicts(), store.results(), store.latest_checks(), store.figure_captions()
     except sqlite3.Error as e:  # e.g. a store on a read-only disk, or locked beyond the busy timeout
         raise BadInput(f"cannot read the store {path}: {e}") from None
 
@@ -163,8 +193,45 @@ def _claim_view(c, v: StoredVerdict | None, figs: dict[str, str | None]) -> Clai
         view.numbers = numbers_node(v.numbers)
         view.figures = [FigureView(Path(f).name, figs.get(f)) for f in v.figures]
         view.measured = (f"{v.profile} profile, seeds {seeds_text(v.seeds)}, {v.device}, "
-                         f"code {v.code_version}, {when(v.created_at)}")
+                         f"code {v.code_version}, {when(v.measured)}")
+        view.evidence = v.evidence
+        view.parts = [(p, st, v.part_evidence.get(p, v.evidence)) for p, st in v.parts.items()]
+        view.reason = reason(v.status, v.numbers, v.parts)
+        if v.status == "inconclusive":
+            view.undecided = undecided(v.numbers, v.parts)
+            view.decide = what_would_decide(v.profile, len(v.seeds))
     return view
+
+
+def _question_figures(q: QuestionView, captions: Captions, start: int) -> int:
+    """Each figure of the question once, numbered from ``start``; the claims refer to it by number."""
+    seen: dict[str, FigureView] = {}
+    for c in q.claims:
+        v = c.verdict
+        caps = captions.get((v.experiment, v.config_hash, json.dumps(v.seeds), v.code_version), {}) if v else {}
+        refs = []
+        for f in c.figures:
+            if f.name not in seen:
+                start += 1
+                f.number, f.caption = start, caps.get(f.name, "")
+                seen[f.name] = f
+                q.figures.append(f)
+            seen[f.name].claims.append(c.id)
+            refs.append(seen[f.name])
+        c.figures = refs
+    return start
+
+
+def _measured_results(verdicts: list[StoredVerdict], results: list[StoredResult]) -> list[StoredResult]:
+    """The stored results the current verdicts were judged from (same experiment, config and code version,
+    their seeds): their compute time is what the verdicts cost, however often they were judged again."""
+    keys = {(v.experiment, v.config_hash, v.code_version): set(v.seeds) for v in verdicts}
+    out = []
+    for r in results:
+        seeds = keys.get((r.experiment, r.config_hash, r.code_version))
+        if r.status == "ok" and seeds is not None and set(r.seeds) <= seeds:
+            out.append(r)
+    return out
 
 
 @dataclass(frozen=True)
@@ -179,7 +246,7 @@ class _Stray:
 
 
 def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
-    verdicts, results, checks = _read_store(store_path)
+    verdicts, results, checks, captions = _read_store(store_path)
     by_claim = {v.claim: v for v in verdicts}
     figs = _copy_figures([f for v in verdicts for f in v.figures], store_path.parent / "figures", out_dir / "figures")
 
@@ -193,6 +260,9 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
     if strays:
         qviews.append(QuestionView("other", "stored claims the catalogue no longer lists", "",
                                    [_claim_view(_Stray(v.claim, v.question), v, figs) for v in strays]))
+    n_figures = 0
+    for q in qviews:
+        n_figures = _question_figures(q, captions, n_figures)
     claims = [c for q in qviews for c in q.claims]
     not_run = [c for c in claims if c.status == NOT_RUN]
 
@@ -200,7 +270,8 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
     for v in verdicts:
         latest_ok[v.experiment] = max(latest_ok.get(v.experiment, 0.0), v.created_at)
     failed = [r for r in results if r.status != "ok" and r.finished_at > latest_ok.get(r.experiment, 0.0)]
-    compute_s = sum(r.duration_s for r in results if r.status == "ok")
+    measured_from = _measured_results(verdicts, results)
+    compute_s = sum(r.duration_s for r in measured_from)
 
     sheets = sheet_summaries(checks)
     graded = {t.claim: [(g, n) for g, n in t.counts if n] for t in class_tally(sheets)}
@@ -211,12 +282,14 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
     if verdicts:
         facts = [
             ("profile", _tally([v.profile for v in verdicts])),
-            ("seeds", _tally([seeds_text(v.seeds) for v in verdicts])),
+            ("seeds", seeds_fact(verdicts)),
+            ("evidence", ", ".join(f"{k} for {n} claim{'s' if n != 1 else ''}"
+                                   for k, n in Counter(v.evidence for v in verdicts).most_common())),
             ("device", _tally([v.device for v in verdicts])),
             ("code version", _tally([v.code_version for v in verdicts])),
-            ("measured", f"{when(min(v.created_at for v in verdicts))} – {when(max(v.created_at for v in verdicts))}"
-             if len({int(v.created_at) // 60 for v in verdicts}) > 1 else when(verdicts[0].created_at)),
-            ("compute time", f"{compute_s:.1f} s in {sum(r.status == 'ok' for r in results)} stored run(s)"),
+            ("measured", f"{when(min(v.measured for v in verdicts))} – {when(max(v.measured for v in verdicts))}"
+             if len({int(v.measured) // 60 for v in verdicts}) > 1 else when(verdicts[0].measured)),
+            ("compute time", f"{compute_s:.1f} s in the {len(measured_from)} run(s) these verdicts were judged from"),
         ]
     return {
         "store": str(store_path),
@@ -233,19 +306,28 @@ def build_context(store_path: Path, out_dir: Path) -> dict[str, Any]:
         "empty": not verdicts,
         "sheets": sheets,
         "max_claims": max((len(q.claims) for q in qviews), default=0),
+        "n_figures": n_figures,
     }
 
 
 def write_report(store_path: Path | str, out_dir: Path | str | None = None) -> ReportPaths:
     """Write index.html, report.md, figures/ and sheets/ into out_dir (default: beside the store)."""
     store_path = Path(store_path)
-    out = prepare_out((Path(out_dir) if out_dir is not None else store_path.parent / "report").absolute())
-    ctx = build_context(store_path, out)
-    sheet_paths: list[Path] = []
-    if ctx["sheets"]:
-        sheet_paths = write_sheet_pages([s.result for s in ctx["sheets"]], out / "sheets", report_href="../index.html")
-    script = static_text("filter.js")
-    html = render("html", "index.html.j2", css=static_text("report.css"), script=script, **ctx)
-    md = render("md", "report.md.j2", **ctx)
-    return ReportPaths(write_text(out / "index.html", html), write_text(out / "report.md", md), out,
-                       tuple(sheet_paths))
+    target = (Path(out_dir) if out_dir is not None else store_path.parent / "report").absolute()
+    made = [d for d in _missing_dirs(target)]
+    out = prepare_out(target)
+    try:
+        ctx = build_context(store_path, out)
+        sheet_paths: list[Path] = []
+        if ctx["sheets"]:
+            sheet_paths = write_sheet_pages([s.result for s in ctx["sheets"]], out / "sheets",
+                                            report_href="../index.html")
+        script = static_text("filter.js")
+        html = render("html", "index.html.j2", css=static_text("report.css"), script=script, **ctx)
+        md = render("md", "report.md.j2", **ctx)
+        return ReportPaths(write_text(out / "index.html", html), write_text(out / "report.md", md), out,
+                           tuple(sheet_paths))
+    except BaseException:
+        if made:  # a folder this call made: leave nothing behind
+            shutil.rmtree(made[-1], ignore_errors=True)
+        raise

@@ -99,13 +99,29 @@ def is_interval(x: Any) -> bool:
             and is_scalar(x["lo"]) and is_scalar(x["hi"]))
 
 
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def fmt_interval(x: dict[str, Any]) -> Text:
-    """``{"mean": m, "lo": a, "hi": b, "n": 3}`` -> Text("m [a, b]", note="n=3")."""
+    """``{"mean": m, "lo": a, "hi": b, "n": 3}`` -> Text("m [a, b]", note="n=3").
+
+    An interval that was not estimated says so instead of "nan [nan, nan]": "not measured" when there is
+    no finite value, "m (one value: no interval)", "m (no spread: no interval)" or "slope m (two points:
+    no interval)" otherwise; dropped non-finite values are counted in the note."""
     centre = next(c for c in CENTRES if c in x)
-    main = f"{fmt_scalar(x[centre])} [{fmt_scalar(x['lo'])}, {fmt_scalar(x['hi'])}]"
-    if centre != "mean":
-        main = f"{centre} {main}"
-    rest = [f"{k}={compact(v, 1)}" for k, v in x.items() if k not in (centre, "lo", "hi")]
+    prefix = "" if centre == "mean" else f"{centre} "
+    skip = {centre, "lo", "hi"}
+    n = x.get("n", x.get("n_points", x.get("points")))
+    if _finite(x["lo"]) and _finite(x["hi"]):
+        main = f"{prefix}{fmt_scalar(x[centre])} [{fmt_scalar(x['lo'])}, {fmt_scalar(x['hi'])}]"
+    elif not _finite(x[centre]) or n == 0:
+        main = "not measured" + (f" ({prefix.strip()})" if prefix else "")
+    else:
+        why = ("one value" if n == 1 else "two points" if n == 2 and centre == "slope" else "no spread")
+        main = f"{prefix}{fmt_scalar(x[centre])} ({why}: no interval)"
+    rest = [f"{k}={compact(v, 1)}" for k, v in x.items()
+            if k not in skip and not (k == "dropped" and not x.get("dropped"))]
     return Text(main, ", ".join(rest))
 
 

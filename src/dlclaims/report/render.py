@@ -37,6 +37,17 @@ def css_class(status: Any) -> str:
     return s.replace(" ", "-") if s in STATUS_ORDER or s in GRADES else "other"
 
 
+EVIDENCE_TEXT = {
+    "exact": "exact: an identity or an exact count, verified numerically",
+    "measured": "measured: an experiment with intervals over seeds that could have gone either way",
+    "simulated": "simulated: a deterministic simulation (no seeds, no noise)",
+}
+
+
+def evidence_class(kind: Any) -> str:
+    return str(kind) if kind in EVIDENCE_TEXT else "other"
+
+
 def safe_href(href: Any) -> str | None:
     """A relative link (path and/or #anchor) or None: no scheme, no protocol-relative URL."""
     if isinstance(href, str) and _SAFE_HREF.fullmatch(href) and not href.startswith("//"):
@@ -70,6 +81,8 @@ def environment(kind: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["css"] = css_class
+    env.filters["evcss"] = evidence_class
+    env.globals["EVIDENCE_TEXT"] = EVIDENCE_TEXT
     env.filters["md"] = md_text
     env.filters["md_quote"] = md_quote
     env.filters["md_node"] = lambda node, indent=0: "\n".join(md_node(node, indent))
@@ -90,18 +103,47 @@ def render(kind: str, template: str, **context: Any) -> str:
     return environment(kind).get_template(template).render(**context)
 
 
-def prepare_out(out_dir: Path) -> Path:
-    """Create the output folder and prove it is writable, or raise BadInput with one clear line."""
+def _missing_dirs(path: Path) -> list[Path]:
+    """The folders of ``path`` (itself included) that do not exist yet, deepest first."""
+    out = []
+    p = path
+    while not p.exists() and p != p.parent:
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def remove_empty(dirs: list[Path]) -> None:
+    """Remove the folders we made (deepest first) where they are still empty."""
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:
+            return
+
+
+def prepare_out(out_dir: Path, what: str = "the report") -> Path:
+    """Create the output folder and prove it is writable, or raise BadInput with one clear line (and leave
+    no folder behind)."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise BadInput(f"cannot write the report to {out_dir}: it is a file, not a folder")
+        raise BadInput(f"cannot write {what} to {out_dir}: it is a file, not a folder")
+    made = _missing_dirs(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=out_dir)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise BadInput(f"cannot write the report to {out_dir}: {e.strerror or e}") from None
+        remove_empty(made)
+        raise BadInput(f"cannot write {what} to {out_dir}: {e.strerror or e}") from None
     return out_dir
+
+
+def probe_out(out_dir: Path, what: str = "the feedback") -> None:
+    """Check that out_dir can be written (BadInput if not) without leaving a folder that was not there."""
+    made = _missing_dirs(out_dir)
+    prepare_out(out_dir, what)
+    remove_empty(made)
 
 
 def write_text(path: Path, text: str) -> Path:

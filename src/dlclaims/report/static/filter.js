@@ -1,10 +1,11 @@
-// dlclaims report: filter the claims by status (checkboxes), keep the matrix and the count in step.
+// dlclaims report: filter the claims by status (checkboxes), keep the matrix and the count in step;
+// open a question's details when a link points inside them, and every details before printing.
 (function () {
   "use strict";
   var form = document.getElementById("filter");
   if (!form) { return; }
   var boxes = Array.prototype.slice.call(form.querySelectorAll("input[type=checkbox][data-status]"));
-  var claims = Array.prototype.slice.call(document.querySelectorAll("article.claim[data-status]"));
+  var claims = Array.prototype.slice.call(document.querySelectorAll("tr.claim[data-status]"));
   var cells = Array.prototype.slice.call(document.querySelectorAll("td[data-status]"));
   var sections = Array.prototype.slice.call(document.querySelectorAll("section.question"));
   var count = document.getElementById("filter-count");
@@ -21,7 +22,7 @@
       td.classList.toggle("dim", on[td.getAttribute("data-status")] === false);
     });
     sections.forEach(function (s) {
-      s.hidden = s.querySelector("article.claim:not([hidden])") === null;
+      s.hidden = s.querySelector("tr.claim:not([hidden])") === null;
     });
     if (count) { count.textContent = "showing " + shown + " of " + claims.length + " claims"; }
   }
@@ -33,6 +34,19 @@
       apply();
     });
   }
+  function reveal() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var el = id ? document.getElementById(id) : null;
+    for (var p = el; p; p = p.parentElement) {
+      if (p.tagName === "DETAILS") { p.open = true; }
+    }
+    if (el && el.closest && el.closest("details")) { el.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", reveal);
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
+  });
   form.hidden = false;
   apply();
+  reveal();
 })();
