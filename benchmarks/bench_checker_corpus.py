@@ -1,0 +1,193 @@
+"""Benchmark: the checker on real answer sheets, cross-validated leave-one-sheet-out (LOSO).
+
+Reads ../shared/checker-corpus (relative to the repository root) at run time; its texts are never
+copied here. For each held-out sheet the decision (check/decide.py) is fitted on the other sheets,
+its threshold chosen by an inner leave-one-sheet-out over those sheets, then the held-out sheet is
+graded against a fixture store whose verdicts are what theory says (tests/check/check_fixtures.py).
+
+Scores, per family and in total:
+  detection   precision / recall / F1 of (sheet, claim) pairs against the labels (all labels);
+  grades      accuracy on the found claims whose label has a firm grade (not '?');
+  "wrong"     precision: of the findings graded wrong, the share the label grades wrong.
+With --store PATH (a real lab store) grades are also compared with the lab's verdicts: a grade that
+differs from the label only because the stored verdict differs from theory is counted apart.
+
+    python benchmarks/bench_checker_corpus.py [--fit] [--no-record] [--corpus DIR]
+
+--fit refits the shipped decision on the whole corpus (threshold from LOSO) into
+src/dlclaims/check/knowledge/decider.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "checker-corpus"
+sys.path.insert(0, str(ROOT / "tests" / "check"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@dataclass
+class Sheet:
+    name: str
+    text: str
+    labels: dict[str, tuple[str, str]]  # claim -> (stance, grade)
+
+
+def load_corpus(corpus: Path = CORPUS) -> list[Sheet]:
+    from dlclaims.check.sheet_io import normalise
+
+    out = []
+    for md in sorted(corpus.glob("dev-*.md")):
+        lab = corpus / f"labels-{md.stem}.tsv"
+        if not lab.exists():
+            continue
+        labels = {}
+        for line in lab.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) >= 3:
+                labels[cols[0].strip()] = (cols[1].strip(), cols[2].strip())
+        out.append(Sheet(md.stem, normalise(md.read_text(encoding="utf-8")), labels))
+    return out
+
+
+def _fold_decider(X: list[np.ndarray], Y: list[np.ndarray], train: list[int]):
+    from dlclaims.check import decide
+
+    d = decide.fit(np.vstack([X[i] for i in train]), np.concatenate([Y[i] for i in train]))
+    # threshold: inner leave-one-sheet-out over the training sheets
+    ps, ys = [], []
+    for j in train:
+        inner = [i for i in train if i != j]
+        dj = decide.fit(np.vstack([X[i] for i in inner]), np.concatenate([Y[i] for i in inner]))
+        ps.append(dj.proba(X[j]))
+        ys.append(Y[j])
+    d.threshold = decide.choose_threshold(np.concatenate(ps), np.concatenate(ys))
+    d.review = min(0.95, d.threshold + 0.15)
+    return d
+
+
+def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool = False) -> dict:
+    from check_fixtures import build_store
+
+    from dlclaims.check import decide, load_verdicts
+    from dlclaims.check.sheet import analyse, decide_sheet, grade_sheet
+    from dlclaims.core.catalogue import claims_by_id
+
+    sheets = load_corpus(corpus)
+    family = {c: q.question for c, q in claims_by_id().items()}
+    t0, c0 = time.perf_counter(), time.process_time()
+    analyses = [analyse(s.text) for s in sheets]
+    t_an, c_an = time.perf_counter() - t0, time.process_time() - c0
+    X = [np.array([c.x for c in a.candidates]) for a in analyses]
+    Y = [np.array([float(c.claim in s.labels) for c in a.candidates]) for a, s in zip(analyses, sheets)]
+    with tempfile.TemporaryDirectory() as d:
+        theory = load_verdicts(build_store(Path(d) / "s.sqlite"))
+    lab = load_verdicts(store) if store is not None and Path(store).exists() else None
+    rows = []  # (sheet, claim, label stance, label grade, found?, found grade, lab grade)
+    thresholds = []
+    for i, (s, an) in enumerate(zip(sheets, analyses)):
+        dec = _fold_decider(X, Y, [j for j in range(len(sheets)) if j != i])
+        thresholds.append(dec.threshold)
+        ex = decide_sheet(an, sheet=s.name, decider=dec)
+        found = {f["claim"]: f for f in grade_sheet(ex, theory)["findings"]}
+        found_lab = {f["claim"]: f["grade"] for f in grade_sheet(ex, lab)["findings"]} if lab else {}
+        for c in sorted(set(found) | set(s.labels)):
+            st, g = s.labels.get(c, ("", ""))
+            rows.append((s.name, c, st, g, c in found, found[c]["grade"] if c in found else "", found_lab.get(c, ""),
+                         found[c].get("confidence") if c in found else None))
+    res = {"sheets": len(sheets), "labels": sum(len(s.labels) for s in sheets), "rows": rows,
+           "thresholds": thresholds, "analyse_s": t_an, "analyse_cpu_s": c_an,
+           "total": _scores(rows), "per_family": {}}
+    for fam in sorted({family[r[1]] for r in rows}):
+        res["per_family"][fam] = _scores([r for r in rows if family[r[1]] == fam])
+    if lab:
+        res["lab_differs"] = [(r[0], r[1], r[3], r[5], r[6]) for r in rows
+                              if r[4] and r[3] not in ("", "?") and r[5] == r[3] and r[6] and r[6] != r[3]]
+    if fit_all:
+        d = _fold_decider(X, Y, list(range(len(sheets))))
+        d.threshold = float(np.median(thresholds))
+        d.review = min(0.95, d.threshold + 0.15)
+        d.note = (f"fitted on {len(sheets)} corpus sheets ({res['labels']} labels); threshold = median of the "
+                  f"leave-one-sheet-out thresholds")
+        d.save()
+        decide.default.cache_clear()
+        res["fitted"] = d
+    return res
+
+
+def _scores(rows: list[tuple]) -> dict:
+    tp = sum(1 for r in rows if r[4] and r[2])
+    fp = sum(1 for r in rows if r[4] and not r[2])
+    fn = sum(1 for r in rows if not r[4] and r[2])
+    firm = [r for r in rows if r[4] and r[3] in ("right", "wrong", "partly")]
+    same = sum(r[5] == r[3] for r in firm)
+    wrong = [r for r in firm if r[5] == "wrong"]
+    p = tp / (tp + fp) if tp + fp else 1.0
+    rc = tp / (tp + fn) if tp + fn else 1.0
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": rc,
+            "f1": 2 * p * rc / (p + rc) if p + rc else 0.0, "graded": len(firm),
+            "grade_accuracy": same / len(firm) if firm else float("nan"),
+            "wrong_findings": len(wrong),
+            "wrong_precision": sum(r[3] == "wrong" for r in wrong) / len(wrong) if wrong else float("nan")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--store", type=Path, default=None, help="a lab store, to count grades the lab's verdicts change")
+    ap.add_argument("--fit", action="store_true", help="refit the shipped decision on the whole corpus")
+    ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false findings (names only)")
+    args = ap.parse_args()
+    if not args.corpus.exists():
+        print(f"no corpus at {args.corpus}: nothing to measure")
+        return
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = evaluate(args.corpus, store=args.store, fit_all=args.fit)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    header = ["family", "TP", "FP", "FN", "precision", "recall", "F1", "graded", "grade acc", "wrong found",
+              "wrong precision"]
+    table = []
+    for fam, s in list(res["per_family"].items()) + [("total", res["total"])]:
+        table.append([fam, s["tp"], s["fp"], s["fn"], round(s["precision"], 3), round(s["recall"], 3),
+                      round(s["f1"], 3), s["graded"], round(s["grade_accuracy"], 3), s["wrong_findings"],
+                      round(s["wrong_precision"], 3)])
+    if args.verbose:
+        for r in res["rows"]:
+            tag = "MISS" if r[2] and not r[4] else "FALSE" if r[4] and not r[2] else \
+                "GRADE" if r[3] in ("right", "wrong", "partly") and r[5] != r[3] else ""
+            if tag:
+                print(f"{tag:6s} {r[0]:8s} {r[1]:24s} label={r[2]}/{r[3]} found={r[5]} conf={r[7]}")
+    note = (f"Leave-one-sheet-out on {res['sheets']} sheets / {res['labels']} labels of ../shared/checker-corpus "
+            f"(decision refitted per fold, threshold from an inner leave-one-sheet-out; fold thresholds "
+            f"{min(res['thresholds']):.2f}-{max(res['thresholds']):.2f}). Grades against theory (fixture store). "
+            f"Analysis of all sheets {res['analyse_s']:.2f} s wall, {res['analyse_cpu_s']:.2f} s CPU; whole "
+            f"benchmark {wall:.1f} s wall, {cpu:.1f} s CPU.")
+    if "lab_differs" in res:
+        note += f" Grades that differ only because the lab's verdict differs from theory: {len(res['lab_differs'])}."
+    if args.no_record:
+        print(note)
+        for row in table:
+            print(row)
+    else:
+        from _results import record
+
+        record("Checker on real answer sheets (leave-one-sheet-out)", header, table, note)
+    if res.get("lab_differs"):
+        for r in res["lab_differs"]:
+            print("lab verdict differs:", *r)
+
+
+if __name__ == "__main__":
+    main()
