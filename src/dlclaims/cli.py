@@ -75,49 +75,13 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
-def _words_fit(console, columns: list[tuple[str, list[Any], int]]) -> list[int] | None:
-    """Each column's minimum width (its longest word, capped) when they all fit the console, else None.
-
-    ``columns``: (header, cells, cap). A table whose every column is at least as wide as its longest word
-    wraps between words and never inside one."""
-    from rich.text import Text
-
-    widths = []
-    for header, cells, cap in columns:
-        words = [w for c in cells for w in (c.plain if isinstance(c, Text) else str(c)).split()] + header.split()
-        widths.append(min(cap, max((len(w) for w in words), default=1)))
-    overhead = 3 * len(columns) + 1  # borders and padding of a rich table with default box
-    return widths if sum(widths) + overhead <= console.width else None
-
-
 def _print_table(console, title: str, headers: list[str], rows: list[list[Any]], *, caps: list[int],
                  sections: list[int] | None = None) -> None:
-    """A rich table that wraps between words; where the words cannot fit the width, one block per row."""
-    from rich.table import Table
-    from rich.text import Text
+    """A table that wraps between words; where the words cannot fit the width, one block per row."""
+    from .report.terminal import word_table
 
-    cols = [(h, [r[i] for r in rows], caps[i]) for i, h in enumerate(headers)]
-    widths = _words_fit(console, cols)
-    if widths is not None:
-        t = Table(title=title, title_justify="left")
-        for h, w in zip(headers, widths):
-            t.add_column(h, min_width=w, overflow="fold")
-        starts = set(sections or [])
-        for i, r in enumerate(rows):
-            t.add_row(*r, end_section=(i + 1) in starts)
-        console.print(t)
-        return
-    console.print(Text(title, style="bold"))
-    for r in rows:
-        line = Text()
-        for i, (h, cell) in enumerate(zip(headers, r)):
-            cell = cell if isinstance(cell, Text) else Text(str(cell))
-            if not cell.plain:
-                continue
-            if i:
-                line.append(f"\n  {h}: ", style="dim")
-            line.append_text(cell)
-        console.print(line)
+    for r in word_table(title, headers, rows, caps=caps, width=console.width, sections=sections):
+        console.print(r)
 
 
 # -- list -----------------------------------------------------------------------
@@ -420,7 +384,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(strict_json(outcome.results), indent=2, ensure_ascii=False))
     else:
         console = _console()
-        for renderable in render_terminal(outcome):
+        for renderable in render_terminal(outcome, width=console.width):
             console.print(renderable)
     for path, why in outcome.skipped:
         print(f"dlclaims: skipped {path}: {why}", file=sys.stderr)

@@ -33,7 +33,7 @@ def load_verdicts(store_path: Path) -> dict[str, Any] | None:
 
     if not Path(store_path).exists():
         return None
-    with Store.open(store_path, create=False) as store:
+    with Store.open(store_path, create=False, readonly=True) as store:
         return {v.claim: v for v in store.latest_verdicts()}
 
 
@@ -62,8 +62,9 @@ def _run_missing(extracted: list[Extracted], verdicts: dict[str, Any] | None, st
 
 
 def check_sheets(paths: list[str], store_path: Path, *, out_dir: Path | None = None,
-                 run_missing: bool = False) -> CheckOutcome:
-    """Grade every readable sheet; unreadable ones go to ``skipped`` with a one-line reason."""
+                 run_missing: bool = False, record: bool = False) -> CheckOutcome:
+    """Grade every readable sheet; unreadable ones go to ``skipped`` with a one-line reason. ``record``:
+    store the grades (the report's sheet results); a check records nothing unless asked."""
     outcome = CheckOutcome(store_path=Path(store_path))
     extracted: list[Extracted] = []
     for p in paths:
@@ -80,7 +81,7 @@ def check_sheets(paths: list[str], store_path: Path, *, out_dir: Path | None = N
             verdicts = load_verdicts(store_path)
     outcome.store_exists = verdicts is not None
     outcome.results = [grade_sheet(ex, verdicts or {}, store_missing=verdicts is None) for ex in extracted]
-    if verdicts is not None and outcome.results:
+    if record and verdicts is not None and outcome.results:
         from ..core.store import Store
 
         with Store.open(store_path, create=False) as store:
@@ -89,7 +90,8 @@ def check_sheets(paths: list[str], store_path: Path, *, out_dir: Path | None = N
     if out_dir is not None and outcome.results:
         from .output import write_outputs
 
-        outcome.written = write_outputs(outcome.results, Path(out_dir))
+        outcome.written = write_outputs(outcome.results, Path(out_dir),
+                                        store_path=Path(store_path) if verdicts is not None else None)
     return outcome
 
 

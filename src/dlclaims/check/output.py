@@ -37,14 +37,37 @@ def _fallback_pages(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     return paths
 
 
-def write_outputs(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_outputs(results: list[dict[str, Any]], out_dir: Path, *, store_path: Path | None = None) -> list[Path]:
+    """Feedback pages, class CSVs and (with a store) the report they link to, written beside them in
+    ``out_dir/report``: the folder is self-contained and every link resolves. Any write error is one line
+    (BadInput), and a folder this call made is not left behind empty."""
+    from ..core.errors import BadInput
+    from ..report.render import _missing_dirs, prepare_out, remove_empty
+
+    made = _missing_dirs(Path(out_dir).absolute())
+    prepare_out(Path(out_dir).absolute(), "the feedback")
+    try:
+        return _write_outputs(results, Path(out_dir), store_path)
+    except OSError as e:
+        remove_empty(made)
+        raise BadInput(f"cannot write the feedback to {out_dir}: {e.strerror or e}") from None
+
+
+def _write_outputs(results: list[dict[str, Any]], out_dir: Path, store_path: Path | None) -> list[Path]:
+    report_href = None
+    paths: list[Path] = []
+    if store_path is not None:
+        from ..report import write_report
+
+        rp = write_report(store_path, out_dir / "report")
+        report_href = "report/index.html"
+        paths += [rp.html, rp.markdown]
     try:
         from ..report.sheets import write_sheet_pages
     except ImportError:
-        paths = _fallback_pages(results, out_dir)
+        paths += _fallback_pages(results, out_dir)
     else:
-        paths = list(write_sheet_pages(results, out_dir))
+        paths = list(write_sheet_pages(results, out_dir, report_href=report_href)) + paths
     if len(results) > 1:
         p = out_dir / "class.csv"
         with open(p, "w", newline="", encoding="utf-8") as fh:

@@ -13,26 +13,32 @@ GRADE_STYLE = {"right": "green", "wrong": "red", "partly": "yellow", "unknown": 
 
 
 def _short(s: str, n: int) -> str:
+    """At most n characters, cut at a space (never inside a word)."""
     s = " ".join(str(s).split())
-    return s if len(s) <= n else s[: n - 1] + "…"
+    if len(s) <= n:
+        return s
+    cut = s[: n - 1].rsplit(" ", 1)[0]
+    return (cut or s[: n - 1]) + " …"
 
 
-def render_terminal(outcome: Any) -> Iterator[Any]:
-    from rich.table import Table
+def render_terminal(outcome: Any, width: int = 120) -> Iterator[Any]:
+    """Per sheet: a table (question, claim, the sheet's words, says, measured, grade) whose cells wrap
+    between words, or at a narrow width one block per finding; then its score."""
     from rich.text import Text
 
+    from ..report.terminal import word_table
+
     for r in outcome.results:
-        t = Table(title=Text(f"{r['sheet']}"), show_lines=True, title_justify="left")
-        for col, kw in (("question", {}), ("claim", {}), ("the sheet's words", {"ratio": 3}),
-                        ("says", {"ratio": 2}), ("measured", {}), ("grade", {})):
-            t.add_column(col, overflow="fold", **kw)
+        rows = []
         for f in r["findings"]:
-            t.add_row(Text(f"{f.get('sheet_question', '')}\n{f['question']}"), Text(f["claim"]),
-                      Text(_short(f["quote"], 220)), Text(_short(f["says"], 140)),
-                      Text(f["verdict"] or "not run", style="dim" if f["verdict"] is None else ""),
-                      Text(f["grade"], style=GRADE_STYLE.get(f["grade"], "")))
-        if r["findings"]:
-            yield t
+            rows.append([Text(f"{f.get('sheet_question', '')}\n{f['question']}".strip()), Text(f["claim"]),
+                         Text(_short(f["quote"], 220)), Text(_short(f["says"], 140)),
+                         Text(f["verdict"] or "not run", style="dim" if f["verdict"] is None else ""),
+                         Text(f["grade"], style=GRADE_STYLE.get(f["grade"], ""))])
+        if rows:
+            yield from word_table(Text(f"{r['sheet']}"), ["question", "claim", "the sheet's words", "says",
+                                                          "measured", "grade"], rows,
+                                  caps=[14, 26, 30, 30, 12, 7], width=width, show_lines=True)
         tally = r.get("tally", {})
         score = "—" if r.get("score") is None else f"{r['score']:.0%}"
         line = Text(f"{r['sheet']}: score {score}  ", style="bold")
@@ -46,8 +52,9 @@ def render_terminal(outcome: Any) -> Iterator[Any]:
         if r.get("to_measure"):
             yield Text(f"  to measure the unknown ones: {r['to_measure']}", style="dim")
     if getattr(outcome, "results", None) and not getattr(outcome, "store_exists", True):
-        yield Text(f"no store at {outcome.store_path}: every finding is unknown; run the commands above "
-                   "(or add --run-missing)", style="yellow")
+        yield Text(f"no store found at {outcome.store_path}: every finding is unknown; point to one with "
+                   "--store PATH or DLCLAIMS_STORE=PATH, or run the commands above (or add --run-missing)",
+                   style="yellow")
     for p in getattr(outcome, "written", []) or []:
         if str(p).endswith(("class.csv", "class-summary.md", ".md")) and "class" in str(p):
             yield Text(f"wrote {p}", style="dim")

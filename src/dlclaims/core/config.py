@@ -120,10 +120,9 @@ def apply_overrides(cfg: Any, overrides: dict[str, str], *, scope: str | None = 
         return cfg, used
     try:
         return dataclasses.replace(cfg, **changes), used
-    except ConfigError:
-        raise
-    except (ValueError, TypeError) as e:
-        raise ConfigError(f"--set for {scope or type(cfg).__name__}: {e}") from None
+    except (ConfigError, ValueError, TypeError) as e:
+        given = ", ".join(f"{k}={overrides[k]}" for k in sorted(used))
+        raise ConfigError(f"--set {given}: not allowed for {scope or type(cfg).__name__} ({e})") from None
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import torch
 
 from .catalogue import claims_by_id
 from .config import apply_overrides, config_dict, config_hash
-from .errors import BadInput, ConfigError
+from .errors import BadInput
 from .figures import FigureSink, file_matches, write_png
 from .registry import Experiment, RunContext, load_all
 from .seeding import seed_everything
@@ -98,10 +98,7 @@ def make_plans(exps: list[Experiment], *, profile: str, seeds: int | None, sets:
     used: set[str] = set()
     plans = []
     for exp in exps:
-        try:
-            cfg, u = apply_overrides(exp.configs[profile], sets, scope=exp.id)
-        except ConfigError as e:
-            raise ConfigError(f"{exp.id}: {e}") from None
+        cfg, u = apply_overrides(exp.configs[profile], sets, scope=exp.id)  # a bad value names key, value, experiment
         used |= u
         h = config_hash(cfg)
         if exp.unit == "once":

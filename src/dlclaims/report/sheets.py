@@ -39,6 +39,10 @@ class FindingView:
     why: str  # the checker's reason for the grade, when it gives one
     evidence: Node
     details: KV  # every other field of the finding (matched words, the sheet's own question label, ...)
+    says_sentence: str = ""  # what the sheet claims, as a sentence
+    why_sentence: str = ""  # what was measured and why that makes the answer right, wrong or partly right
+    rule: str = ""  # the verdict's rule in words
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (href, file name) of the verdict's figures
 
 
 @dataclass
@@ -118,18 +122,90 @@ def _verdict_text(v: Any) -> tuple[str, bool]:
     return s, s in STATUS_ORDER
 
 
+_STANCE_WORDS = {"assert": "claims", "deny": "denies", "nuance": "refines", "refine": "refines"}
+_GRADE_SENTENCE = {
+    "right": "The sheet agrees with what was measured, so this answer is right.",
+    "wrong": "The sheet says the opposite of what was measured, so this answer is wrong.",
+    "partly": "The sheet agrees with only part of what was measured, so this answer is partly right.",
+}
+
+
+def _stance(f: dict[str, Any]) -> str:
+    st = _text(f.get("stance")).lower()
+    if st:
+        return st
+    why = _text(f.get("why")).lower()
+    return "deny" if "denies" in why else "nuance" if "refines" in why else "assert"
+
+
+def says_sentence(f: dict[str, Any]) -> str:
+    """'The sheet claims that <the catalogue's statement of the claim>' (or denies / refines it)."""
+    claim = claims_by_id().get(_text(f.get("claim")))
+    statement = (claim.claim or claim.test).strip().rstrip(".") if claim else ""
+    stance = _stance(f)
+    if not statement:
+        return f"The sheet says: {_text(f.get('says'))}." if f.get("says") else ""
+    if stance == "deny":
+        return f"The sheet denies that {statement}."
+    if stance in ("nuance", "refine"):
+        return f"The sheet qualifies the claim that {statement}."
+    return f"The sheet claims that {statement}."
+
+
+def why_sentence(f: dict[str, Any], verdict: str) -> str:
+    """What was measured and why that makes the grade, in sentences."""
+    from .reasons import reason, undecided
+
+    ev = f.get("evidence") if isinstance(f.get("evidence"), dict) else {}
+    numbers = ev.get("numbers") if isinstance(ev.get("numbers"), dict) else {}
+    parts = ev.get("parts") if isinstance(ev.get("parts"), dict) else {}
+    grade = _text(f.get("grade")) or "unknown"
+    if verdict in ("not run", "") or f.get("verdict") is None:
+        cmd = ev.get("command") or f"dlclaims run --only {_text(f.get('claim'))}"
+        return f"This claim has not been measured yet, so the answer cannot be graded. To measure it: {cmd}."
+    if verdict == "inconclusive":
+        und = undecided(numbers, parts, limit=1)
+        return ("The measurement could not decide this claim" + (f" ({und[0]})" if und else "")
+                + ", so the answer is not graded either way.")
+    detail = reason(verdict, numbers, parts)
+    lead = {"supported": "The measurement supports the claim",
+            "refuted": "The measurement refutes the claim",
+            "partial": "The measurement supports only part of the claim"}.get(verdict, f"Measured: {verdict}")
+    return f"{lead}{f' ({detail})' if detail else ''}. " + _GRADE_SENTENCE.get(grade, "The answer could not be graded.")
+
+
+def _figures(f: dict[str, Any], report_href: str | None) -> list[tuple[str, str]]:
+    ev = f.get("evidence") if isinstance(f.get("evidence"), dict) else {}
+    names = ev.get("figures") if isinstance(ev.get("figures"), list) else []
+    if not report_href or not names:
+        return []
+    base = report_href.rsplit("/", 1)[0] + "/figures/" if "/" in report_href else "figures/"
+    out = []
+    for n in names:
+        href = safe_href(base + Path(str(n)).name)
+        if href:
+            out.append((href, Path(str(n)).name))
+    return out
+
+
+_SHOWN_APART = {"rule", "figures"}
+
+
 def _finding(f: dict[str, Any], report_href: str | None) -> FindingView:
     claim = _text(f.get("claim"))
     href = safe_href(f"{report_href}#{claim}") if report_href and claim else None
     verdict, is_status = _verdict_text(f.get("verdict"))
     extra = [(str(k), to_node(v, 1)) for k, v in f.items() if k not in _FINDING_KEYS and v not in (None, "", [], {})]
+    ev = f.get("evidence")
+    rest = {k: v for k, v in ev.items() if k not in _SHOWN_APART} if isinstance(ev, dict) else ev
     return FindingView(_text(f.get("question")), claim, href, _text(f.get("quote")), _text(f.get("says")),
                        verdict, is_status, _text(f.get("grade")) or "unknown", _text(f.get("why")),
-                       evidence_node(f.get("evidence"), report_href), KV(extra))
+                       evidence_node(rest, report_href), KV(extra), says_sentence(f), why_sentence(f, verdict),
+                       _text(ev.get("rule")) if isinstance(ev, dict) else "", _figures(f, report_href))
 
 
 _KNOWN = {"sheet", "findings", "score", "tally"}
-_FINDING_KEYS = {"question", "claim", "quote", "says", "verdict", "grade", "evidence", "why"}
+_FINDING_KEYS = {"question", "claim", "quote", "says", "verdict", "grade", "evidence", "why", "stance"}
 
 
 def _score(x: Any) -> str:

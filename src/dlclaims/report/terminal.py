@@ -1,0 +1,67 @@
+"""Terminal tables that wrap between words and never inside one (``dlclaims verdicts``, ``list``, ``check``).
+
+A rich table wraps a cell at spaces, but folds a word longer than its column. :func:`word_table`
+gives every column at least the width of its longest word (capped); when those widths cannot fit the
+terminal, it lays the rows out as blocks instead (one line per field, wrapped by the terminal), so
+``loss.backward()`` is never printed as ``loss.backwar d()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BORDER_PER_COLUMN = 3  # rich's default box: a rule and one space of padding either side
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if hasattr(cell, "plain") else str(cell)
+
+
+def min_widths(headers: list[str], rows: list[list[Any]], caps: list[int]) -> list[int]:
+    """Per column: its longest word (header included), at most its cap."""
+    out = []
+    for i, h in enumerate(headers):
+        words = [w for r in rows for w in _plain(r[i]).split()] + h.split()
+        out.append(min(caps[i], max((len(w) for w in words), default=1)))
+    return out
+
+
+def fits(headers: list[str], rows: list[list[Any]], caps: list[int], width: int) -> list[int] | None:
+    """The minimum widths when every word fits whole in a table of ``width`` columns, else None."""
+    w = min_widths(headers, rows, caps)
+    longest = [max((len(x) for r in rows for x in _plain(r[i]).split()), default=1) for i in range(len(headers))]
+    if any(lw > c for lw, c in zip(longest, caps)):  # a word longer than its cap would be folded
+        return None
+    return w if sum(w) + BORDER_PER_COLUMN * len(headers) + 1 <= width else None
+
+
+def word_table(title: Any, headers: list[str], rows: list[list[Any]], *, caps: list[int], width: int,
+               sections: list[int] | None = None, show_lines: bool = False) -> list[Any]:
+    """Renderables: one rich Table whose cells wrap between words, or (too narrow) one Text block per row."""
+    from rich.table import Table
+    from rich.text import Text
+
+    widths = fits(headers, rows, caps, width)
+    if widths is not None:
+        t = Table(title=title, title_justify="left", show_lines=show_lines)
+        for h, w in zip(headers, widths):
+            t.add_column(h, min_width=w, overflow="fold")
+        ends = set(sections or [])
+        for i, r in enumerate(rows):
+            t.add_row(*[c if isinstance(c, Text) else Text(str(c)) for c in r], end_section=(i + 1) in ends)
+        return [t]
+    out: list[Any] = [title if isinstance(title, Text) else Text(str(title), style="bold")]
+    for r in rows:
+        block = Text()
+        first = True
+        for h, cell in zip(headers, r):
+            cell = cell if isinstance(cell, Text) else Text(str(cell))
+            if not cell.plain.strip():
+                continue
+            if not first:
+                block.append("\n  ")
+                block.append(f"{h}: ", style="dim")
+            block.append_text(cell)
+            first = False
+        out.append(block)
+    return out
