@@ -117,14 +117,17 @@ def judge(runs: list[Measurements], cfg: MinMaxConfig) -> list:
         numbers={"simulated_q": table["q"], "simulated_p": table["p"], "claimed_q": list(cfg.claimed_q),
                  "claimed_p": list(cfg.claimed_p), "max_abs_error": err, "period": m["long"]["period"]},
         figures=["orbits"],
+        evidence="simulated",
     )
     long = m["long"]
     v_noconv = verdict(
         "minmax.no-convergence",
         holds=long["min_radius"] > cfg.converged_radius,
-        rule=f"alternating GDA with eta = 1 never reaches |z| < {cfg.converged_radius:g} in {long['steps']} steps",
+        rule=f"alternating GDA with eta = 1 never reaches |z| < {cfg.converged_radius:g} in {long['steps']} steps "
+             "(refuted if it does)",
         numbers=long,
         figures=["radius"],
+        evidence="simulated",
     )
     sw = m["sweep"]
     small = [e for e in cfg.etas if e < 1]
@@ -143,13 +146,14 @@ def judge(runs: list[Measurements], cfg: MinMaxConfig) -> list:
         holds=any(alt_conv.values()) if small else None,
         rule=f"a smaller step converges if alternating GDA (the answer's rule) reaches |z| < {cfg.converged_radius:g} "
              f"within {cfg.steps} steps for some eta < 1; the same sweep runs simultaneous GDA, extragradient and "
-             "optimistic GDA for contrast",
+             "optimistic GDA for contrast; refuted if alternating GDA stays away from (0, 0) for every eta < 1",
         numbers={"alternating_converges": alt_conv, "simultaneous_converges": sim_conv,
                  "alternating_bounded_orbit_all_eta_lt_2": alt_bounded,
                  "simultaneous_factor_max_error_vs_sqrt(1+eta^2)": sim_err,
                  "converging_etas": cures,
                  "final_radius": {r: {e: v["final_radius"] for e, v in sw[r].items()} for r in sw}},
         figures=["radius", "orbits"],
+        evidence="simulated",
     )
     eq = m["equilibrium"]
     eig = eq["hessian_eigenvalues"]
@@ -159,8 +163,9 @@ def judge(runs: list[Measurements], cfg: MinMaxConfig) -> list:
                "saddle (Hessian eigenvalues of opposite sign)": eig[0] < 0 < eig[-1],
                "Nash condition f(0,q) <= f(0,0) <= f(p,0) on a grid": eq["nash_on_grid"]},
         rule="solve grad f = 0 exactly (sympy); (0, 0) is the equilibrium if it is the only stationary point, "
-             "a saddle, and satisfies the Nash condition",
+             "a saddle, and satisfies the Nash condition (a part that fails refutes it)",
         numbers=eq,
+        evidence="exact",
     )
     return [v_table, v_noconv, v_small, v_eq]
 
