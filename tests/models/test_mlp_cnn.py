@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from dlclaims.data.sawtooth import count_pieces, grid, sawtooth
 from dlclaims.models.cnn import CNN, compose_kernels, stacked_convs
+from dlclaims.models.locally_connected import LocallyConnected
 from dlclaims.models.mlp import MLP, ShallowReLU, n_params, sawtooth_mlp, shallow_sawtooth_mlp
 
 
@@ -86,3 +87,29 @@ def test_cnn_shapes_and_interior_equivariance_of_the_first_conv():
     moved = torch.roll(img, 1, dims=-1)  # content stays inside the zero border
     a, b = net.layers(moved)["conv1"], torch.roll(net.layers(img)["conv1"], 1, dims=-1)
     torch.testing.assert_close(a[..., 2:-2, 2:-2], b[..., 2:-2, 2:-2])
+
+
+@pytest.mark.parametrize("head", ["pooled", "flatten"])
+def test_cnn_heads_parameter_counts_and_layers(head):
+    net = CNN(12, (4, 8), head=head, generator=torch.Generator().manual_seed(0))
+    d_head = 8 if head == "pooled" else 8 * 6 * 6
+    assert n_params(net) == 4 * 10 + 8 * (9 * 4 + 1) + (d_head + 1) * 10
+    lay = net.layers(torch.rand(2, 144))
+    assert lay["relu2"].shape == (2, 8, 6, 6) and lay["gap" if head == "pooled" else "flat"].shape == (2, d_head)
+
+
+def test_locally_connected_with_copied_kernels_is_the_cnn_and_trained_apart_is_not_equivariant():
+    g = torch.Generator().manual_seed(2)
+    cnn = CNN(12, (3, 5), head="pooled", generator=g)
+    lc = LocallyConnected.from_cnn(cnn)
+    x = torch.rand(4, 144, generator=g)
+    torch.testing.assert_close(lc(x), cnn(x), atol=1e-5, rtol=1e-5)
+    for k in ("conv1", "relu2"):
+        torch.testing.assert_close(lc.layers(x)[k], cnn.layers(x)[k], atol=1e-5, rtol=1e-5)
+    free = LocallyConnected(12, (3, 5), generator=g)  # independent kernels per position
+    img = F.pad(torch.rand(2, 1, 8, 8, generator=g), (2, 2, 2, 2))
+    moved = torch.roll(img, 1, dims=-1)
+    for net, equivariant in ((cnn, True), (free, False)):
+        a, b = net.layers(moved)["conv1"], torch.roll(net.layers(img)["conv1"], 1, dims=-1)
+        err = float(((a - b)[..., 2:-2, 2:-2].norm() / b[..., 2:-2, 2:-2].norm()).detach())
+        assert (err < 1e-5) == equivariant
