@@ -100,3 +100,32 @@ def test_any_feasible_length_range_is_respected(pair, widen, seed):
     hi = max(pair) + widen
     c = generate(BilingualConfig(min_len=lo, max_len=hi, n_train=8, n_test=2, seed=seed))
     assert all(lo <= len(p.src) <= hi and lo <= len(p.tgt) <= hi for p in c.train + c.test)
+
+
+def test_samples_share_the_lexicon_but_not_the_sentences(corpus):
+    other = generate(BilingualConfig(n_train=300, n_test=20, sample=1))
+    assert other.src_vocab == corpus.src_vocab and other.tgt_vocab == corpus.tgt_vocab
+    assert other.train != corpus.train
+    assert generate(BilingualConfig(n_train=300, n_test=20, sample=1)) == other  # seeded
+
+
+def test_multiword_share_oversamples_many_to_one_in_the_test_set_only():
+    plain = generate(BilingualConfig(n_train=200, n_test=200))
+    multi = generate(BilingualConfig(n_train=200, n_test=200, multiword_share=0.5))
+    assert multi.train == plain.train  # the training sample is the same sentences
+
+    def with_m2o(pairs):
+        return sum("many-to-one" in p.types for p in pairs)
+
+    assert with_m2o(multi.test) >= 100  # at least the forced half
+    assert with_m2o(multi.test) > 2 * with_m2o(plain.test)
+    # the forced pairs are spread through the test set, not all at the front
+    assert 0 < sum("many-to-one" in p.types for p in multi.test[:100]) < 100
+
+
+def test_multiword_share_needs_room_for_a_contraction():
+    assert not any(s <= 5 for s, _ in feasible_lengths(contraction=True))  # PREP the NOUN after DET NOUN VERB
+    with pytest.raises(ConfigError, match="contraction"):
+        BilingualConfig(min_len=3, max_len=5, multiword_share=0.2)
+    with pytest.raises(ConfigError, match="p_pp"):
+        BilingualConfig(p_pp=0.0, multiword_share=0.2)

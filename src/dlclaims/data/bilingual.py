@@ -20,6 +20,11 @@ Grammar (source side; optional parts in brackets)::
 Both sides of a pair have between ``min_len`` and ``max_len`` words
 (rejection sampling over the templates). The lexicon and the sentences come
 from one NumPy generator seeded with ``seed``: same config, same corpus.
+``sample`` > 0 draws another sample of sentences over the same lexicon (from a
+generator seeded with ``(seed, sample)``): independent replicates of one
+language pair. ``multiword_share`` of the test pairs are drawn conditioned on
+holding a many-to-one word (a contraction), so that the rare type is
+oversampled in the test set (each such pair is still a sentence of the grammar).
 """
 
 from __future__ import annotations
@@ -83,6 +88,8 @@ class BilingualConfig:
     p_the: float = 0.6  # DET is "the" (else "a")
     compound_share: float = 0.25  # nouns that become two target words
     split_verb_share: float = 0.3  # verbs that become two target words (aux + verb)
+    sample: int = 0  # which sample of sentences over the lexicon of `seed` (0: the lexicon's own generator)
+    multiword_share: float = 0.0  # share of test pairs drawn to hold a many-to-one word (oversampling)
 
     def __post_init__(self) -> None:
         need = min_vocab_size()
@@ -99,17 +106,26 @@ class BilingualConfig:
                     for s, t in feasible_lengths()),
                 f"no template gives both sides {self.min_len}..{self.max_len} words long")
         require(self.n_train >= 1 and self.n_test >= 1, "n_train and n_test must be at least 1")
-        for name in ("p_adj", "p_do", "p_obj", "p_pp", "p_adv", "p_the", "compound_share", "split_verb_share"):
+        for name in ("p_adj", "p_do", "p_obj", "p_pp", "p_adv", "p_the", "compound_share", "split_verb_share",
+                     "multiword_share"):
             val = getattr(self, name)
             require(0.0 <= val <= 1.0, f"{name} must be in [0, 1], got {val}")
+        require(self.sample >= 0, f"sample must be non-negative, got {self.sample}")
+        if self.multiword_share > 0:
+            require(self.p_pp > 0 and self.p_the > 0,
+                    "multiword_share > 0 needs p_pp > 0 and p_the > 0 (a contraction is PREP + 'the')")
+            require(any(self.min_len <= s <= self.max_len and self.min_len <= t <= self.max_len
+                        for s, t in feasible_lengths(contraction=True)),
+                    f"multiword_share > 0: no sentence with a contraction has both sides {self.min_len}.."
+                    f"{self.max_len} words long")
 
 
-def feasible_lengths() -> set[tuple[int, int]]:
-    """Every (source length, target length) that some template choice gives."""
+def feasible_lengths(contraction: bool = False) -> set[tuple[int, int]]:
+    """Every (source length, target length) that some template choice gives (with a contraction, if asked)."""
     out = set()
     # choices: subj adj, subj compound, do, split verb, obj (adj, compound), pp (adj, compound, contraction), adv
     for sa, sc, do, sv, ob, oa, oc, pp, pa, pc, ct, adv in itertools.product((0, 1), repeat=12):
-        if (not ob and (oa or oc)) or (not pp and (pa or pc or ct)):
+        if (not ob and (oa or oc)) or (not pp and (pa or pc or ct)) or (contraction and not ct):
             continue
         s = 2 + sa + do + 1 + ob * (2 + oa) + pp * (3 + pa) + adv
         t = 2 + sa + sc + 1 + sv + ob * (2 + oa + oc) + pp * (3 + pa + pc - ct) + adv
@@ -258,19 +274,27 @@ def generate(cfg: BilingualConfig) -> Corpus:
             emit([adv], [(list(lex[adv]), [0])])
         return src, tgt, links
 
-    def draw(n: int) -> tuple[Pair, ...]:
+    def draw(n: int, n_multi: int = 0) -> tuple[Pair, ...]:
+        """n pairs; the first n_multi are drawn to hold a many-to-one word, then all are shuffled."""
         out = []
-        for _ in range(n):
+        for k in range(n):
             for _attempt in range(100_000):
                 s, t, links = sentence()
-                if cfg.min_len <= len(s) <= cfg.max_len and cfg.min_len <= len(t) <= cfg.max_len:
+                multi = len({i for i, _ in links}) < len(links)  # a target word with two links
+                if (cfg.min_len <= len(s) <= cfg.max_len and cfg.min_len <= len(t) <= cfg.max_len
+                        and (k >= n_multi or multi)):
                     break
             else:  # pragma: no cover - the config check makes every length range reachable
                 raise RuntimeError("could not draw a sentence of the requested lengths")
             out.append(Pair(tuple(s_id[w] for w in s), tuple(t_id[w] for w in t), tuple(sorted(links))))
+        if n_multi:
+            out = [out[i] for i in rng.permutation(n)]
         return tuple(out)
 
-    return Corpus(src_vocab, tgt_vocab, draw(cfg.n_train), draw(cfg.n_test))
+    if cfg.sample:
+        rng = np.random.default_rng([cfg.seed, cfg.sample])  # same lexicon, another sample of sentences
+    train = draw(cfg.n_train)
+    return Corpus(src_vocab, tgt_vocab, train, draw(cfg.n_test, round(cfg.multiword_share * cfg.n_test)))
 
 
 def to_tensors(pairs: tuple[Pair, ...] | list[Pair], *, src_len: int | None = None,
