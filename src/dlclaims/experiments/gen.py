@@ -17,6 +17,7 @@ This module also holds the training and scoring helpers that experiments/elbo.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from scipy import linalg
 from torch import Tensor
+from torch.func import functional_call, vmap
 
 from ..core import (
     FigureSink,
@@ -37,7 +39,7 @@ from ..core import (
     verdict,
     verdict_from_parts,
 )
-from ..core.multiseed import seed_batches, train_one
+from ..core.multiseed import StackedModels, seed_batches, train_one, train_stacked
 from ..core.threads import limit_threads
 from ..data.digits import DigitsSplit, load_digits_split
 from ..models.autoencoder import Autoencoder, bce_loss
@@ -85,6 +87,67 @@ def train_vae(x: Tensor, *, d_latent: int, hidden: int, steps: int, seed: int, b
         opt.step()
         hist.append(float(loss.detach()))
     return vae.eval(), hist
+
+
+def train_aes_stacked(x: Tensor, *, seeds: Sequence[int], d_latent: int, hidden: int, steps: int,
+                      lr: float = 2e-3, batch_size: int = 128) -> list[Autoencoder]:
+    """One autoencoder per seed (its own init and batch order), trained together by the multi-seed trainer."""
+    stack = StackedModels.create(lambda g: Autoencoder(x.shape[1], d_latent, hidden, generator=g), seeds,
+                                 device=x.device)
+    train_stacked(stack, x, x, loss=bce_loss, steps=steps, batch_size=batch_size, lr=lr)
+    return [m.eval() for m in stack.unstack()]  # type: ignore[misc]
+
+
+def _sub(params: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    return {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+
+
+def train_vaes_stacked(x: Tensor, *, seeds: Sequence[int], betas: Sequence[float], d_latent: int, hidden: int,
+                       steps: int, lr: float = 2e-3, batch_size: int = 128, warmup: int = 0, depth: int = 1,
+                       dynamic_binarize: bool = False, generator: torch.Generator) -> tuple[list[VAE], Tensor]:
+    """M = len(seeds) VAEs (seeds may repeat: model m has init and batch order of seeds[m] and KL weight
+    betas[m]) trained together: stacked parameters, vmap over models, Adam (element-wise, so each model
+    trains as it would alone).
+
+    Loss per model: -mean_B [log p(x|z) - beta_m w(step) KL(q(z|x) || N(0, I))], z = mu + s * eps, one eps
+    per example; w(step) = min(1, (step + 1) / warmup) warms the KL weight up linearly (w = 1 without
+    warm-up). ``dynamic_binarize``: each batch is a fresh Bernoulli draw x_b ~ Bernoulli(x).
+    Returns the M trained VAEs and the loss curve (steps, M).
+    """
+    require(len(seeds) == len(betas), "one beta per model")
+    M, D = len(seeds), x.shape[1]
+    stack = StackedModels.create(lambda g: VAE(D, d_latent, hidden, depth=depth, generator=g), seeds,
+                                 device=x.device)
+    base = stack.base
+    beta = torch.tensor([float(b) for b in betas], device=x.device)  # (M,)
+
+    def neg_elbo(p: dict[str, Tensor], xb: Tensor, eps: Tensor, b: Tensor) -> Tensor:
+        """one model: xb (B, D), eps (B, H), b () -> ()"""
+        mu, logvar = functional_call(base.encoder, _sub(p, "encoder."), (xb,)).chunk(2, dim=-1)
+        logvar = logvar.clamp(-12.0, 8.0)  # as VAE.encode
+        z = mu + (0.5 * logvar).exp() * eps  # (B, H)
+        logits = functional_call(base.decoder, _sub(p, "decoder."), (z,))  # (B, D)
+        rec = -F.binary_cross_entropy_with_logits(logits, xb, reduction="none").sum(-1)  # (B,)
+        kl = VAE.kl_closed(mu, logvar)  # (B,)
+        return -(rec - b * kl).mean()
+
+    per_model = vmap(neg_elbo, in_dims=(0, 0, 0, 0))
+    order = torch.stack([seed_batches(x.shape[0], batch_size, steps, s) for s in seeds], 1).to(x.device)
+    params = list(stack.params.values())
+    opt = torch.optim.Adam(params, lr=lr)
+    hist = torch.empty(steps, M)
+    for step in range(steps):
+        xb = x[order[step]]  # (M, B, D)
+        if dynamic_binarize:
+            xb = (torch.rand(xb.shape, generator=generator, device=x.device) < xb).to(x.dtype)
+        eps = torch.randn((M, xb.shape[1], d_latent), generator=generator, device=x.device)  # (M, B, H)
+        w = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
+        losses = per_model(stack.params, xb, eps, beta * w)  # (M,)
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        opt.step()
+        hist[step] = losses.detach()
+    return [m.eval() for m in stack.unstack()], hist  # type: ignore[misc]
 
 
 def _psd_sqrt(s: np.ndarray) -> np.ndarray:

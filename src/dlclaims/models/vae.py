@@ -47,10 +47,10 @@ def diag_normal_log_prob(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
 
 
 class VAE(nn.Module):
-    """Gaussian encoder D -> hidden -> 2H, decoder H -> hidden -> D."""
+    """Gaussian encoder D -> hidden (x depth) -> 2H, decoder H -> hidden (x depth) -> D (ReLU between)."""
 
     def __init__(self, d_in: int = 64, d_latent: int = 8, hidden: int = 256, *,
-                 likelihood: Likelihood = "bernoulli", sigma_x: float = 0.1,
+                 likelihood: Likelihood = "bernoulli", sigma_x: float = 0.1, depth: int = 1,
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
         if d_latent < 1:
@@ -59,9 +59,11 @@ class VAE(nn.Module):
             raise ValueError(f"unknown likelihood {likelihood!r}: use bernoulli or gaussian")
         if sigma_x <= 0:
             raise ValueError("sigma_x must be positive")
+        if depth < 1:
+            raise ValueError(f"depth (hidden layers per network) must be at least 1, got {depth}")
         self.d_in, self.d_latent, self.likelihood, self.sigma_x = d_in, d_latent, likelihood, sigma_x
-        self.encoder = mlp([d_in, hidden, 2 * d_latent], generator)
-        self.decoder = mlp([d_latent, hidden, d_in], generator)
+        self.encoder = mlp([d_in, *[hidden] * depth, 2 * d_latent], generator)
+        self.decoder = mlp([d_latent, *[hidden] * depth, d_in], generator)
 
     # -- the two networks --------------------------------------------------------------------------
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
