@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from dlclaims.core.errors import ConfigError
-from dlclaims.data.canvas import paste, random_corners
+from dlclaims.data.canvas import load_canvas_tvt, paste, random_corners
+from dlclaims.data.digits import load_digits_tvt
 from dlclaims.data.sawtooth import sawtooth, tent_composed
-from dlclaims.data.views import fixed_permutation, nested_subsets, permute_pixels, shift
+from dlclaims.data.views import fixed_permutation, frame, nested_subsets, permute_pixels, shift
 
 
 @pytest.mark.parametrize("dy,dx", [(1, 0), (0, -2), (-1, 1), (2, 2)])
@@ -62,3 +63,21 @@ def test_sawtooth_formula_equals_the_composed_tent_map(k):
 def test_k_below_one_is_bad_input():
     with pytest.raises(ConfigError, match="k must be at least 1"):
         sawtooth(torch.zeros(3), 0)
+
+
+def test_frame_keeps_every_pixel_and_a_shift_inside_it_loses_nothing():
+    x = torch.rand(3, 64) + 0.1
+    f = frame(x, 8, 2)
+    assert f.shape == (3, 144)
+    torch.testing.assert_close(f.view(3, 12, 12)[:, 2:10, 2:10], x.view(3, 8, 8))
+    for dy, dx in ((2, 0), (0, -2), (1, 1)):
+        torch.testing.assert_close(shift(f, dy, dx, side=12).sum(1), x.sum(1))
+
+
+def test_canvas_positions_and_split_vary_with_the_seed():
+    a, b = load_canvas_tvt(14, margin=2, seed=0), load_canvas_tvt(14, margin=2, seed=1)
+    assert a.x_train.shape[1] == 196 and len(a.x_val) > 0
+    assert not torch.equal(a.x_test, b.x_test)
+    torch.testing.assert_close(a.x_train.sum(1), load_digits_tvt(0).x_train.sum(1))  # whole digits pasted
+    img = a.x_train.view(-1, 14, 14)
+    assert float(img[:, :2].abs().sum() + img[:, -2:].abs().sum()) == 0.0  # the margin stays blank

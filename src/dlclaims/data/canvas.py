@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from ..core.config import require
-from .digits import SIDE, DigitsSplit, load_digits_split
+from .digits import SIDE, DigitsSplit, DigitsTVT, load_digits_split, load_digits_tvt
 
 
 def paste(x: Tensor, side: int, corners: Tensor) -> Tensor:
@@ -42,3 +42,16 @@ def load_canvas_split(side: int = 24, *, margin: int = 0, seed: int = 0, split_s
     ctr = random_corners(d.x_train.shape[0], side, margin, g)
     cte = random_corners(d.x_test.shape[0], side, margin, g)
     return DigitsSplit(paste(d.x_train, side, ctr), d.y_train, paste(d.x_test, side, cte), d.y_test)
+
+
+def load_canvas_tvt(side: int, *, margin: int = 0, seed: int = 0) -> DigitsTVT:
+    """``load_digits_tvt(seed)`` (train / validation / test) with every image pasted on a ``side`` x ``side``
+    canvas at a position drawn from a generator seeded by ``seed``: split and positions vary with the seed."""
+    require(side >= SIDE, f"canvas side must be at least {SIDE}, got {side}")
+    require(margin >= 0 and side - SIDE - 2 * margin >= 0,
+            f"margin {margin} leaves no room for an 8x8 digit on a {side}x{side} canvas")
+    d = load_digits_tvt(seed)
+    g = torch.Generator().manual_seed(1_000_003 + seed)
+    parts = [(x, random_corners(x.shape[0], side, margin, g)) for x in (d.x_train, d.x_val, d.x_test)]
+    (xtr, _), (xva, _), (xte, _) = [(paste(x, side, c), c) for x, c in parts]
+    return DigitsTVT(xtr, d.y_train, xva, d.y_val, xte, d.y_test)

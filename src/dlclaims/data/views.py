@@ -1,4 +1,4 @@
-"""Views of image data: shifts with zero fill, a fixed pixel permutation, nested training subsets.
+"""Views of image data: shifts with zero fill, a padded frame, a fixed pixel permutation, nested subsets.
 
 shift(x, dy, dx)[i, j] = x[i - dy, j - dx] where that pixel exists, else 0 (content moved off
 the image is lost; nothing wraps around).
@@ -27,6 +27,16 @@ def shift(x: Tensor, dy: int, dx: int, *, side: int | None = None) -> Tensor:
     xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
     out[..., yd, xd] = img[..., ys, xs]
     return out.reshape(x.shape) if flat else out
+
+
+def frame(x: Tensor, side: int, pad: int) -> Tensor:
+    """(N, side*side) images centred in a zero frame of ``pad`` px: (N, (side + 2 pad)^2).
+
+    A shift by at most ``pad`` px then moves the whole image inside the frame: nothing is cropped.
+    """
+    require(pad >= 0, f"frame padding must be at least 0, got {pad}")
+    img = x.reshape(x.shape[0], side, side)
+    return torch.nn.functional.pad(img, (pad, pad, pad, pad)).reshape(x.shape[0], (side + 2 * pad) ** 2)
 
 
 DIRECTIONS: tuple[tuple[int, int], ...] = ((0, 1), (0, -1), (1, 0), (-1, 0))
