@@ -94,18 +94,20 @@ def definitions(question: str, texts: list[str]) -> dict[str, str]:
     means = structure.load().meanings.get(question, {})
     if not means:
         return out
-    for text in texts:
-        plain = _math(text)
-        for sym, pats in means.items():
-            for pat in pats:
-                m_ = rf"(?:the |a |an )?(?:{pat})"
-                for m in re.finditer(rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
-                                     rf"refers to|being|will be|-+)\s+{m_}\b", plain, re.IGNORECASE):
-                    out.setdefault(m.group(1), sym)
-                for m in re.finditer(rf"\b{m_}\s*(?:\(|,|=|:|of|is)?\s*\$?([a-zA-Z])\$?(?![\w(])", plain,
-                                     re.IGNORECASE):
-                    if m.group(1).lower() not in ("a", "i", "o"):
-                        out.setdefault(m.group(1), sym)
+    plains = [_math(t) for t in texts]
+    for forward in (True, False):  # "n = sequence length" first; then "sequence length n" for letters still free
+        for plain in plains:
+            for sym, pats in means.items():
+                for pat in pats:
+                    m_ = rf"(?:the |a |an )?(?:{pat})"
+                    if forward:
+                        rx = (rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
+                              rf"refers to|being|will be|-+)\s+{m_}\b")
+                    else:
+                        rx = rf"\b{m_}\s*\(?\s*\$?([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
+                    for m in re.finditer(rx, plain, re.IGNORECASE):
+                        if m.group(1).lower() not in ("a", "i", "o"):
+                            out.setdefault(m.group(1), sym)
     return out
 
 

@@ -4,8 +4,12 @@ with negations and hedges) in an answer."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from . import cues
+from .latex import plain_math
+from .structure import SequenceClaim
+from .tables import cell_text
 from .units import _HEDGE, Assertion, Stance, Unit, negated
 
 # -- sequences -------------------------------------------------------------------------------------------
@@ -14,52 +18,242 @@ _VAR = re.compile(r"^\$?\s*\\?(?:mathbf\{)?([a-z])\}?(?:_\{?[a-z0-9]\}?)?(?:\s*\
 
 
 def _num(c: str) -> float | None:
-    c = c.strip().strip("$*_ ").replace(" ", "").replace("O", "0").replace("l", "1") if c else ""
+    c = c.strip().strip("$*_ ").replace(" ", "").replace("O", "0").replace("l", "1").replace("−", "-") if c else ""
     return float(c) if _NUM.match(c) else None
+
+
+@dataclass
+class Series:
+    """A run of numbers a sheet gives one name (or none): a table row or column, or a list in prose."""
+
+    name: str | None  # the letter ("q", "y"), None for an unlabelled row
+    values: list[float]
+    quote: str
+    index: int | None = None  # the subscript of its first value, when the cells carry one (y_0, y_1, ...)
+
+
+_SUB = re.compile(r"^([a-z])\s*(?:_\s*\(?\s*\{?\s*([a-z0-9]+)\s*\}?\s*\)?|(\d{1,2}))?\s*(?:\(\s*([a-z0-9]+)\s*\))?$")
+_INDEX_NAMES = re.compile(r"^(?:t|k|i|n|step|steps|iter\w*|epoch\w*|time|round|#|index)$")
+
+
+def _symbol(cell: str) -> tuple[str, str | None] | None:
+    r"""('y', '0') for ``$y_0$``, ``y_{0}``, ``\mathbf{y}_0``, ``y(0)``; ('q', 't') for ``q_t``; None otherwise."""
+    c = cell_text(cell).lower().strip(" :=")
+    m = _SUB.match(c)
+    return (m.group(1), m.group(2) or m.group(3) or m.group(4)) if m else None
+
+
+def _is_index(values: list[float]) -> bool:
+    return len(values) >= 2 and all(b - a == 1 for a, b in zip(values, values[1:])) and values[0] in (0, 1)
+
+
+def table_series(rows: list[list[str]], quote: str) -> list[Series]:
+    """Every named (or unnamed) run of numbers of a table, whatever its layout:
+
+    * a row of symbols of one letter (``y_0 | y_1 | ...``) over a row of numbers: the numbers are that letter's;
+    * a row whose first cell names it (``q | 1 | 2 | ...``);
+    * a header of names over columns of numbers (``t | x_t | y_t``), an index column (0, 1, 2, ...) left out;
+    * cells of pairs ``(1, 1)`` under a header ``(p, q)``;
+    * a row of numbers with no name: an unnamed series (its name is inferred later).
+    """
+    out: list[Series] = []
+    used: set[int] = set()
+    nums = [[_num(c) for c in r if c.strip()] for r in rows]
+    full = [bool(v) and len(v) >= 3 and all(x is not None for x in v) for v in nums]
+    for i, r in enumerate(rows):  # a header of one letter's symbols over a row of numbers
+        syms = [_symbol(c) for c in r if c.strip()]
+        if len(syms) >= 3 and all(syms) and len({s[0] for s in syms}) == 1 and i + 1 < len(rows) and full[i + 1]:
+            vals = [x for x in nums[i + 1] if x is not None]
+            idx = syms[0][1]
+            out.append(Series(syms[0][0], vals, quote, int(idx) if idx and idx.isdigit() else None))
+            used.update((i, i + 1))
+    for i, r in enumerate(rows):  # a row named by its first cell
+        if i in used or not r:
+            continue
+        head = _symbol(r[0])
+        vals = [_num(c) for c in r[1:] if c.strip()]
+        if head and len(vals) >= 3 and all(v is not None for v in vals) and not (
+                _INDEX_NAMES.match(cell_text(r[0]).lower().strip(" $:")) and _is_index(vals)):  # type: ignore[arg-type]
+            out.append(Series(head[0], vals, quote))  # type: ignore[arg-type]
+            used.add(i)
+    if rows and len(rows) >= 4 and 0 not in used:  # a header over columns
+        header = [_symbol(c) for c in rows[0]]
+        pair_head = [re.match(r"^\(?\s*([a-z])\s*[,;]\s*([a-z])\s*\)?$", cell_text(c).lower().replace("$", ""))
+                     for c in rows[0]]
+        n_before = len(out)
+        for j, h in enumerate(header):
+            col = [_num(r[j]) if j < len(r) else None for r in rows[1:]]
+            if pair_head[j]:
+                pairs = [re.findall(r"[-+]?\d+(?:\.\d+)?", r[j]) if j < len(r) else [] for r in rows[1:]]
+                if len(pairs) >= 3 and all(len(p) == 2 for p in pairs):
+                    for k in (0, 1):
+                        out.append(Series(pair_head[j].group(k + 1), [float(p[k]) for p in pairs], quote))
+                continue
+            if h is None or len(col) < 3 or any(v is None for v in col):
+                continue
+            if _INDEX_NAMES.match(cell_text(rows[0][j]).lower().strip(" $")) and _is_index(col):  # type: ignore[arg-type]
+                continue
+            out.append(Series(h[0], col, quote))  # type: ignore[arg-type]
+        if len(out) > n_before:
+            used.update(range(len(rows)))
+    for i, v in enumerate(nums):  # rows of numbers nobody named
+        if i not in used and full[i] and not _is_index(v):  # type: ignore[arg-type]
+            out.append(Series(None, v, quote))  # type: ignore[arg-type]
+    return out
+
+
+_LIST = re.compile(r"(?<![\w\\])([a-z])(?:_\s*\(?\s*\{?[a-z0-9]{1,3}\}?\s*\)?)?\s*(?:=|:|is|are|goes(?: through)?|"
+                   r"takes(?: the values)?|becomes|runs through|follows|->|→)\s*[\[({]?\s*"
+                   r"((?:[-+−]?\d+(?:\.\d+)?\s*[,;]?\s*(?:\.\.\.|…)?\s*){3,})")
+_PAIRS = re.compile(r"\(\s*([-+−]?\d+(?:\.\d+)?)\s*[,;]\s*([-+−]?\d+(?:\.\d+)?)\s*\)")
+_PAIR_NAMES = re.compile(r"\(\s*\$?([a-z])(?:_\w+)?\s*,\s*([a-z])(?:_\w+)?\$?\s*\)")
+
+
+def prose_series(text: str) -> list[Series]:
+    """``q: 1, 2, 1, ...``, ``q_t = 1 2 1 ...`` (one series each) and ``(1, 1) -> (-1, 2) -> ...`` (two series,
+    named by a ``(p, q)`` in the sentence if it has one) in a sentence."""
+    low = plain_math(text).lower().replace("−", "-")
+    out: list[Series] = []
+    pairs = _PAIRS.findall(low)
+    if len(pairs) >= 4:
+        names = _PAIR_NAMES.search(low)
+        a, b = (names.group(1), names.group(2)) if names else (None, None)
+        out.append(Series(a, [float(x) for x, _ in pairs], text))
+        out.append(Series(b, [float(y) for _, y in pairs], text))
+        return out
+    for m in _LIST.finditer(low):
+        out.append(Series(m.group(1), [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", m.group(2))], text))
+    return out
+
+
+_UPDATE = re.compile(r"(?<![\w\\])([a-z])\s*(?:_\s*\(?\s*\{?\s*(?:t|i|k|n)\s*\+\s*1\s*\}?\s*\)?|_?\s*(?:new|next)|'|"
+                     r"\^\s*\(?\s*(?:t|i|k|n)\s*\+\s*1\s*\)?)?\s*(?:=|<-|:=|←|=>)\s*\1\s*(?:_\s*\(?\s*\{?\w+\}?\)?)?\s*"
+                     r"([+-])")
+_PLAYER = re.compile(r"\b(min|max)\s*_\s*\(?\s*\{?\s*([a-z])\b")
+
+
+def update_roles(text: str, spec: SequenceClaim) -> dict[str, str]:
+    """The roles a sheet's own update rule gives its letters: the one moved up the gradient (``y_{t+1} = y_t +
+    ...``) or maximised (``max_y``) is the spec's ascending variable, the one moved down / minimised the other."""
+    up = next((v for v in spec.variables if str(spec.rule.get(v, "")).startswith("+")), None)
+    down = next((v for v in spec.variables if str(spec.rule.get(v, "")).startswith("-")), None)
+    if up is None or down is None:
+        return {}
+    low = plain_math(text).lower().replace("−", "-")
+    got: dict[str, str] = {}
+    for m in _UPDATE.finditer(low):
+        got.setdefault(m.group(1), up if m.group(2) == "+" else down)
+    for m in _PLAYER.finditer(low):
+        got.setdefault(m.group(2), up if m.group(1) == "max" else down)
+    if len(set(got.values())) != len(got):  # two letters moved the same way: the rule says nothing usable
+        return {}
+    return got
+
+
+def _fits(spec: SequenceClaim, seqs: dict[str, list[float]]) -> int:
+    """How many steps of the spec's update rule the named sequences follow (eta from the rule)."""
+    first = spec.rule.get("first")
+    eta = float(spec.rule.get("eta", 1.0))
+    other = next((v for v in spec.variables if v != first), None)
+    if first not in seqs or other not in seqs:
+        return 0
+    a, b = seqs[first], seqs[other]
+    sa, sb = (1 if spec.rule[first][0] == "+" else -1), (1 if spec.rule[other][0] == "+" else -1)
+    n = 0
+    for k in range(min(len(a), len(b)) - 1):
+        nxt_a = a[k] + sa * eta * b[k]
+        nxt_b = b[k] + sb * eta * nxt_a
+        n += abs(nxt_a - a[k + 1]) < 1e-6 and abs(nxt_b - b[k + 1]) < 1e-6
+    return n
+
+
+def assign(spec: SequenceClaim, found: list[Series], context: str) -> tuple[dict[str, list[float]], dict[str, str], str]:
+    """The spec's sequences from a sheet's series: (sequences by the spec's names, sheet name -> spec name, how the
+    roles were decided: 'names' | 'values' | 'update rule' | 'aliases' | 'the other one')."""
+    named: dict[str, list[float]] = {}
+    unnamed: list[list[float]] = []
+    for s_ in found:
+        if s_.name is None:
+            unnamed.append(s_.values)
+        elif len(s_.values) >= 3:
+            named[s_.name] = s_.values  # the last statement of a name wins
+    want = set(spec.variables)
+    if want <= set(named):
+        return {v: named[v] for v in spec.variables}, {v: v for v in spec.variables}, "names"
+    own = {k: v for k, v in named.items() if k in want}
+    foreign = [k for k in named if k not in want and (k in spec.aliases or len(named) <= len(want))]
+    if len(own) == 1 and not foreign and unnamed:  # "q" named, its partner row unnamed
+        rest = next(v for v in spec.variables if v not in own)
+        return {**own, rest: unnamed[-1]}, {k: k for k in own}, "the other one"
+    if own or not foreign:
+        return own, {k: k for k in own}, "names"
+    names = foreign[:len(want)]
+    if len(names) == 1 and unnamed:
+        names = names + [None]  # type: ignore[list-item]
+    values = {n: named[n] if n is not None else unnamed[-1] for n in names}
+    options: list[dict[str | None, str]] = []
+    if len(names) == 2:
+        a, b = names
+        options = [{a: spec.variables[0], b: spec.variables[1]}, {a: spec.variables[1], b: spec.variables[0]}]
+    elif len(names) == 1:
+        options = [{names[0]: v} for v in spec.variables]
+    how = "aliases"
+    pick: dict[str | None, str] | None = None
+    if len(options) == 2 and len(names) == 2:
+        fit = [_fits(spec, {v: values[k] for k, v in o.items()}) for o in options]
+        steps = min(len(x) for x in values.values()) - 1
+        if max(fit) == steps and fit[0] != fit[1]:
+            pick, how = options[fit.index(max(fit))], "values"  # one assignment follows the rule at every step
+    if pick is None:
+        roles = update_roles(context, spec)
+        if roles and all(n in roles for n in names if n is not None):
+            pick = {n: roles[n] for n in names if n is not None}
+            if None in names:
+                pick[None] = next(v for v in spec.variables if v not in pick.values())
+            how = "update rule"
+    if pick is None and len(options) == 2:
+        fit = [_fits(spec, {v: values[k] for k, v in o.items()}) for o in options]
+        if fit[0] != fit[1]:
+            pick, how = options[fit.index(max(fit))], "values"
+    if pick is None:
+        al = {n: spec.aliases.get(n) for n in names if n is not None}
+        if all(al.values()) and len(set(al.values())) == len(al):
+            pick = dict(al)  # type: ignore[arg-type]
+            if None in names:
+                pick[None] = next(v for v in spec.variables if v not in pick.values())
+        elif options:
+            pick = options[0]
+    if pick is None:
+        return {}, {}, "names"
+    seqs = {pick[n]: values[n] for n in names if n in pick}
+    return seqs, {n: pick[n] for n in names if n is not None}, how
 
 
 def sequences(question: str, us: list[Unit]) -> list[Assertion]:
     out: list[Assertion] = []
+    context = " ".join(u.text for u in us if u.rows is None)
     for spec in cues.SEQUENCES:
         if not spec.claim.startswith(question.split("-", 1)[1] + "."):
             continue
-        got: dict[str, list[float]] = {}
-        quote = ""
+        found: list[Series] = []
+        quotes: list[str] = []
         for u in us:
-            if u.rows is not None:
-                rows = u.rows
-                for r in rows:  # one row per variable
-                    m = _VAR.match(r[0].lower().strip(" *")) if r else None
-                    vals = [_num(c) for c in r[1:] if c.strip()]
-                    if m and m.group(1) in spec.variables and len(vals) >= 3 and all(v is not None for v in vals):
-                        got[m.group(1)] = vals  # type: ignore[assignment]
-                        quote = u.text
-                head = [(_VAR.match(c.lower().strip(" *")) or None) for c in rows[0]] if rows else []
-                for j, m in enumerate(head):  # one column per variable
-                    if m and m.group(1) in spec.variables:
-                        vals = [_num(r[j]) if j < len(r) else None for r in rows[1:]]
-                        if len(vals) >= 3 and all(v is not None for v in vals):
-                            got[m.group(1)] = vals  # type: ignore[assignment]
-                            quote = u.text
-            else:
-                pairs = re.findall(r"\(\s*([-+]?\d+(?:\.\d+)?)\s*[,;]\s*([-+]?\d+(?:\.\d+)?)\s*\)", u.low)
-                if len(pairs) >= 4 and len(spec.variables) == 2:  # (p, q) = (1, 1) -> (-1, 2) -> ...
-                    first, second = ("q", "p") if re.search(r"\(\s*q\s*,\s*p\s*\)", " ".join(x.low for x in us)) \
-                        else ("p", "q")
-                    got[first] = [float(a) for a, _ in pairs]
-                    got[second] = [float(b) for _, b in pairs]
-                    quote = u.text
-                    continue
-                for m in re.finditer(r"\b([a-z])(?:_\{?[a-z]\}?)?\s*(?:=|:|is|are|goes(?: through)?|takes(?: the values)?|"
-                                     r"becomes|runs through|follows|->|→)\s*\(?\s*((?:[-+]?\d+(?:\.\d+)?"
-                                     r"\s*[,;]?\s*(?:\.\.\.|…)?\s*){3,})", u.low):
-                    if m.group(1) in spec.variables:
-                        got[m.group(1)] = [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", m.group(2))]
-                        quote = u.text
-        if got:
-            says = "; ".join(f"{v} = {', '.join(f'{x:g}' for x in got[v])}" for v in spec.variables if v in got)
-            out.append(Assertion(spec.claim, "sequence", "sequence", quote, says, us[0].part if us else "",
-                                 data={"sequences": got}))
+            got = table_series(u.rows, u.text) if u.rows is not None else prose_series(u.text)
+            if got:
+                found += got
+                quotes.append(u.text)
+        if not any(s_.name is not None for s_ in found) and len([s_ for s_ in found if s_.name is None]) < 2:
+            continue
+        seqs, aliases, how = assign(spec, found, context)
+        if not seqs:
+            continue
+        shown = "; ".join(f"{v} = {', '.join(f'{x:g}' for x in seqs[v])}" for v in spec.variables if v in seqs)
+        renamed = {k: v for k, v in aliases.items() if k != v}
+        if renamed:
+            shown += " (" + ", ".join(f"the sheet's {k} as {v}" for k, v in renamed.items()) + f", from the {how})"
+        quote = "\n".join(dict.fromkeys(quotes))[:400]
+        out.append(Assertion(spec.claim, "sequence", "sequence", quote, shown, us[0].part if us else "",
+                             data={"sequences": seqs, "aliases": aliases, "roles_from": how}))
     return out
 
 
