@@ -34,7 +34,7 @@ from ..core import (
     verdict,
     verdict_from_parts,
 )
-from ..core.stats import loglog_slope
+from ..core.stats import equivalence_test, loglog_slope, mean_p_value
 from ..optim.adam import Adam, MeanAdam
 
 
@@ -52,7 +52,10 @@ class EmaConfig:
     noise_steps: int = 1000  # T of the stationary-noise study
     chains: int = 4000  # chains per seed for the variance estimates
     noise_betas: tuple[float, ...] = (0.5, 0.9, 0.99)
-    theory_tolerance: float = 0.15  # measured/theory variance ratio within 1 +- this = "matches"
+    theory_tolerance: float = 0.15  # measured/theory variance ratio within 1 +- this = "matches" (a check)
+    drift_mu0: float = 1.0  # drifting case: the mean gradient moves from +mu0 to -mu0 over noise_steps
+    alpha: float = 0.05  # level of the one-sided tests and of the equivalence test
+    slope_margin: float = 0.15  # adagrad: a slope "is -1/2" if it is equivalent to -1/2 within this
     adagrad_steps: int = 2000
     adagrad_chains: int = 200
 
@@ -66,6 +69,8 @@ class EmaConfig:
         require(self.noise_steps >= 10 and self.chains >= 10, "need noise_steps >= 10 and chains >= 10")
         require(len(self.noise_betas) > 0 and all(0 < b < 1 for b in self.noise_betas),
                 "noise_betas must lie in (0, 1)")
+        require(self.drift_mu0 > 0 and 0 < self.alpha < 0.5 and self.slope_margin > 0,
+                "drift_mu0 and slope_margin must be positive, alpha in (0, 0.5)")
         require(self.adagrad_steps >= 100 and self.adagrad_chains >= 1,
                 "need adagrad_steps >= 100 and adagrad_chains >= 1")
 
@@ -112,32 +117,55 @@ def _ema_var_theory(beta: float, t: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def noise(cfg: EmaConfig, seeds: tuple[int, ...]) -> dict:
-    """Var over chains of the bias-corrected EMA (each beta) and of the plain mean, at log-spaced t."""
-    sigma = 1.0
-    t_idx = np.unique(np.geomspace(1, cfg.noise_steps, 40).astype(int))
-    g = torch.Generator()
-    ema = {b: torch.zeros(len(seeds), cfg.chains, dtype=torch.float64) for b in cfg.noise_betas}
-    mean = torch.zeros(len(seeds), cfg.chains, dtype=torch.float64)
-    var_ema: dict[float, list] = {b: [] for b in cfg.noise_betas}
+    """Stationary and drifting gradients; the bias-corrected EMA (each beta) against the plain mean.
+
+    Stationary: g_t = sigma xi_t (pure noise); Var over chains of each estimate at log-spaced t.
+    Drifting: g_t = mu_t + sigma xi_t with mu_t = mu0 (1 - 2 t / T) (the mean gradient moves from +mu0
+    to -mu0); per seed the mean over t in the second half of the mean-squared error to mu_t over chains,
+    split into bias^2 (of the chain mean) and variance.
+    """
+    sigma, T = 1.0, cfg.noise_steps
+    t_idx = np.unique(np.geomspace(1, T, 40).astype(int))
+    S, R = len(seeds), cfg.chains
+    betas = cfg.noise_betas
+    ema = {b: torch.zeros(S, R, dtype=torch.float64) for b in betas}
+    mean = torch.zeros(S, R, dtype=torch.float64)
+    d_ema = {b: torch.zeros(S, R, dtype=torch.float64) for b in betas}
+    d_mean = torch.zeros(S, R, dtype=torch.float64)
+    names = ["mean", *[f"{b:g}" for b in betas]]
+    mse = {k: torch.zeros(S, dtype=torch.float64) for k in names}  # summed over the second half
+    bias2 = {k: torch.zeros(S, dtype=torch.float64) for k in names}
+    var_ema: dict[float, list] = {b: [] for b in betas}
     var_mean: list = []
     gens = [torch.Generator().manual_seed(2000 + s) for s in seeds]
     want = set(t_idx.tolist())
-    del g
-    for t in range(1, cfg.noise_steps + 1):
-        xi = torch.stack([torch.randn(cfg.chains, generator=gi, dtype=torch.float64) for gi in gens])  # (S, R)
+    half = T // 2
+    for t in range(1, T + 1):
+        xi = torch.stack([torch.randn(R, generator=gi, dtype=torch.float64) for gi in gens])  # (S, R)
+        mu = cfg.drift_mu0 * (1 - 2 * t / T)
         mean += (sigma * xi - mean) / t  # m_t = m_{t-1} + (g_t - m_{t-1}) / t
-        for b in cfg.noise_betas:
+        d_mean += (mu + sigma * xi - d_mean) / t
+        for b in betas:
             ema[b].mul_(b).add_((1 - b) * sigma * xi)  # m_t = b m_{t-1} + (1 - b) g_t
+            d_ema[b].mul_(b).add_((1 - b) * (mu + sigma * xi))
         if t in want:
             var_mean.append(mean.var(dim=1).tolist())  # (S,)
-            for b in cfg.noise_betas:
+            for b in betas:
                 var_ema[b].append((ema[b] / (1 - b**t)).var(dim=1).tolist())
+        if t > half:
+            for k, est in (("mean", d_mean), *((f"{b:g}", d_ema[b] / (1 - b**t)) for b in betas)):
+                err = est - mu  # (S, R)
+                mse[k] += (err**2).mean(1)
+                bias2[k] += err.mean(1) ** 2
+    n_half = T - half
     return {"t": t_idx.tolist(), "sigma": sigma,
             "var_mean": var_mean,  # (len(t), S)
             "var_ema": {f"{b:g}": v for b, v in var_ema.items()},
             "theory_mean": (sigma**2 / t_idx).tolist(),
-            "theory_ema": {f"{b:g}": _ema_var_theory(b, t_idx.astype(float), sigma).tolist()
-                           for b in cfg.noise_betas}}
+            "theory_ema": {f"{b:g}": _ema_var_theory(b, t_idx.astype(float), sigma).tolist() for b in betas},
+            "drift": {"mu0": cfg.drift_mu0, "steps": T, "averaged_over": [half + 1, T],
+                      "mse": {k: (v / n_half).tolist() for k, v in mse.items()},  # (S,) per estimate
+                      "bias2": {k: (v / n_half).tolist() for k, v in bias2.items()}}}
 
 
 def adagrad(cfg: EmaConfig, seeds: tuple[int, ...]) -> dict:
@@ -211,61 +239,82 @@ def judge(runs: list[Measurements], cfg: EmaConfig) -> list:
         figures=["recovery"],
     )
 
-    nz = m["noise"]
-    t = np.asarray(nz["t"], dtype=float)
-    T = t[-1]
-    var_mean_T = mean_ci(nz["var_mean"][-1])
-    ema_T = {b: mean_ci(v[-1]) for b, v in nz["var_ema"].items()}
-    ratio_ema = {b: mean_ci([x / nz["theory_ema"][b][-1] for x in v[-1]]) for b, v in nz["var_ema"].items()}
-    ratio_mean = mean_ci([x / nz["theory_mean"][-1] for x in nz["var_mean"][-1]])
-    tol = cfg.theory_tolerance
-    below_sigma = all(iv.hi < nz["sigma"] ** 2 for iv in ema_T.values())
-    if all(r.lo > 1 - tol and r.hi < 1 + tol for r in ratio_ema.values()) and below_sigma:
-        ema_filters: bool | None = True
-    elif any(r.lo > 1 + tol or r.hi < 1 - tol for r in ratio_ema.values()) or not below_sigma:
-        ema_filters = False
-    else:
-        ema_filters = None  # an interval reaches past the tolerance band: undecided
-    mean_noisier = [True if var_mean_T.lo > iv.hi else False if var_mean_T.hi < iv.lo else None
-                    for iv in ema_T.values()]
-    retains = True if all(x is True for x in mean_noisier) else False if all(x is False for x in mean_noisier) \
-        else None
-    v_noise = verdict_from_parts(
-        "ema.noise",
-        parts={"the EMA filters the noise: Var(mhat) matches sigma^2 (1-b)/(1+b) < sigma^2": ema_filters,
-               "the plain mean retains the noise: its variance stays above the EMA's": retains},
-        rule=f"pure-noise gradients (a stationary point), {cfg.chains} chains per seed; part 1 holds if the 95% "
-             f"interval of measured/theory variance of the EMA lies within 1 +- {tol:g} for every beta and below "
-             f"sigma^2 (fails if one lies wholly outside the band); part 2 holds if at t = {int(T)} the plain mean's variance interval lies above every EMA's, "
-             "fails if it lies below every EMA's (theory sigma^2/t: the plain mean filters more, not less, once "
-             "t > (1+b)/(1-b))",
-        numbers={"t": int(T), "var_plain_mean": var_mean_T.to_dict(),
-                 "var_plain_mean_over_theory": ratio_mean.to_dict(),
-                 "var_ema": {b: iv.to_dict() for b, iv in ema_T.items()},
-                 "var_ema_over_theory": {b: iv.to_dict() for b, iv in ratio_ema.items()},
-                 "crossover_t": {b: (1 + float(b)) / (1 - float(b)) for b in nz["var_ema"]}},
-        figures=["variance"],
-    )
+    v_noise = judge_noise(m["noise"], cfg)
 
     ag = m["adagrad"]
     eff_slope = mean_ci(_slopes(ag["t"], ag["effective_step"]))
     upd_slope = mean_ci(_slopes(ag["t"], ag["update"]))
     ada_slope = mean_ci(_slopes(ag["t"], ag["adagrad_step"]))
-    decays = None if eff_slope.n == 0 else (eff_slope.lo <= -0.5 <= eff_slope.hi) if (
-        eff_slope.hi - eff_slope.lo) < 0.5 else None
+    eff_per_seed = _slopes(ag["t"], ag["effective_step"])
+    eq = equivalence_test([x + 0.5 for x in eff_per_seed], cfg.slope_margin, cfg.alpha)
+    decays = eq.equivalent
     v_ada = verdict_from_parts(
         "ema.adagrad",
         parts={"the mean second moment is AdaGrad's accumulator / t": ag["identity_max_rel_error"] < 1e-9,
                "the effective step lr / sqrt(v_t) decays like t^-1/2": decays},
-        rule="mean variant on a noisy quadratic; part 1: max relative error of t v_t against the summed g^2 "
-             "< 1e-9; part 2: the 95% interval of the log-log slope of lr / (sqrt(v_t) + eps) against t "
-             "(fit over the last decade of t, per seed) contains -0.5 (narrower than 0.5, else undecided); "
-             "AdaGrad's own step lr / sqrt(G_t) and the update size |delta theta| are given for contrast",
+        rule="mean variant on a noisy quadratic; part 1 (exact): max relative error of t v_t against the summed "
+             "g^2 < 1e-9; part 2: the log-log slope of lr / (sqrt(v_t) + eps) against t (fit over the last decade "
+             f"of t, per seed) is -0.5 if an equivalence test (TOST, alpha {cfg.alpha:g}) on the per-seed slopes + "
+             f"0.5 shows them within +-{cfg.slope_margin:g}, and is not if the {1 - 2 * cfg.alpha:.0%} interval lies "
+             "wholly outside that margin (undecided otherwise); AdaGrad's own step lr / sqrt(G_t) and the update "
+             "size |delta theta| are given for contrast",
         numbers={"identity_max_rel_error": ag["identity_max_rel_error"], "slope_effective_step": eff_slope.to_dict(),
+                 "slope_equivalence_to_minus_half": eq.to_dict(),
                  "slope_update_size": upd_slope.to_dict(), "slope_adagrad_step": ada_slope.to_dict()},
         figures=["adagrad"],
+        evidence={"the mean second moment is AdaGrad's accumulator / t": "exact",
+                  "the effective step lr / sqrt(v_t) decays like t^-1/2": "measured"},
     )
     return [v_adapt, v_noise, v_ada]
+
+
+def _every(log_ratios: dict[str, list[float]], alpha: float) -> tuple[bool | None, dict[str, dict]]:
+    """For per-seed log ratios log(plain / EMA_b), one list per beta: True if every beta's mean is above 0
+    (one-sided t-test p < alpha each: an intersection-union test needs no correction), False if every
+    beta's mean is below 0, None otherwise."""
+    tests = {b: {"greater_p": mean_p_value(v, 0.0, "greater"), "less_p": mean_p_value(v, 0.0, "less"),
+                 "log_ratio": mean_ci(v).to_dict()} for b, v in log_ratios.items()}
+    if all(t["greater_p"] < alpha for t in tests.values()):
+        return True, tests
+    if all(t["less_p"] < alpha for t in tests.values()):
+        return False, tests
+    return None, tests
+
+
+def judge_noise(nz: dict, cfg: EmaConfig):
+    """ema.noise from the comparison it states: does the plain mean keep more noise than the EMA?"""
+    T = int(nz["t"][-1])
+    var_plain = nz["var_mean"][-1]  # (S,)
+    stat, stat_tests = _every({b: [math.log(p / e) for p, e in zip(var_plain, v[-1])]
+                               for b, v in nz["var_ema"].items()}, cfg.alpha)
+    dr = nz["drift"]
+    drift, drift_tests = _every({b: [math.log(p / e) for p, e in zip(dr["mse"]["mean"], dr["mse"][b])]
+                                 for b in nz["var_ema"]}, cfg.alpha)
+    ratio_ema = {b: mean_ci([x / nz["theory_ema"][b][-1] for x in v[-1]]).to_dict() for b, v in nz["var_ema"].items()}
+    p1 = f"stationary gradients: the plain mean's variance at t = {T} is above every EMA's"
+    p2 = ("drifting gradients: the plain mean's mean-squared error to the true mean gradient is above every "
+          "EMA's")
+    return verdict_from_parts(
+        "ema.noise",
+        parts={p1: stat, p2: drift},
+        rule=f"{cfg.chains} chains per seed, bias-corrected EMA for beta in {list(nz['var_ema'])} against the plain "
+             "mean of all past gradients; per seed, log(plain / EMA) of the variance over chains at a stationary "
+             f"point (pure noise, t = {T}) and of the mean-squared error to the true mean gradient mu_t when it "
+             f"drifts linearly from +{dr['mu0']:g} to -{dr['mu0']:g} (averaged over the second half of the run); "
+             f"a part holds if the one-sided t-test across seeds puts the mean log ratio above 0 (p < {cfg.alpha:g}) "
+             "for every beta, fails if it puts it below 0 for every beta, undecided otherwise (theory: stationary, "
+             "the plain mean's variance sigma^2/t falls below the EMA's sigma^2 (1-b)/(1+b) once t > (1+b)/(1-b); "
+             "drifting, the plain mean lags: its error is bias, not noise)",
+        numbers={"t": T, "stationary": stat_tests, "drifting": drift_tests,
+                 "var_plain_mean": mean_ci(var_plain).to_dict(),
+                 "var_ema": {b: mean_ci(v[-1]).to_dict() for b, v in nz["var_ema"].items()},
+                 "check_var_ema_over_theory": ratio_ema,
+                 "check_var_plain_mean_over_theory": mean_ci([x / nz["theory_mean"][-1] for x in var_plain]).to_dict(),
+                 "drift_mse": {k: mean_ci(v).to_dict() for k, v in dr["mse"].items()},
+                 "drift_bias2": {k: mean_ci(v).to_dict() for k, v in dr["bias2"].items()},
+                 "crossover_t": {b: (1 + float(b)) / (1 - float(b)) for b in nz["var_ema"]}},
+        figures=["variance"],
+    )
 
 
 def figures(runs: list[Measurements], cfg: EmaConfig, out: FigureSink) -> None:
