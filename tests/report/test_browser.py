@@ -33,13 +33,10 @@ def _finding(claim: str, quote: str, grade: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    from dlclaims.core.runner import plans_for, run_plans
-
+def report(tmp_path_factory, quick_store):
     root = tmp_path_factory.mktemp("browser")
-    store_path = root / "dlclaims-results" / "store.sqlite"
+    store_path = quick_store.copy_to(root, "Q-minmax")
     with Store.open(store_path) as store:
-        run_plans(plans_for(["Q-minmax"], profile="quick", seeds=2, sets={}, device="cpu"), store)
         store.put_check("evil-1.md", {"sheet": "evil-1.md", "score": 0.5, "findings": [
             _finding("minmax.small-step", EVIL[0], "wrong"), _finding("minmax.table", EVIL[1], "right")]})
         store.put_check("evil-2.md", {"sheet": "evil-2.md", "score": 1.0, "findings": [
@@ -47,6 +44,21 @@ def report(tmp_path_factory):
         claims = [v.claim for v in store.latest_verdicts()]
     paths = write_report(store_path, None)
     return paths, claims
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory, quick_store):
+    """`dlclaims check SHEET --out DIR` on a real store: feedback pages with the report written beside them."""
+    from dlclaims.cli import main
+
+    root = tmp_path_factory.mktemp("feedback")
+    store_path = quick_store.copy_to(root, "Q-minmax", "scalar")
+    sheet = root / "alice.md"
+    sheet.write_text("## Question 4\nloss.backward() needs a scalar output, otherwise it raises.\n"
+                     "## Minmax\nWith eta = 1 alternating updates cycle with period 6. A smaller step size "
+                     "makes gradient play converge.\n")
+    assert main(["check", str(sheet), "--store", str(store_path), "--out", str(root / "fb")]) == 0
+    return root / "fb"
 
 
 def _missing() -> str | None:
@@ -109,7 +121,7 @@ def test_report_loads_clean_with_every_image_and_claim(report, browser):
         text = p.page.inner_text("body")
         for c in claims:
             assert c in text, f"claim {c} missing from the page"
-            assert p.page.locator(f'article[id="{c}"]').count() == 1
+            assert p.page.locator(f'tr.claim[id="{c}"]').count() == 1
         ARTIFACTS.mkdir(exist_ok=True)
         p.page.screenshot(path=str(ARTIFACTS / "report.png"))
         p.page.screenshot(path=str(ARTIFACTS / "report-full.png"), full_page=True)
@@ -124,11 +136,11 @@ def test_status_filter_hides_and_shows_claims(report, browser):
     try:
         pg = p.page
         assert pg.is_visible("#filter")
-        statuses = pg.eval_on_selector_all("article.claim", "els => els.map(e => e.dataset.status)")
+        statuses = pg.eval_on_selector_all("tr.claim", "els => els.map(e => e.dataset.status)")
         assert "supported" in statuses and len(set(statuses)) > 1
 
         def visible() -> list[str]:
-            return pg.eval_on_selector_all("article.claim", "els => els.filter(e => e.offsetParent !== null)"
+            return pg.eval_on_selector_all("tr.claim", "els => els.filter(e => e.offsetParent !== null)"
                                            ".map(e => e.dataset.status)")
 
         assert len(visible()) == len(statuses)
@@ -176,5 +188,74 @@ def test_sheet_quotes_show_as_text_and_never_run(report, browser):
         p.page.wait_for_load_state("load")
         assert p.page.url.endswith("index.html#minmax.small-step")
         assert p.errors == []
+    finally:
+        p.close()
+
+
+LINKS = """els => els.map(a => [a.getAttribute('href'), a.href])"""
+
+
+def _check_links(page, path: Path) -> int:
+    """Every link of the page resolves: an in-page anchor names an element, a file link an existing file."""
+    n = 0
+    for raw, absolute in page.eval_on_selector_all("a[href]", LINKS):
+        n += 1
+        target, _, anchor = absolute.partition("#")
+        if raw.startswith("#"):
+            assert page.locator(f'[id="{anchor}"]').count() == 1, f"{path.name}: no element for {raw}"
+            continue
+        assert target.startswith("file://"), f"{path.name}: a link out of the folder: {raw}"
+        from urllib.parse import unquote, urlparse
+
+        file = Path(unquote(urlparse(target).path))
+        assert file.exists(), f"{path.name}: {raw} does not resolve ({file})"
+        if anchor and file.suffix == ".html":
+            assert f'id="{anchor}"' in file.read_text(), f"{path.name}: {raw}: no such anchor in {file.name}"
+    return n
+
+
+def test_every_link_of_the_report_resolves_and_details_open_on_a_figure_link(report, browser):
+    paths, _ = report
+    p = Page(need(browser), paths.html.as_uri())
+    try:
+        assert _check_links(p.page, paths.html) > 10
+        details = p.page.locator("details.qdetails")
+        assert details.count() > 0 and p.page.locator("details.qdetails[open]").count() == 0  # collapsed
+        fig = p.page.locator("table.verdicts a[href^='#fig-']").first
+        href = fig.get_attribute("href")
+        fig.click()
+        p.page.wait_for_timeout(200)
+        assert p.page.locator(f"{href}").is_visible(), "a figure link must open the details that hold it"
+        p.page.screenshot(path=str(ARTIFACTS / "report-figure.png"))
+        assert p.errors == []
+    finally:
+        p.close()
+
+
+def test_feedback_page_shows_figures_links_resolve_and_nothing_overflows(feedback, browser):
+    browser = need(browser)
+    page_path = feedback / "alice.html"
+    p = Page(browser, page_path.as_uri())
+    try:
+        pg = p.page
+        assert _check_links(pg, page_path) > 0
+        assert pg.locator("a[href^='report/index.html#']").count() > 0  # links into the report beside it
+        images = pg.eval_on_selector_all("img", "els => els.map(e => [e.getAttribute('src'), e.complete, "
+                                         "e.naturalWidth])")
+        assert images and all(ok and w > 0 for _, ok, w in images), images
+        for d in pg.locator("details").all():
+            d.evaluate("d => d.open = true")
+        overflow = pg.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow} px"
+        text = pg.inner_text("body")
+        assert "Why this grade." in text and "The sheet claims that" in text
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / "feedback.png"), full_page=True)
+        assert p.errors == []
+    finally:
+        p.close()
+    p = Page(browser, (feedback / "report" / "index.html").as_uri())
+    try:
+        assert _check_links(p.page, feedback / "report" / "index.html") > 10
     finally:
         p.close()

@@ -326,20 +326,22 @@ def test_report_links_sheet_pages_and_class_summary(tmp_path):
 
 # -- a real quick run ----------------------------------------------------------------------------
 @pytest.mark.slow
-def test_report_of_a_real_quick_run_shows_every_verdict_and_figure(tmp_path):
-    from dlclaims.core.runner import plans_for, run_plans
-
-    store_path = tmp_path / "store.sqlite"
-    with Store.open(store_path) as store:
-        run_plans(plans_for(["Q-minmax"], profile="quick", seeds=2, sets={}, device="cpu"), store)
+def test_report_of_a_real_quick_run_shows_every_verdict_and_figure_once_with_a_caption(quick_store, tmp_path):
+    store_path = quick_store("Q-minmax", "scalar")
+    with Store.open(store_path, create=False, readonly=True) as store:
         stored = store.latest_verdicts()
     assert stored
-    paths = write_report(store_path, None)
+    paths = write_report(store_path, tmp_path / "out")
     page = paths.html.read_text()
     for v in stored:
         assert f'id="{v.claim}"' in page and f'badge s-{v.status}">{v.status}' in page
         for f in v.figures:
-            assert (paths.folder / "figures" / f).stat().st_size > 0 and f'src="figures/{f}"' in page
+            assert (paths.folder / "figures" / f).stat().st_size > 0
+            assert page.count(f'<img src="figures/{f}"') == 1  # each figure once, however many claims name it
+    captions = re.findall(r"<figcaption><strong>Figure (\d+)\.</strong> ([^<]*)<", page)
+    assert captions and all(len(c.strip()) > 20 and not c.strip().endswith(".png") for _, c in captions)
+    assert [int(n) for n, _ in captions] == list(range(1, len(captions) + 1))
+    assert "nan [nan, nan]" not in page and "[nan" not in page
     json.dumps([v.to_dict() for v in stored])  # what the report read is plain data
 
 
