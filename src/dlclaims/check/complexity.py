@@ -101,8 +101,8 @@ def definitions(question: str, texts: list[str]) -> dict[str, str]:
                 for pat in pats:
                     m_ = rf"(?:the |a |an )?(?:{pat})"
                     if forward:
-                        rx = (rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
-                              rf"refers to|being|will be|-+)\s+{m_}\b")
+                        rx = (rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
+                              rf"refers to|being|will be|-+)\s*|(?=the\s)){m_}\b")
                     else:
                         rx = rf"\b{m_}\s*\(?\s*\$?([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
                     for m in re.finditer(rx, plain, re.IGNORECASE):

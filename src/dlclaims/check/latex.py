@@ -22,7 +22,7 @@ from pylatexenc import latex2text as l2t
 from pylatexenc.latexwalker import LatexGroupNode
 
 # macros that keep their single argument as plain text (pylatexenc would render bold / script Unicode letters)
-_FONT = ("mathbf", "mathrm", "mathcal", "mathit", "mathsf", "mathtt", "mathbb", "boldsymbol", "bm", "text", "textbf",
+_FONT = ("mathbf", "mathrm", "mathcal", "mathit", "mathsf", "mathtt", "mathbb", "boldsymbol", "bm", "bb", "text", "textbf",
          "textit", "textrm", "emph", "operatorname", "mathfrak", "pmb", "vec", "hat", "tilde", "bar", "widehat",
          "widetilde", "overline", "underline", "dot", "ddot")
 _SYMBOLS = {  # macro -> ASCII text
@@ -97,6 +97,19 @@ def _converter() -> _Plain:
     return _Plain(latex_context=db, math_mode="text", strict_latex_spaces=False, keep_comments=True)
 
 
+@lru_cache(maxsize=1)
+def _walker_context():
+    """The parser's macro arguments, with the ones pylatexenc does not know (\\tfrac{a}{b}, \\bm{x}, ...)."""
+    from pylatexenc import latexwalker, macrospec
+
+    db = latexwalker.get_default_latex_context_db()
+    db.add_context_category("dlclaims-args", prepend=True, macros=[
+        macrospec.MacroSpec(m, "{{") for m in ("tfrac", "dfrac", "cfrac")] + [
+        macrospec.MacroSpec(m, "{") for m in ("bm", "boldsymbol", "mathbb", "mathfrak", "pmb", "operatorname",
+                                              "widehat", "widetilde", "overline", "underline", "vec", "bb")])
+    return db
+
+
 _DOLLAR_MONEY = re.compile(r"\$(?=\d+(?:[.,]\d+)?(?:\s|$|[.,;)]))")
 
 
@@ -112,7 +125,7 @@ def latex_to_text(text: str, *, repair: bool = True) -> str:
     src = re.sub(r"(?<!\\)&", r"\\&", src) if "\\begin" not in src else src
     src = _DOLLAR_MONEY.sub(r"\\$", src) if src.count("$") % 2 else src
     try:
-        out = _converter().latex_to_text(src)
+        out = _converter().latex_to_text(src, latex_context=_walker_context())
     except Exception:  # noqa: BLE001 - pylatexenc is tolerant; anything it cannot read stays as written
         return text
     out = out.replace("\u00a0", " ")

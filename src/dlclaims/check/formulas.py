@@ -1,0 +1,305 @@
+"""Claims carried by formulas: the ELBO written out, the min-max equilibrium as a point or a value, the
+key-value average written in symbols.
+
+Each sentence goes through latex.py (pylatexenc) to plain text; a formula is cut at its relations (=, >=, <=,
+≈, ->) into sides and each side into its top-level signed terms, which are then classified:
+
+* Q-elbo: a side holding a reconstruction term (E_q[log p(x|z)], or a reconstruction loss / MSE) and
+  KL(q(z|x) || p(z)) with opposite effective signs states ``elbo.decomposition`` (the same signs deny it:
+  ELBO = E[log p(x|z)] + KL); ``log p(x) >=`` an ELBO-like side (or that side ``<= log p(x)``) states
+  ``elbo.bound``, the reverse inequality denies it. One formula can carry both.
+* Q-minmax: a point such as ``(x, y) = (0, 0)``, ``p = q = 0`` or ``p* = 0, q* = 0`` named as an
+  equilibrium / saddle / optimum / stationary point (or both partial derivatives set to zero), or the game's
+  optimal value, states ``minmax.equilibrium`` (0: asserts; another point or value: denies). Variable names
+  are the family's (p, q) or their aliases from structure.toml (x, y, ...).
+* Q-lookup: an output equal to an equal-weight combination of two values with weight 1/2 (``(v_a + v_b)/2``,
+  ``0.5 v_a + 0.5 v_b``), two attention weights both ``1/2``, or a query ``q = C(k_a + k_b)`` (in coordinates
+  ``q_a = q_b = C``) states ``lookup.average``; a sum with equal weights other than 1/2 denies it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import sympy as sp
+from sympy.parsing.sympy_parser import parse_expr
+
+from . import structure
+from .latex import plain_math
+from .units import Assertion, Unit
+
+_REL = re.compile(r"(>=|<=|≥|≤|≈|~=|->|=(?!=))")
+_NUM = r"[-+]?\d+(?:\.\d+)?"
+
+
+def _plain(text: str) -> str:
+    """Lower-case plain math with spaces squeezed out around operators (``log p (x | z)`` -> ``logp(x|z)``)."""
+    t = plain_math(text).lower().replace("−", "-").replace("–", "-")
+    t = re.sub(r"\s*([|()\[\]{},=<>+*/^_≈~-])\s*", r"\1", t)
+    t = re.sub(r"\blog\s+(?=[a-z](?:_|\())", "log", t)  # log p(x) -> logp(x)
+    return re.sub(r"\s+", " ", t)
+
+
+def _terms(side: str) -> list[tuple[int, str]]:
+    """Top-level signed terms of one side of a formula: ``a-b+(c-d)`` -> [(1, 'a'), (-1, 'b'), (1, '(c-d)')]."""
+    out, depth, sign, cur = [], 0, 1, ""
+    for i, ch in enumerate(side):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if depth == 0 and ch in "+-" and (i == 0 or side[i - 1] not in "^_(*/") and not (
+                side[i - 1:i] == "e" and side[i - 2:i - 1].isdigit()) and not (
+                ch == "-" and side[i + 1:i + 2] == ">"):
+            if cur.strip():
+                out.append((sign, cur.strip()))
+            sign, cur = (1 if ch == "+" else -1), ""
+            continue
+        cur += ch
+    if cur.strip():
+        out.append((sign, cur.strip()))
+    return out
+
+
+def _first_clause(side: str) -> str:
+    """A side up to its first top-level comma or semicolon (``a+b, so ...`` -> ``a+b``)."""
+    depth = 0
+    for i, ch in enumerate(side):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in ",;":
+            return side[:i]
+    return side
+
+
+# -- Q-elbo ------------------------------------------------------------------------------------------------
+_SUBS = r"(?:_?\(?[a-z]{1,5}\)?)?"  # q_phi, p_(theta), q
+_Q = rf"q{_SUBS}\(z[^|()]{{0,6}}\|x[^()]{{0,8}}\)"
+_PZ = rf"p{_SUBS}\(z\)"
+_PZX = rf"p{_SUBS}\(z[^|()]{{0,6}}\|x[^()]{{0,8}}\)"
+_KL = r"(?:d_?\(?kl\)?|kl|d_?\{kl\})[\[(]"
+_KL_PRIOR = re.compile(rf"{_KL}{_Q}(?:\|\||\||,)(?:{_PZ}|n\(0,i\)|n\(0,1\))")
+_KL_POST = re.compile(rf"{_KL}{_Q}(?:\|\||\||,){_PZX}")
+_RECON_LL = re.compile(rf"logp{_SUBS}\(x[^|()]{{0,6}}\|z[^()]{{0,8}}\)")
+_RECON_LOSS = re.compile(r"reconstruction ?(?:loss|error|term)|\bmse\b|\bbce\b|\|\|x-|cross-?entropy")
+_LOGPX = re.compile(rf"logp{_SUBS}\(x[^|()]{{0,6}}\)")
+_ELBO_NAME = re.compile(r"elbo|lowerbound|lower bound|\bl\(|\bl_\w+\(|\bl(?:_\w+)?$|^l(?:_\w+)?\b|\\mathcal\{l\}")
+_LOSS_NAME = re.compile(r"loss|-elbo|negative elbo|cost|objective to minimi")
+
+
+def _elbo(text: str) -> list[tuple[str, str, str]]:
+    """(claim, stance, formula) for the ELBO formulas of a sentence."""
+    s = _plain(text)
+    if not (_KL_PRIOR.search(s) or _LOGPX.search(s) or _RECON_LL.search(s)):
+        return []
+    out: list[tuple[str, str, str]] = []
+    parts = _REL.split(s)
+    sides, rels = parts[0::2], parts[1::2]
+    for k, side in enumerate(sides):
+        terms = _terms(_first_clause(side) if k else side.split(":")[-1])
+        recon = [(sg, t) for sg, t in terms if _RECON_LL.search(t) or _RECON_LOSS.search(t)]
+        kl = [(sg, t) for sg, t in terms if _KL_PRIOR.search(t)]
+        if recon and kl:
+            lhs = sides[k - 1] if k else ""
+            sg_r, t_r = recon[0]
+            if _RECON_LOSS.search(t_r) and not _RECON_LL.search(t_r) or t_r.startswith("-") or re.match(r"-", t_r):
+                pol = -1
+            elif _RECON_LL.search(t_r):
+                pol = -1 if re.search(r"-(?:e\w*[\[(])?logp", t_r) else 1
+            else:
+                pol = -1 if _LOSS_NAME.search(lhs) else 1 if _ELBO_NAME.search(lhs) or _LOGPX.search(lhs) else 0
+            if pol:
+                stance = "assert" if sg_r * pol == -kl[0][0] else "deny"
+                out.append(("elbo.decomposition", stance, side))
+            elif kl[0][0] < 0:
+                out.append(("elbo.decomposition", "assert", side))
+    for k, rel in enumerate(rels):
+        left, right = sides[k], sides[k + 1]
+        if rel in ("=", "≈", "->", "~="):
+            continue
+        big, small = (left, right) if rel in (">=", "≥") else (right, left)
+        elbo_like = lambda x: bool(_ELBO_NAME.search(x) or _KL_PRIOR.search(x) or _RECON_LL.search(x))  # noqa: E731
+        big_px = _LOGPX.search(big.split(" ")[-1] if big is left else big.split(" ")[0]) or _LOGPX.search(big)
+        small_px = _LOGPX.search(small)
+        if big_px and elbo_like(small) and not small_px:
+            out.append(("elbo.bound", "assert", f"{left} {rel} {right}"))
+        elif small_px and elbo_like(big) and not big_px:
+            out.append(("elbo.bound", "deny", f"{left} {rel} {right}"))
+    return out
+
+
+# -- Q-minmax ----------------------------------------------------------------------------------------------
+_EQ_WORDS = re.compile(r"equilibri\w*|saddle|\bnash\b|optim\w*|stationary|fixed point|solution|minimax point|"
+                       r"critical point|converge\w* to")
+_VALUE = re.compile(rf"(?:optimal|equilibrium|game|minimax|min-?max|saddle(?: point)?|nash)\s+value\s*(?:of|is|=|:|will be|"
+                    rf"would be|should be)?\s*(?:the game\s*)?(?:is\s*)?({_NUM})\b")
+
+
+@lru_cache(maxsize=1)
+def _players() -> str:
+    names = {"p", "q"}
+    for spec in structure.load().sequences:
+        if spec.claim.startswith("minmax."):
+            names |= set(spec.variables) | set(spec.aliases)
+    return "[" + "".join(sorted(names)) + "]"
+
+
+def _equilibrium(text: str) -> list[tuple[str, str, str]]:
+    s = _plain(text)
+    v = _players()
+    star = r"(?:\^?\*|_?\(?\*\)?|_?eq|_?opt)?"
+    points: list[tuple[float, float, str]] = []
+    for m in re.finditer(rf"\(({v}){star},({v}){star}\)=\(({_NUM}),({_NUM})\)", s):
+        points.append((float(m.group(3)), float(m.group(4)), m.group(0)))
+    for m in re.finditer(rf"(?<![a-z])({v}){star}=({v}){star}=({_NUM})(?!\.?\d)", s):
+        points.append((float(m.group(3)), float(m.group(3)), m.group(0)))
+    for m in re.finditer(rf"(?<![a-z(])({v}){star}=({_NUM})(?:,| and |and)({v}){star}=({_NUM})(?!\.?\d)", s):
+        if m.group(1) != m.group(3):
+            points.append((float(m.group(2)), float(m.group(4)), m.group(0)))
+    grads = re.findall(rf"(?:d|grad_?)f/?d?({v})=({v})=0", s)
+    if len({g[0] for g in grads}) == 2:
+        points.append((0.0, 0.0, "; ".join("df/d%s = %s = 0" % g for g in grads)))
+    if not points and _EQ_WORDS.search(s):
+        for m in re.finditer(rf"\(({_NUM}),({_NUM})\)", s):
+            near = s[max(0, m.start() - 60): m.end() + 40]
+            if _EQ_WORDS.search(near):
+                points.append((float(m.group(1)), float(m.group(2)), m.group(0)))
+    out = []
+    if points and _EQ_WORDS.search(s):
+        zero = all(a == 0 and b == 0 for a, b, _ in points)
+        out.append(("minmax.equilibrium", "assert" if zero else "deny", " ; ".join(x for _, _, x in points)))
+    elif not points:
+        m = _VALUE.search(plain_math(text).lower())
+        if m:
+            out.append(("minmax.equilibrium", "assert" if float(m.group(1)) == 0 else "deny", m.group(0)))
+    return out
+
+
+# -- Q-lookup ----------------------------------------------------------------------------------------------
+_V = r"v_?(?:\(([a-z0-9])\)|([a-z0-9]))"  # v_a, va, v_(a)
+_SYMBOL_TOKEN = re.compile(_V + r"(?![a-z(])")
+
+
+def _coefficients(expr: str) -> dict[str, sp.Expr] | None:
+    """Coefficients of the values v_a, v_b, ... in a linear expression, via sympy (None if it is not one)."""
+    names: dict[str, sp.Symbol] = {}
+
+    def sym(m: re.Match) -> str:
+        k = m.group(1) or m.group(2)
+        names.setdefault(k, sp.Symbol("v" + k))
+        return f" v{k} "
+
+    e = _SYMBOL_TOKEN.sub(sym, expr)
+    if len(names) < 2:
+        return None
+    e = re.sub(r"(?<=[\d)])\s*(?=[v(])|(?<=\))\s*(?=\d)", "*", e.strip())
+    e = re.sub(r"(?<=\d)\s+(?=v)", "*", e)
+    if re.search(r"[^v0-9a-z+\-*/(). ]", e) or re.search(r"[a-uw-z]", re.sub(r"v[a-z0-9]", "", e)):
+        return None
+    try:
+        x = parse_expr(e.replace("^", "**"), local_dict={f"v{k}": s for k, s in names.items()},
+                       global_dict={"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
+                                    "Symbol": sp.Symbol})
+        x = sp.nsimplify(sp.expand(x), rational=True)
+    except Exception:  # noqa: BLE001 - not a formula of values
+        return None
+    if not x.is_polynomial(*names.values()) or sp.Poly(x, *names.values()).total_degree() != 1:
+        return None
+    return {k: x.coeff(s) for k, s in names.items()}
+
+
+_QUERY = re.compile(r"(?<![a-z])q=(?:[a-z]{1,6}|\d+(?:\.\d+)?)?\*?\(\s*(?:k|mu|u|e)_?\(?([a-z0-9])\)?\+(?:k|mu|u|e)_?\(?"
+                    r"([a-z0-9])\)?\)")
+_QUERY_COORD = re.compile(r"(?<![a-z])q_?\(?([a-z0-9])\)?=q_?\(?([a-z0-9])\)?=(?:[a-z]{1,6}|\d+)\b")
+_WEIGHTS = re.compile(r"(?:alpha|a|w|weight|softmax)_?\(?([a-z0-9])\)?(?:=|≈|~)(?:alpha|a|w|weight|softmax)_?\(?"
+                      r"([a-z0-9])\)?(?:=|≈|~|->)(?:\(?1\)?/\(?2\)?|0\.5)(?![\d])")
+
+
+_ARITH = set("0123456789.()*/+- ")
+
+
+def _value_runs(s: str) -> list[str]:
+    """The maximal runs of arithmetic over value symbols (``v_a``, ``v_(b)``) in a plain-math string, with
+    unbalanced outer parentheses trimmed: ``is((v_a+v_b)/(2)).`` -> ``((v_a+v_b)/(2))``."""
+    toks = [m for m in re.finditer(_V + r"(?![a-z(])", s)]
+    groups: list[list[re.Match]] = []
+    for m in toks:
+        if groups and all(c in _ARITH for c in s[groups[-1][-1].end():m.start()]):
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    out = []
+    for g in groups:
+        if len({m.group(1) or m.group(2) for m in g}) < 2:
+            continue
+        i, j = g[0].start(), g[-1].end()
+        while i > 0 and s[i - 1] in _ARITH:
+            i -= 1
+        while j < len(s) and s[j] in _ARITH:
+            j += 1
+        run = s[i:j].strip(" .")
+        changed = True
+        while changed:
+            changed = False
+            if run.count("(") > run.count(")") and run.startswith("("):
+                run, changed = run[1:], True
+            if run.count(")") > run.count("(") and run.endswith(")"):
+                run, changed = run[:-1], True
+            if run[:1] in "+*/." or run[-1:] in "+-*/.":
+                run, changed = run.strip("+*/.").rstrip("-"), True
+        out.append(run.strip())
+    return out
+
+
+def _average(text: str) -> list[tuple[str, str, str]]:
+    s = _plain(text)
+    out = []
+    for run in _value_runs(s) if "v" in s else []:
+        co = _coefficients(run)
+        if co is None:
+            continue
+        vals = list(co.values())
+        if len(vals) == 2 and vals[0] == vals[1] and vals[0] != 0:
+            out.append(("lookup.average", "assert" if vals[0] == sp.Rational(1, 2) else "deny", run))
+            break
+    if not out:
+        m = _WEIGHTS.search(s)
+        if m and m.group(1) != m.group(2):
+            out.append(("lookup.average", "assert", m.group(0)))
+    if not out:
+        m = _QUERY.search(s) or _QUERY_COORD.search(s)
+        if m and m.group(1) != m.group(2):
+            out.append(("lookup.average", "assert", m.group(0)))
+    return out
+
+
+_SAYS = {("elbo.decomposition", "assert"): "ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)) (as a formula)",
+         ("elbo.decomposition", "deny"): "ELBO = E_q[log p(x|z)] + KL (the KL with the wrong sign)",
+         ("elbo.bound", "assert"): "the ELBO is a lower bound on log p(x) (as a formula)",
+         ("elbo.bound", "deny"): "the ELBO is above log p(x)",
+         ("minmax.equilibrium", "assert"): "the equilibrium is (0, 0)",
+         ("minmax.equilibrium", "deny"): "the equilibrium is another point than (0, 0)",
+         ("lookup.average", "assert"): "the output is (v_a + v_b)/2",
+         ("lookup.average", "deny"): "the output is an equal-weight sum of v_a and v_b other than their average"}
+_READERS = {"Q-elbo": _elbo, "Q-minmax": _equilibrium, "Q-lookup": _average}
+
+
+def formulas(question: str, us: list[Unit]) -> list[Assertion]:
+    """Every claim the formulas of an answer's sentences carry (one per claim: the first stated)."""
+    read = _READERS.get(question)
+    if read is None:
+        return []
+    out: dict[str, Assertion] = {}
+    for u in us:
+        if u.rows is not None:
+            continue
+        for claim, stance, formula in read(u.text):
+            if claim in out:
+                continue
+            says = _SAYS[(claim, stance)]
+            if claim == "minmax.equilibrium":
+                says += f": {formula}"
+            out[claim] = Assertion(claim, "proposition", stance, u.text, says, u.part,
+                                   data={"spans": [formula], "n_pos": 1, "formula": formula, "extractor": "formula"})
+    return list(out.values())

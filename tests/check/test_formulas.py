@@ -1,0 +1,114 @@
+"""LaTeX to text (latex.py), claims carried by formulas (formulas.py), and the structure specs' validation
+(structure.py). Inputs written here."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlclaims.check import structure
+from dlclaims.check.formulas import formulas
+from dlclaims.check.latex import latex_to_text, math_spans, plain_math, repair_ocr_latex
+from dlclaims.check.units import units
+
+
+@pytest.mark.parametrize("src,plain", [
+    (r"$\frac{v_a + v_b}{2}$", "((v_a + v_b)/(2))"),
+    (r"$\mathcal{O}(n^2 d)$", "O(n^2 d)"),
+    (r"$x_{t+1} = x_t - \eta\, y_t$", "x_(t+1) = x_t - eta y_t"),
+    (r"$D_{KL}(q \| p)$", "D_KL(q || p)"),
+    (r"$\log p(x) \geq \text{ELBO}$", "log p(x) >= ELBO"),
+    (r"$k_j^\top q$", "k_j^T q"),
+    ("a 50% drop costs $5 here", "a 50% drop costs $5 here"),  # no comment, no math mode from a price
+    ("O(t·l·n²)", "O(t*l*n^2)"),
+])
+def test_latex_to_plain_text(src, plain):
+    assert plain_math(src) == plain
+
+
+def test_garbled_latex_is_repaired_before_parsing():
+    assert repair_ocr_latex("mathbf{h}_3 and k_i^top q") == r"\mathbf{h}_3 and k_i^\top q"
+    assert latex_to_text("frac{1}{2} of mathbf{v}") == "((1)/(2)) of v"
+    assert repair_ocr_latex("the top layer") == "the top layer"  # English words stay
+
+
+def test_math_spans():
+    spans = math_spans(r"first $a+b$ then $$c = d$$ and \(e\)")
+    assert [s[2] for s in spans] == ["a+b", "c = d", "e"]
+
+
+def _claims(question: str, text: str) -> dict[str, str]:
+    return {a.claim: a.stance for a in formulas(question, units(text))}
+
+
+@pytest.mark.parametrize("text,expected", [
+    # one formula, two claims: the decomposition and the bound
+    (r"Jensen gives $\log p_\theta(x) \ge \mathbb{E}_{q_\phi(z \mid x)}[\log p_\theta(x \mid z)]"
+     r" - \mathrm{KL}(q_\phi(z \mid x) \,\|\, p(z))$.", {"elbo.decomposition": "assert", "elbo.bound": "assert"}),
+    (r"$\mathcal{L} = \mathbb{E}_{q(z|x)}\log p(x|z) - D_{KL}(q(z|x) \| p(z)) \le \log p(x)$",
+     {"elbo.decomposition": "assert", "elbo.bound": "assert"}),
+    # the KL added to the log-likelihood: the wrong sign
+    (r"$\text{ELBO} = \mathbb{E}_{q(z|x)}[\log p(x|z)] + KL(q(z|x) \| p(z))$", {"elbo.decomposition": "deny"}),
+    # a loss: reconstruction loss plus KL is the negative ELBO, so the decomposition holds
+    ("total loss = MSE(x, x_hat) + KL(q(z|x) || p(z))", {"elbo.decomposition": "assert"}),
+    (r"$-\text{ELBO} = -\mathbb{E}_q[\log p(x|z)] + KL(q(z|x)\|p(z))$", {"elbo.decomposition": "assert"}),
+    # the bound the wrong way round
+    (r"so $\log p(x) \le \text{ELBO}$", {"elbo.bound": "deny"}),
+    # a KL with no arguments names neither distribution: not the decomposition
+    ("loss = recon + KL", {}),
+])
+def test_elbo_formulas(text, expected):
+    assert _claims("Q-elbo", text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    (r"The saddle point sits at $(x, y) = (0, 0)$.", "assert"),  # x, y: the family's aliases of p, q
+    ("The unique equilibrium is p = q = 0.", "assert"),
+    ("At the optimum p* = 0 and q* = 0.", "assert"),
+    (r"Setting $\partial f / \partial p = q = 0$ and $\partial f / \partial q = p = 0$ gives the stationary point.",
+     "assert"),
+    ("The Nash equilibrium of the game is (1, 2).", "deny"),
+    ("The optimal value is 0.", "assert"),
+    ("The optimal value of the game is 2.", "deny"),
+    ("We start from (1, 1) and cycle.", None),  # a point with no equilibrium word
+])
+def test_equilibrium_as_a_point_or_a_value(text, expected):
+    assert _claims("Q-minmax", text).get("minmax.equilibrium") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    (r"Hence the read-out is $\frac{\mathbf{v}_a + \mathbf{v}_b}{2}$.", "assert"),
+    ("so the output is about 0.5 v_a + 0.5 v_b", "assert"),
+    (r"the output approaches $\tfrac12 (v_a + v_b)$", "assert"),
+    (r"Take $q = \beta(\mathbf{k}_a + \mathbf{k}_b)$ with a large $\beta$.", "assert"),
+    ("in coordinates q_a = q_b = C and every other coordinate is 0", "assert"),
+    (r"both weights $\alpha_a = \alpha_b \to 1/2$", "assert"),
+    ("the output is v_a + v_b", "deny"),  # a sum, not an average
+    ("the output is 0.9 v_a + 0.1 v_b", None),  # unequal weights: not this claim's formula
+    ("the output is v_j", None),
+])
+def test_average_of_two_values(text, expected):
+    assert _claims("Q-lookup", text).get("lookup.average") == expected
+
+
+def test_formulas_only_for_their_family():
+    assert _claims("Q-seq", "The equilibrium is p = q = 0.") == {}
+
+
+def test_structure_loads_and_validates():
+    s = structure.load()
+    assert {o.claim for o in s.orders} >= {"seq.time-train", "linattn.cost"}
+    assert s.sequences[0].rule["first"] == "q"
+    good = {"family": {"Q-linattn": {"default_aspect": "cost", "symbols": {"n": "n", "d": "d"},
+                                     "roles": {"bob": ["bob"], "softmax": ["softmax"]},
+                                     "aspects": [{"aspect": "cost", "pattern": ".*"}]}},
+            "order": [{"claim": "linattn.cost", "claimed": {"cost/softmax": "n^2*d", "cost/bob": "n*d^2"}}]}
+    assert structure.parse(good).orders[0].claimed[("cost", "bob")] == "n*d^2"
+    bad_claim = {**good, "order": [{"claim": "linattn.nope", "claimed": {"cost/bob": "n"}}]}
+    with pytest.raises(structure.StructureError, match="unknown claim"):
+        structure.parse(bad_claim)
+    bad_order = {**good, "order": [{"claim": "linattn.cost", "claimed": {"cost/bob": "n*,d"}}]}
+    with pytest.raises(structure.StructureError, match="not an order"):
+        structure.parse(bad_order)
+    bad_regex = {"family": {"Q-linattn": {**good["family"]["Q-linattn"], "roles": {"bob": ["(unclosed"]}}}}
+    with pytest.raises(structure.StructureError, match="bad pattern"):
+        structure.parse(bad_regex)

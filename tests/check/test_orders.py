@@ -1,0 +1,73 @@
+"""Complexity orders through the LaTeX parser, symbols the sheet defines, per-layer subjects, and a
+parenthetical that must not hide an order (complexity.py). Inputs written here."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlclaims.check.complexity import complexity, definitions
+from dlclaims.check.grade import grade
+from dlclaims.check.units import units
+from dlclaims.core.types import verdict_from_parts
+
+
+def _pieces(question: str, text: str, claim: str) -> dict[str, dict]:
+    got = [a for a in complexity(question, units(text)) if a.claim == claim]
+    assert len(got) <= 1
+    return {p["role"]: p for p in got[0].data["pieces"]} if got else {}
+
+
+@pytest.mark.parametrize("text", [
+    r"An RNN trains in $O(t \cdot l \cdot n^2)$ and a Transformer in $O(t^2 \cdot l \cdot n)$.",
+    "An RNN trains in O(t·l·n²) and a Transformer in O(t²·l·n).",
+    r"An RNN trains in $\mathcal{O}(t\,l\,n^{2})$ and a Transformer in $\mathcal{O}(t^{2} l n)$.",
+    r"An RNN trains in $t \ln^2$ operations and a Transformer in $O(l t^2 n)$.",
+])
+def test_orders_written_in_any_math_style(text):
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["rnn"]["outcome"] == "claim" and p["transformer"]["outcome"] == "claim"
+
+
+def test_a_parenthetical_after_an_order_keeps_it():
+    text = "Training an RNN costs O(t·l·n²) (each step multiplies by an n×n matrix), a Transformer O(t²·l·n)."
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert set(p) == {"rnn", "transformer"}
+    assert p["rnn"]["sheet"] == "l*n^2*t"
+
+
+def test_a_wrong_order_next_to_a_parenthetical_is_graded():
+    text = "Training an RNN costs O(t·l·n³) (each step multiplies by an n×n matrix)."
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["rnn"]["outcome"] == "other"
+    (a,) = [x for x in complexity("Q-seq", units(text)) if x.claim == "seq.time-train"]
+    v = verdict_from_parts("seq.time-train", parts={"RNN": True, "Transformer alone": False}, rule="fixture")
+    assert grade(a, v)[0] == "wrong"
+
+
+def test_sequential_steps_are_not_a_cost():
+    p = _pieces("Q-seq", "An RNN needs O(t) sequential steps; a Transformer costs O(t^2 l n).", "seq.time-train")
+    assert set(p) == {"transformer"}
+
+
+def test_the_sheet_defines_its_letters():
+    assert definitions("Q-seq", ["Here N is the number of tokens and D the hidden size."]) == {"N": "t", "D": "n"}
+    assert definitions("Q-seq", ["with sequence length (m) and width w"]) == {"m": "t", "w": "n"}
+    text = ("Let m be the sequence length and w the width. A recurrent layer costs O(m w^2) and a self-attention "
+            "layer costs O(m^2 w + m w^2).")
+    p = _pieces("Q-seq", text, "seq.time-train")
+    # per layer: l is multiplied in; the Transformer's order is the true one (both terms)
+    assert p["rnn"]["sheet"] == "l*n^2*t" and p["rnn"]["outcome"] == "claim"
+    assert p["transformer"]["outcome"] == "truth"
+
+
+def test_default_letters_without_definitions():
+    p = _pieces("Q-seq", "A Transformer costs O(n^2 d) per layer.", "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2"  # n for length, d for width when t never appears
+
+
+def test_linear_attention_orders():
+    text = r"Softmax attention is $O(n^2 d)$ while Bob's reordering is $O(n d^2)$."
+    p = _pieces("Q-linattn", text, "linattn.cost")
+    assert p["softmax"]["outcome"] == "claim" and p["bob"]["outcome"] == "claim"
+    p = _pieces("Q-linattn", "Softmax attention is O(n d^2) and Bob's is O(n^2 d).", "linattn.cost")
+    assert p["softmax"]["outcome"] == "other" and p["bob"]["outcome"] == "other"

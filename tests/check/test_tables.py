@@ -1,0 +1,130 @@
+"""Tables in any layout (tables.py) and the min-max sequences read off them (series.py), with roles for other
+variable names inferred from the update rule or the values. Inputs are written here, in our own formats."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlclaims.check.grade import grade
+from dlclaims.check.series import sequences
+from dlclaims.check.tables import find_tables
+from dlclaims.check.units import units
+from dlclaims.core.types import verdict
+
+Q = [1, 2, 1, -1, -2, -1, 1]  # the alternating updates' q from (1, 1), eta = 1
+P = [1, -1, -2, -1, 1, 2, 1]
+BAD_Q = [1, 2, 0, -2, -2, 0, 2]  # a plausible hand-simulation error
+BAD_P = [1, -1, 1, 3, 1, -1, -3]
+
+
+def _simulated():
+    p, q = [1.0], [1.0]
+    for _ in range(6):
+        q.append(q[-1] + p[-1])
+        p.append(p[-1] - q[-1])
+    return verdict("minmax.table", holds=True, rule="simulate", numbers={
+        "simulated_q": q, "simulated_p": p, "claimed_q": Q, "claimed_p": P}, evidence="simulated")
+
+
+def _fmt(xs):
+    return [str(x) for x in xs]
+
+
+def _header_rows(a: str, b: str, va, vb, sep: str, dollars: bool, rule: bool) -> str:
+    cell = (lambda v, k: f"${v}_{{{k}}}$") if dollars else (lambda v, k: f"{v}_{k}")
+    lines = [sep.join(cell(a, k) for k in range(len(va)))]
+    if rule:
+        lines.append(sep.join(["---"] * len(va)))
+    lines += [sep.join(_fmt(va)), sep.join(cell(b, k) for k in range(len(vb))), sep.join(_fmt(vb))]
+    return "\n".join(lines)
+
+
+LAYOUTS = {
+    # subscripted headers over rows of numbers (Markdown), the maximiser's row first
+    "markdown, header rows": lambda q, p: "Filling in:\n\n" + _header_rows("v", "u", q, p, " | ", True, True),
+    # the same flattened by a scanner: one line per row, runs of spaces
+    "flattened": lambda q, p: _header_rows("v", "u", q, p, "    ", False, False),
+    # the first header line lost (as when OCR glues it to the question number): an unnamed row
+    "flattened, header lost": lambda q, p: "\n".join(["  ".join(_fmt(q)), "  ".join(f"u_{k}" for k in range(7)),
+                                                      "  ".join(_fmt(p))]),
+    # column-wise with an index column
+    "columns with a step index": lambda q, p: "| k | $u_k$ | $v_k$ |\n|:-:|:-:|:-:|\n" + "\n".join(
+        f"| {k} | {a} | {b} |" for k, (a, b) in enumerate(zip(p, q))),
+    # tab-separated, named rows
+    "tab rows": lambda q, p: "p\t" + "\t".join(_fmt(p)) + "\nq\t" + "\t".join(_fmt(q)),
+    # two lists in prose
+    "two lists": lambda q, p: "- $q_t$ takes the values " + ", ".join(_fmt(q)) + "\n- $p_t$ takes the values "
+                              + ", ".join(_fmt(p)),
+    # pipe rows without a delimiter row
+    "pipe rows": lambda q, p: "q | " + " | ".join(_fmt(q)) + "\np | " + " | ".join(_fmt(p)),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_right_table_in_any_layout_reads_and_grades_right(layout):
+    text = LAYOUTS[layout](Q, P)
+    got = sequences("Q-minmax", units(text))
+    assert len(got) == 1, text
+    a = got[0]
+    assert a.data["sequences"] == {"q": Q, "p": P}
+    assert grade(a, _simulated())[0] == "right"
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_wrong_table_in_any_layout_grades_wrong(layout):
+    text = LAYOUTS[layout](BAD_Q, BAD_P)
+    got = sequences("Q-minmax", units(text))
+    assert len(got) == 1, text  # never skipped
+    assert grade(got[0], _simulated())[0] == "wrong"
+
+
+def test_roles_of_other_names_come_from_the_stated_update_rule():
+    # 'a' moves up the gradient (the maximiser: the catalogue's q) although the default aliases make 'a' play p
+    rule = "Here a_{t+1} = a_t + b_t and then b_{t+1} = b_t - a_{t+1}.\n\n"
+    text = rule + _header_rows("a", "b", BAD_Q, BAD_P, " | ", True, True)
+    a = sequences("Q-minmax", units(text))[0]
+    assert a.data["roles_from"] == "update rule"
+    assert a.data["aliases"] == {"a": "q", "b": "p"}
+    assert a.data["sequences"]["q"] == BAD_Q
+    # the same rows without the rule: the first step follows the updates only with a as q, so the values decide
+    b = sequences("Q-minmax", units(_header_rows("a", "b", BAD_Q, BAD_P, " | ", True, True)))[0]
+    assert b.data["roles_from"] == "values" and b.data["aliases"] == {"a": "q", "b": "p"}
+    # rows that follow the updates in neither assignment: the family's aliases decide (a plays p, b plays q)
+    c = sequences("Q-minmax", units(_header_rows("a", "b", [5, 5, 5, 5], [7, 7, 7, 7], " | ", True, True)))[0]
+    assert c.data["roles_from"] == "aliases" and c.data["aliases"] == {"a": "p", "b": "q"}
+    assert grade(c, _simulated())[0] == "wrong"
+
+
+def test_roles_from_the_values_when_they_follow_the_rule():
+    # x listed first and holding the q sequence: only the assignment x -> q follows the updates
+    text = "x: " + ", ".join(_fmt(Q)) + "\ny: " + ", ".join(_fmt(P))
+    a = sequences("Q-minmax", units(text))[0]
+    assert a.data["roles_from"] == "values"
+    assert a.data["sequences"] == {"q": Q, "p": P}
+    assert grade(a, _simulated())[0] == "right"
+
+
+def test_max_and_min_players_name_the_roles():
+    text = "We solve min_u max_w uw with alternating steps.\n\n" + _header_rows("u", "w", BAD_P, BAD_Q, " | ", True,
+                                                                               True)
+    a = sequences("Q-minmax", units(text))[0]
+    assert a.data["aliases"] == {"u": "p", "w": "q"}
+
+
+def test_find_tables_layouts_and_extent():
+    text = "Intro sentence.\n| a | b |\n|---|---|\n| 1 | 2 |\nA closing sentence without pipes."
+    (t,) = find_tables(text)
+    assert t.layout == "markdown" and t.rows == [["a", "b"], ["1", "2"]] and (t.first, t.last) == (1, 3)
+    (t,) = find_tables("step\tloss\n1\t0.5\n2\t0.25")
+    assert t.layout == "tab" and t.rows[2] == ["2", "0.25"]
+    (t,) = find_tables("z_0   z_1   z_2\n4   5   6")
+    assert t.layout == "spaces" and t.rows == [["z_0", "z_1", "z_2"], ["4", "5", "6"]]
+
+
+@pytest.mark.parametrize("text", [
+    "The norms |x| and |y| are equal.",
+    "We used a b c as names.",
+    "It took 3 4 or 5 tries",  # a sentence with numbers is not a flattened table
+])
+def test_prose_is_not_a_table(text):
+    assert find_tables(text) == []
