@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlclaims.models.rnn import ElmanRNN, state_bytes
+from dlclaims.models.rnn import ElmanRNN
 
 
 @pytest.mark.parametrize("layers", [1, 3])
@@ -50,7 +50,22 @@ def test_generate_feeds_outputs_back_and_state_is_l_b_n():
     y1, h = rnn.step(x0, rnn.init_state(3, like=x0))
     y2, _ = rnn.step(y1, h)
     torch.testing.assert_close(ys[:, 1], y2)
-    assert state_bytes(rnn, 3) == rnn.init_state(3, like=x0).numel() * 4
+    assert h.shape == (2, 3, 6)  # the carried state: (L, B, D)
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_step_major_pass_equals_the_layer_major_pass_values_and_gradients(layers):
+    g = torch.Generator().manual_seed(layers)
+    rnn = ElmanRNN(4, 5, layers, generator=g)
+    x = torch.randn(2, 6, 4, generator=g, requires_grad=True)
+    h0 = torch.randn(layers, 2, 5, generator=g)
+    (a, ha), (b, hb) = rnn(x, h0), rnn.forward_steps(x, h0)
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(ha, hb)
+    w = torch.randn(a.shape, generator=g)
+    for u, v in zip(torch.autograd.grad((a * w).sum(), [x, *rnn.parameters()]),
+                    torch.autograd.grad((b * w).sum(), [x, *rnn.parameters()])):
+        torch.testing.assert_close(u, v)
 
 
 def test_bad_sizes_are_rejected():

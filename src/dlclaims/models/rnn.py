@@ -3,9 +3,12 @@
 For layer k = 0 .. L-1 and step t = 1 .. T (x^0_t is the input):
     h^k_t = tanh(W_ih^k x^k_t + b_ih^k + W_hh^k h^k_{t-1} + b_hh^k),      x^{k+1}_t = h^k_t
 
-Training cost per sequence: T steps x L layers x O(D^2) = O(T L D^2); the T
-steps of a layer form a chain (h_t needs h_{t-1}), so the autograd graph is
-O(T) deep. At inference the state is L x D numbers, whatever T.
+Training cost per sequence: T steps x L layers x O(D^2) = O(T L D^2). Cell
+(k, t) needs only (k - 1, t) and (k, t - 1), so the critical path is T + L - 1
+cells: ``forward_steps`` evaluates step-major and its graph is O(T + L) deep.
+``forward`` runs layer after layer over the whole sequence (one batched input
+projection per layer), which makes layer k wait for all of layer k - 1: its
+graph is O(T L) deep. At inference ``step`` carries the state (L, B, D).
 
 The parameter names (``weight_ih_l0``, ``bias_hh_l1`` ...) and shapes are
 those of ``nn.RNN(batch_first=True)``, so ``load_state_dict(rnn.state_dict())``
@@ -76,6 +79,27 @@ class ElmanRNN(nn.Module):
             last.append(h)
         return inp, torch.stack(last)
 
+    def forward_steps(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The same function as ``forward``, evaluated step-major with one state tensor per layer.
+
+        x: (B, T, D_in) -> ((B, T, D), (L, B, D)). Cell (k, t) reads only h^{k-1}_t and h^k_{t-1}, so
+        the longest dependency chain is T + L - 1 cells (a wavefront schedule), not T L.
+        """
+        b, t, _ = x.shape
+        h0 = self.init_state(b, like=x) if h0 is None else h0
+        hs = list(h0.unbind(0))  # L x (B, D), each its own node: no false dependency between layers
+        outs = []
+        for s in range(t):
+            inp = x[:, s]
+            for k in range(self.layers):
+                w_ih, w_hh, b_ih, b_hh = self._weights(k)
+                z = inp @ w_ih.T + hs[k] @ w_hh.T
+                if b_ih is not None:
+                    z = z + (b_ih + b_hh)
+                hs[k] = inp = self._act(z)  # (B, D)
+            outs.append(inp)
+        return torch.stack(outs, dim=1), torch.stack(hs)
+
     def step(self, x_t: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
         """One time step: x_t: (B, D_in), h: (L, B, D) -> (top output (B, D), new state (L, B, D))."""
         inp, new = x_t, []
@@ -107,7 +131,3 @@ class ElmanRNN(nn.Module):
 def _uniform(shape: tuple[int, ...], bound: float, generator: torch.Generator | None) -> Tensor:
     return (torch.rand(shape, generator=generator) * 2 - 1) * bound
 
-
-def state_bytes(model: ElmanRNN, batch: int, *, dtype: torch.dtype = torch.float32) -> int:
-    """Bytes of the inference state (L, B, D): what an RNN carries between steps, independent of T."""
-    return model.layers * batch * model.hidden_size * torch.tensor([], dtype=dtype).element_size()
