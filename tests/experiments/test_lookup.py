@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -74,6 +75,55 @@ def test_true_theorems_are_supported_and_judge_is_pure(runs):
     status = {v.claim: v.status for v in vs}
     assert status["lookup.copy"] == "supported" and status["lookup.average"] == "supported"
     assert [v.to_dict() for v in judge(runs, TINY)] == [v.to_dict() for v in vs]
+
+
+def test_evidence_kinds(runs):
+    kinds = {v.claim: v.evidence for v in judge(runs, TINY)}
+    assert kinds == {"lookup.copy": "exact", "lookup.average": "exact", "lookup.noisy-keys": "measured"}
+
+
+def _edit(runs, fn):
+    """Hand-made measurements: a deep copy of ``runs`` with ``fn(run)`` applied to each."""
+    out = copy.deepcopy(runs)
+    for r in out:
+        fn(r)
+    return out
+
+
+def test_copy_judge_refutes_weights_below_the_bound_and_errors_past_the_margin(runs):
+    def broken(r):
+        for c in r["copy"].values():
+            c["weight_random_min"] = [b - 0.1 for b in c["bound"]]
+            c["weight_equal_gaps"] = [b - 0.1 for b in c["bound"]]
+            c["error_random_max"] = [0.5 for _ in c["bound"]]
+
+    v = judge(_edit(runs, broken), TINY)[0]
+    assert v.claim == "lookup.copy" and v.status == "refuted" and set(v.parts.values()) == {"refuted"}
+    half = _edit(runs, lambda r: [c.update(error_random_max=[0.5 for _ in c["bound"]]) for c in r["copy"].values()])
+    assert judge(half, TINY)[0].status == "partial"
+
+
+def test_average_judge_refutes_wrong_weights_and_errors_that_do_not_fall(runs):
+    def broken(r):
+        for a in r["average"].values():
+            a["weight_a"] = [0.1 for _ in a["weight_a"]]
+            a["error"] = [0.01 * k + 0.5 for k in range(len(a["error"]))]
+
+    v = judge(_edit(runs, broken), TINY)[1]
+    assert v.claim == "lookup.average" and v.status == "refuted"
+
+
+def test_noisy_judge_reaches_refuted_and_inconclusive(runs):
+    def no_drift(r):
+        for s in r["noisy"].values():
+            s["single"] = [0.001 * (1 + 0.1 * r["seed"]) for _ in s["single"]]
+            s["two_heads_split"] = [0.5 + 0.01 * r["seed"] for _ in s["two_heads_split"]]
+
+    assert judge(_edit(runs, no_drift), TINY)[2].status == "refuted"
+    near = _edit(runs, lambda r: [s.update(single=[TINY.drift_tol + 0.01 * (r["seed"] - 1)] * len(s["single"]),
+                                           two_heads_split=[TINY.drift_tol + 0.01 * (r["seed"] - 1)] *
+                                           len(s["two_heads_split"])) for s in r["noisy"].values()])
+    assert judge(near, TINY)[2].status == "inconclusive"  # intervals straddle drift_tol
 
 
 def test_noise_makes_one_head_drift_but_not_two(runs):

@@ -239,6 +239,7 @@ def judge(runs: list[Measurements], cfg: LookupConfig) -> list:
                  "margin_needed_analytic": analytic_needed, "max_error_past_needed_margin": err_at,
                  "ms": list(cfg.ms)},
         figures=["copy"],
+        evidence="exact",  # a bound and an identity of the softmax, checked numerically in float64
     )
 
     # lookup.average
@@ -271,6 +272,7 @@ def judge(runs: list[Measurements], cfg: LookupConfig) -> list:
         numbers={"max_weight_error_vs_exact": w_err, "beta_needed_measured": b_needed,
                  "beta_needed_analytic": b_analytic, "error_at_largest_beta": err_last, "ms": list(cfg.ms)},
         figures=["average"],
+        evidence="exact",  # the exact weight formula and its consequences, checked numerically in float64
     )
 
     # lookup.noisy-keys
@@ -299,6 +301,7 @@ def judge(runs: list[Measurements], cfg: LookupConfig) -> list:
                  "beta_eval (smallest beta where the noiseless average is within drift_tol)": float(nb[b_eval]),
                  "drift_at_beta_eval_by_sigma": drift_at, "sigma_max": float(sig_max)},
         figures=["noisy"],
+        evidence="measured",  # random key scales, intervals over seeds
     )
     return [v_copy, v_avg, v_noisy]
 
