@@ -54,7 +54,7 @@ def test_bob_attention_is_its_formula_and_not_softmax_attention():
     assert (bob_attention(q, k, v) - softmax_attention(q, k, v)).abs().max() > 1e-2
 
 
-@pytest.mark.parametrize("kind", ["softmax", "bob"])
+@pytest.mark.parametrize("kind", ["softmax", "bob", "linear"])
 def test_recall_reader_shapes_and_query_reads_pairs(kind):
     m = RecallReader(10, 5, 8, kind=kind, generator=torch.Generator().manual_seed(0))
     x = torch.stack([torch.randint(0, 10, (4, 7)), torch.randint(0, 5, (4, 7))], dim=2)
@@ -64,3 +64,8 @@ def test_recall_reader_shapes_and_query_reads_pairs(kind):
     x2 = x.clone()
     x2[:, 0, 1] = (x[:, 0, 1] + 1) % 5  # change a stored value: the read changes
     assert not torch.allclose(m(x2), out)
+
+
+def test_recall_reader_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="kind"):
+        RecallReader(10, 5, 8, kind="cosine")  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
+from .linear_attention import linear_attention
+
 
 def softmax_attention(q: Tensor, k: Tensor, v: Tensor, *, mask: Tensor | None = None, causal: bool = False,
                       return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
@@ -98,12 +100,18 @@ class RecallReader(nn.Module):
     """One attention read for associative recall (``data.recall``): the query row attends to the pairs.
 
     h_i = E_key[key_i] + E_val[value_i];  q = W_q h_query, k_i = W_k h_i, v_i = W_v h_i;
-    logits = W_o Attn(q, K, V), with Attn softmax attention or Bob's.
+    logits = W_o Attn(q, K, V), with Attn softmax attention, Bob's, or normalised linear attention
+    (``models.linear_attention``, the linear-transformer baseline).
     """
 
-    def __init__(self, n_keys: int, n_values: int, width: int, *, kind: Literal["softmax", "bob"] = "softmax",
+    KINDS = ("softmax", "bob", "linear")
+
+    def __init__(self, n_keys: int, n_values: int, width: int,
+                 *, kind: Literal["softmax", "bob", "linear"] = "softmax",
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, got {kind!r}")
         self.kind = kind
         self.key_emb = nn.Embedding(n_keys, width)
         self.val_emb = nn.Embedding(n_values + 1, width)  # the last id pads the query row
@@ -117,5 +125,6 @@ class RecallReader(nn.Module):
         """x: (B, P + 1, 2) long -> logits (B, n_values)"""
         h = self.key_emb(x[..., 0]) + self.val_emb(x[..., 1])  # (B, P + 1, D)
         q, k, v = self.q(h[:, -1:]), self.k(h[:, :-1]), self.v(h[:, :-1])  # (B, 1, D), (B, P, D), (B, P, D)
-        o = softmax_attention(q, k, v) if self.kind == "softmax" else bob_attention(q, k, v)  # (B, 1, D)
+        attn = {"softmax": softmax_attention, "bob": bob_attention, "linear": linear_attention}[self.kind]
+        o = attn(q, k, v)  # (B, 1, D)
         return self.out(o[:, 0])  # (B, n_values)
