@@ -5,6 +5,7 @@ from its table cell or its clause."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import cues, structure
 from .latex import plain_math
@@ -87,27 +88,37 @@ def _math(text: str) -> str:
     return re.sub(r"(?<=[A-Za-z])_(?=[A-Za-z]{2,})", " ", plain_math(text))  # Memory_test: a word, not a symbol
 
 
+@lru_cache(maxsize=64)
+def _definition_patterns(question: str) -> tuple[tuple[re.Pattern, str, bool], ...]:
+    """(pattern, symbol, forward?) per meaning of the family: forward "n = sequence length", reverse "sequence
+    length (n)"; compiled once."""
+    out = []
+    for forward in (True, False):
+        for sym, pats in structure.load().meanings.get(question, {}).items():
+            m_ = rf"(?:the |a |an )?(?:{'|'.join(pats)})"
+            if forward:
+                rx = (rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
+                      rf"refers to|being|will be|-+)\s*|(?=the\s)){m_}\b")
+            else:
+                rx = rf"\b{m_}\s*\(?\s*\$?([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
+            out.append((re.compile(rx, re.IGNORECASE), sym, forward))
+    return tuple(out)
+
+
 def definitions(question: str, texts: list[str]) -> dict[str, str]:
     """Letters a sheet defines by a meaning the family knows ("let n be the sequence length", "sequence length
-    (n)", "d: hidden size") -> the family's symbol for that meaning (structure.toml's meanings)."""
+    (n)", "d: hidden size") -> the family's symbol for that meaning (structure.toml's meanings); a forward
+    definition anywhere wins over a reverse one."""
     out: dict[str, str] = {}
-    means = structure.load().meanings.get(question, {})
-    if not means:
+    pats = _definition_patterns(question)
+    if not pats:
         return out
     plains = [_math(t) for t in texts]
-    for forward in (True, False):  # "n = sequence length" first; then "sequence length n" for letters still free
+    for rx, sym, _forward in pats:  # forward patterns come first
         for plain in plains:
-            for sym, pats in means.items():
-                for pat in pats:
-                    m_ = rf"(?:the |a |an )?(?:{pat})"
-                    if forward:
-                        rx = (rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
-                              rf"refers to|being|will be|-+)\s*|(?=the\s)){m_}\b")
-                    else:
-                        rx = rf"\b{m_}\s*\(?\s*\$?([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
-                    for m in re.finditer(rx, plain, re.IGNORECASE):
-                        if m.group(1).lower() not in ("a", "i", "o"):
-                            out.setdefault(m.group(1), sym)
+            for m in rx.finditer(plain):
+                if m.group(1).lower() not in ("a", "i", "o"):
+                    out.setdefault(m.group(1), sym)
     return out
 
 

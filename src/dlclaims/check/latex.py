@@ -110,28 +110,50 @@ def _walker_context():
     return db
 
 
-_DOLLAR_MONEY = re.compile(r"\$(?=\d+(?:[.,]\d+)?(?:\s|$|[.,;)]))")
+_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.DOTALL)
 
 
 @lru_cache(maxsize=8192)
 def latex_to_text(text: str, *, repair: bool = True) -> str:
     """Plain linear text of a sentence or formula with LaTeX (see the module doc); the input unchanged if it
-    has nothing LaTeX-like or does not parse."""
+    has nothing LaTeX-like or does not parse. Only the delimited formulas (and prose pieces that hold a macro or
+    a brace) go through the parser: the words around them are kept as written, and parsing stays cheap."""
     if repair:
         text = repair_ocr_latex(text)
     if "\\" not in text and "$" not in text and "{" not in text:
         return text
-    src = re.sub(r"(?<!\\)%", r"\\%", text)  # a percent sign is not a comment in an answer
-    src = re.sub(r"(?<!\\)&", r"\\&", src) if "\\begin" not in src else src
-    src = _DOLLAR_MONEY.sub(r"\\$", src) if src.count("$") % 2 else src
+    out, last = [], 0
+    for m in _MATH.finditer(text):
+        out.append(_prose(text[last:m.start()]))
+        src = next(g for g in m.groups() if g is not None)
+        conv = _convert("$" + src.strip() + "$")  # in math mode: pylatexenc keeps the spaces after macros
+        out.append(" " + conv.strip() + " " if m.group(0).startswith(("$$", "\\[")) else conv)
+        last = m.end()
+    out.append(_prose(text[last:]))
+    res = "".join(out)
+    res = re.sub(r"[ \t]{2,}", " ", res.replace("\u00a0", " "))
+    return res.strip() if text.strip() == text else res
+
+
+def _prose(piece: str) -> str:
+    """Prose between formulas: through the parser only when it holds a macro or a brace (OCR'd math)."""
+    if "\\" not in piece and "{" not in piece:
+        return piece
+    return _convert(piece, prose=True)
+
+
+@lru_cache(maxsize=16384)
+def _convert(src: str, prose: bool = False) -> str:
+    text = re.sub(r"(?<!\\)%", r"\\%", src)  # a percent sign is not a comment in an answer
+    text = re.sub(r"(?<!\\)&", r"\\&", text) if "\\begin" not in text else text
+    if prose:
+        text = text.replace("$", r"\$")
     try:
-        out = _converter().latex_to_text(src, latex_context=_walker_context())
+        out = _converter().latex_to_text(text, latex_context=_walker_context())
     except Exception:  # noqa: BLE001 - pylatexenc is tolerant; anything it cannot read stays as written
-        return text
-    out = out.replace("\u00a0", " ")
-    out = re.sub(r"[ \t]{2,}", " ", out)
-    out = re.sub(r"\s*\n\s*", " ", out) if "\n" not in text else out
-    return out.strip() if text.strip() == text else out
+        return src
+    out = re.sub(r"[ \t]{2,}", " ", out.replace("\u00a0", " "))
+    return re.sub(r"\s*\n\s*", " ", out) if "\n" not in src else out
 
 
 _UNICODE = str.maketrans({"≥": ">=", "≤": "<=", "≫": ">>", "≪": "<<", "·": "*", "×": "*", "⋅": "*", "∙": "*",
@@ -146,7 +168,6 @@ def plain_math(text: str) -> str:
     return latex_to_text(text).translate(_UNICODE)
 
 
-_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.DOTALL)
 
 
 def math_spans(text: str) -> list[tuple[int, int, str]]:
