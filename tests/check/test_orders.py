@@ -71,3 +71,15 @@ def test_linear_attention_orders():
     assert p["softmax"]["outcome"] == "claim" and p["bob"]["outcome"] == "claim"
     p = _pieces("Q-linattn", "Softmax attention is O(n d^2) and Bob's is O(n^2 d).", "linattn.cost")
     assert p["softmax"]["outcome"] == "other" and p["bob"]["outcome"] == "other"
+
+
+@pytest.mark.parametrize("question,text,role,exp", [
+    ("Q-linattn", "The reordered product gives linear complexity, unlike softmax attention.", "bob", 1.0),
+    ("Q-linattn", "Plain softmax attention scales quadratically.", "softmax", 2.0),
+    ("Q-seq", "A Transformer has quadratic time complexity.", "transformer", 2.0),
+])
+def test_degree_words_without_a_variable_are_in_the_sequence_length(question, text, role, exp):
+    claim = "linattn.cost" if question == "Q-linattn" else "seq.time-train"
+    p = _pieces(question, text, claim)
+    length = "n" if question == "Q-linattn" else "t"
+    assert p[role]["exponents"] == {length: exp}

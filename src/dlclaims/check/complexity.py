@@ -275,6 +275,10 @@ _DEG = r"constant|linear(?:ly)?|quadratic(?:ally)?|cubic(?:ally)?"
 _WORD_ORDER = re.compile(rf"\b({_DEG})(?:\s+(?:rather than|instead of|and not|not|vs\.?|versus)\s+({_DEG}))?\s+"
                          r"(?:in|with|w\.?r\.?t\.?|wrt|on)\s+(?:the\s+)?(sequence\s+length|length|(?:hidden\s+)?width|"
                          r"hidden\s+size|(?:number\s+of\s+)?(?:layers|tokens)|depth|head\s+dim\w*|dimension|[a-z]\b)")
+_WORD_ORDER_BARE = re.compile(
+    rf"\b({_DEG})(?:\s+(?:rather than|instead of|and not|not|vs\.?|versus)\s+({_DEG}))?\s+(?:time\s+|memory\s+|"
+    rf"computational\s+|compute\s+)?(?:complexity|cost|scaling|runtime|run time)\b(?!\s+(?:in|with|w\.?r\.?t|wrt|on)\b)"
+    rf"|\b(?:scal\w*|grow\w*)\s+({_DEG})\b(?!\s+(?:in|with|w\.?r\.?t|wrt|on)\b)")
 _SYM_WORDS = {"Q-seq": {"sequence length": "t", "length": "t", "width": "n", "hidden width": "n", "hidden size": "n",
                         "layers": "l", "number of layers": "l", "depth": "l", "tokens": "t", "number of tokens": "t"},
               "Q-linattn": {"sequence length": "n", "length": "n", "tokens": "n", "number of tokens": "n",
@@ -294,10 +298,18 @@ def _word_orders(question: str, u: Unit, syms, partial) -> None:
     sym = dict(syms)
     names = tuple(sorted(set(sym.values())))
     prev = 0
-    for m in _WORD_ORDER.finditer(u.low):
-        what = re.sub(r"\s+", " ", m.group(3))
-        what = re.sub(r"^head dim\w*", "head dim", what)
-        s = _SYM_WORDS.get(question, {}).get(what) or (sym.get(what) if len(what) == 1 else None)
+    hits = list(_WORD_ORDER.finditer(u.low))
+    length = structure.load().length_symbol.get(question)
+    if length:  # "linear complexity", "scales quadratically": in the family's sequence length
+        hits += [m for m in _WORD_ORDER_BARE.finditer(u.low)
+                 if not any(h.start() <= m.start() < h.end() or m.start() <= h.start() < m.end() for h in hits)]
+    for m in sorted(hits, key=lambda x: x.start()):
+        if m.re is _WORD_ORDER_BARE:
+            s = length
+        else:
+            what = re.sub(r"\s+", " ", m.group(3))
+            what = re.sub(r"^head dim\w*", "head dim", what)
+            s = _SYM_WORDS.get(question, {}).get(what) or (sym.get(what) if len(what) == 1 else None)
         if s is None:
             continue
         before = u.low[prev:m.start()]
@@ -305,7 +317,7 @@ def _word_orders(question: str, u: Unit, syms, partial) -> None:
         prev = m.end()
         k2, p2 = _kind_phase(question, u.low[:m.start()])
         aspect = _join_aspect(question, k2, p2)
-        said = [(m.group(1), role)]
+        said = [(m.group(1) or m.group(3), role)] if m.re is _WORD_ORDER_BARE else [(m.group(1), role)]
         if m.group(2):  # "A rather than B": A is the subject's, B the other role's
             said = [(m.group(1), role), (m.group(2), None)]
         for k, (word, r0) in enumerate(said):

@@ -56,6 +56,7 @@ class Structure:
     roles: dict[str, dict[str, tuple[str, ...]]]
     aspects: dict[str, tuple[tuple[str, str], ...]]
     default_aspect: dict[str, str]
+    length_symbol: dict[str, str] = field(default_factory=dict)  # the symbol "linear complexity" is about
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -77,7 +78,7 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
     fams = data.get("family") or {}
     if not isinstance(fams, dict) or not fams:
         raise StructureError("structure.toml: no [family.*] tables")
-    symbols, meanings, roles, aspects, default = {}, {}, {}, {}, {}
+    symbols, meanings, roles, aspects, default, length = {}, {}, {}, {}, {}, {}
     for q, f in fams.items():
         sym = f.get("symbols") or {}
         if not sym or not all(isinstance(k, str) and len(k) == 1 and isinstance(v, str) for k, v in sym.items()):
@@ -96,6 +97,10 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
                 f"{k}-{p}" for k in ("time", "memory") for p in ("train", "infer")}:
             raise StructureError(f"structure.toml: family {q}: default_aspect missing or unknown")
         default[q] = f["default_aspect"]
+        if "length_symbol" in f:
+            if f["length_symbol"] not in names:
+                raise StructureError(f"structure.toml: family {q}: length_symbol names no symbol")
+            length[q] = f["length_symbol"]
     orders = []
     for o in data.get("order") or []:
         claim = o.get("claim")
@@ -151,7 +156,7 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             raise StructureError(f"structure.toml: trend {claim}: claimed shapes must be like 'rise-plateau'")
         trends.append(TrendClaim(claim, _regex(f"trend {claim}.x", t.get("x")), _regex(f"trend {claim}.y", t.get("y")),
                                  shapes))
-    return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default)
+    return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length)
 
 
 @lru_cache(maxsize=1)
