@@ -55,9 +55,26 @@ def make_betas(schedule: Schedule, T: int, *, max_beta: float = 0.999) -> Tensor
     return betas.clamp(1e-8, max_beta)
 
 
+def _u_minus_log1p(u: Tensor) -> Tensor:
+    """u - log(1 + u) for u > -1 without cancellation: the series u^2/2 - u^3/3 + u^4/4 for |u| < 1e-3."""
+    small = u.abs() < 1e-3
+    series = u.pow(2) / 2 - u.pow(3) / 3 + u.pow(4) / 4
+    return torch.where(small, series, u - torch.log1p(torch.where(small, torch.zeros_like(u), u)))
+
+
 def normal_kl(mu1: Tensor, var1: Tensor, mu2: Tensor, var2: Tensor) -> Tensor:
-    """KL(N(mu1, var1 I) || N(mu2, var2 I)) summed over the last axis; var* broadcast: (..., D) -> (...)."""
-    return 0.5 * (torch.log(var2 / var1) + var1 / var2 + (mu1 - mu2).pow(2) / var2 - 1.0).sum(-1)
+    """KL(N(mu1, var1 I) || N(mu2, var2 I)) summed over the last axis; var* broadcast: (..., D) -> (...).
+
+    Computed in float64 in the stable form 1/2 [(mu1 - mu2)^2 / var2 + u - log(1 + u)], u = var1 / var2 - 1
+    = (var1 - var2) / var2, so that a KL of order u^2 (var1 close to var2, as for L_T) is not lost to the
+    cancellation of log(var2 / var1) + var1 / var2 - 1; returned in the inputs' promoted dtype.
+    """
+    out_dtype = torch.promote_types(torch.promote_types(mu1.dtype, var1.dtype), torch.promote_types(mu2.dtype, var2.dtype))
+    m1, v1, m2, v2 = (a.double() for a in (mu1, var1, mu2, var2))
+    u = (v1 - v2) / v2
+    kl = 0.5 * ((m1 - m2).pow(2) / v2 + _u_minus_log1p(u))  # (..., D) with broadcasting
+    kl = kl.expand(torch.broadcast_shapes(m1.shape, m2.shape, v1.shape, v2.shape)).sum(-1)
+    return kl.to(out_dtype)
 
 
 def normal_log_prob(x: Tensor, mu: Tensor, var: Tensor) -> Tensor:
@@ -119,6 +136,7 @@ class DDPM(nn.Module):
         }
         for name, value in buffers.items():
             self.register_buffer(name, value.float())
+        self.register_buffer("abar_T64", abar[-1].clone())  # () float64, for L_T (see prior_term)
         self.eps_net = EpsMLP(d, T, hidden=hidden, t_dim=t_dim, depth=depth, generator=generator)
 
     @staticmethod
@@ -169,9 +187,15 @@ class DDPM(nn.Module):
         return (self.T * self.bound_w[t - 1] * err).mean()
 
     def prior_term(self, x0: Tensor) -> Tensor:
-        """L_T = KL(q(x_T | x_0) || N(0, I)) (B,): a function of x_0 and the schedule only."""
-        ab = self.abar[-1]
-        return normal_kl(ab.sqrt() * x0, (1 - ab).expand(1), torch.zeros_like(x0), torch.ones(1, device=x0.device))
+        """L_T = KL(q(x_T | x_0) || N(0, I)) (B,): a function of x_0 and the schedule only.
+
+        abar_T is taken from the float64 schedule (in float32, 1 - abar_T rounds to 1 once abar_T < 6e-8 and
+        the KL, of order abar_T (|x_0|^2 + abar_T / 2), would come out exactly 0).
+        """
+        ab = self.abar_T64.to(x0.device)  # () float64
+        x = x0.double()
+        return normal_kl(ab.sqrt() * x, (1 - ab).expand(1), torch.zeros_like(x), torch.ones(1, dtype=x.dtype,
+                                                                                            device=x.device)).to(x0.dtype)
 
     def bound_terms(self, x0: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
         """One-sample estimates of [L_0, L_1, ..., L_{T-1}, L_T] per example: (B, D) -> (B, T + 1).
