@@ -128,3 +128,9 @@ def test_find_tables_layouts_and_extent():
 ])
 def test_prose_is_not_a_table(text):
     assert find_tables(text) == []
+
+
+def test_a_stray_tab_in_a_sentence_is_not_a_table():
+    assert find_tables("The answer is\tyes, it cycles.") == []
+    (t,) = find_tables("h\tacc\n8\t0.81\n32\t0.9")  # a one-tab header over numeric rows is a table
+    assert t.rows[0] == ["h", "acc"]

@@ -114,6 +114,9 @@ def find_tables(text: str) -> list[Table]:
                 continue  # one pipe line in prose ("|x| and |y|") is not a table
             if layout == "spaces" and not any(sum(map(_is_num, r)) >= 3 for r in rows):
                 continue  # a run of symbols alone ("a b c") is not a table of numbers
+            if layout == "tab" and not (any(len(r) >= 3 for r in rows) or len(rows) >= 2 and any(
+                    any(map(_is_num, r)) for r in rows)):
+                continue  # a stray tab in a sentence is not a table
             out.append(Table(rows, first, i - 1, layout))
             continue
         i += 1
