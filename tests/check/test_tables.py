@@ -134,3 +134,18 @@ def test_a_stray_tab_in_a_sentence_is_not_a_table():
     assert find_tables("The answer is\tyes, it cycles.") == []
     (t,) = find_tables("h\tacc\n8\t0.81\n32\t0.9")  # a one-tab header over numeric rows is a table
     assert t.rows[0] == ["h", "acc"]
+
+
+def test_other_number_lists_are_not_a_table():
+    # step sizes under a name the family does not know, not starting where the updates start: no table
+    assert sequences("Q-minmax", units("We tried s = 0.5, 0.25, 0.1 and all cycled.")) == []
+    # but an unknown name that starts at the initial point is read (and graded)
+    got = sequences("Q-minmax", units("m: 1, 2, 1, -1\nr: 1, -1, -2, -1"))
+    assert got and got[0].data["sequences"] == {"q": [1, 2, 1, -1], "p": [1, -1, -2, -1]}
+
+
+def test_a_table_that_ends_with_an_ellipsis():
+    text = "| q | 1 | 2 | 1 | -1 | ... |\n|---|---|---|---|---|---|\n| p | 1 | -1 | -2 | -1 | … |"
+    a = sequences("Q-minmax", units(text))[0]
+    assert a.data["sequences"] == {"q": [1, 2, 1, -1], "p": [1, -1, -2, -1]}
+    assert grade(a, _simulated())[0] == "right"

@@ -18,8 +18,17 @@ _VAR = re.compile(r"^\$?\s*\\?(?:mathbf\{)?([a-z])\}?(?:_\{?[a-z0-9]\}?)?(?:\s*\
 
 
 def _num(c: str) -> float | None:
-    c = c.strip().strip("$*_ ").replace(" ", "").replace("O", "0").replace("l", "1").replace("−", "-") if c else ""
+    c = c.strip().strip("$*_ ").replace(" ", "").replace("O", "0").replace("l", "1") if c else ""
+    c = c.replace("−", "-").replace("–", "-")
     return float(c) if _NUM.match(c) else None
+
+
+_ELLIPSIS = re.compile(r"^\s*\$?\s*(?:\.\.\.|…|\\cdots|\\ldots|\\dots|etc\.?)\s*\$?\s*$")
+
+
+def _cells(row: list[str]) -> list[str]:
+    """A row's non-empty cells, without the ellipsis a table may end with."""
+    return [c for c in row if c.strip() and not _ELLIPSIS.match(c)]
 
 
 @dataclass
@@ -58,7 +67,7 @@ def table_series(rows: list[list[str]], quote: str) -> list[Series]:
     """
     out: list[Series] = []
     used: set[int] = set()
-    nums = [[_num(c) for c in r if c.strip()] for r in rows]
+    nums = [[_num(c) for c in _cells(r)] for r in rows]
     full = [bool(v) and len(v) >= 3 and all(x is not None for x in v) for v in nums]
     for i, r in enumerate(rows):  # a header of one letter's symbols over a row of numbers
         syms = [_symbol(c) for c in r if c.strip()]
@@ -71,7 +80,7 @@ def table_series(rows: list[list[str]], quote: str) -> list[Series]:
         if i in used or not r:
             continue
         head = _symbol(r[0])
-        vals = [_num(c) for c in r[1:] if c.strip()]
+        vals = [_num(c) for c in _cells(r[1:])]
         if head and len(vals) >= 3 and all(v is not None for v in vals) and not (
                 _INDEX_NAMES.match(cell_text(r[0]).lower().strip(" $:")) and _is_index(vals)):  # type: ignore[arg-type]
             out.append(Series(head[0], vals, quote))  # type: ignore[arg-type]
@@ -82,7 +91,7 @@ def table_series(rows: list[list[str]], quote: str) -> list[Series]:
                      for c in rows[0]]
         n_before = len(out)
         for j, h in enumerate(header):
-            col = [_num(r[j]) if j < len(r) else None for r in rows[1:]]
+            col = [_num(r[j]) if j < len(r) else None for r in rows[1:] if not (j < len(r) and _ELLIPSIS.match(r[j]))]
             if pair_head[j]:
                 pairs = [re.findall(r"[-+]?\d+(?:\.\d+)?", r[j]) if j < len(r) else [] for r in rows[1:]]
                 if len(pairs) >= 3 and all(len(p) == 2 for p in pairs):
@@ -172,12 +181,20 @@ def assign(spec: SequenceClaim, found: list[Series], context: str) -> tuple[dict
     roles were decided: 'names' | 'values' | 'update rule' | 'aliases' | 'the other one')."""
     named: dict[str, list[float]] = {}
     unnamed: list[list[float]] = []
+    want = set(spec.variables)
+    starts = {float(x) for x in (spec.rule.get("start") or {}).values()}
+
+    def trajectory(values: list[float]) -> bool:
+        """A run of numbers under a name the family does not know, or none, is read only when it starts where
+        the updates start (a list of step sizes or widths is not a table of iterates)."""
+        return not starts or bool(values) and values[0] in starts
+
     for s_ in found:
         if s_.name is None:
-            unnamed.append(s_.values)
-        elif len(s_.values) >= 3:
+            if trajectory(s_.values):
+                unnamed.append(s_.values)
+        elif len(s_.values) >= 3 and (s_.name in want or s_.name in spec.aliases or trajectory(s_.values)):
             named[s_.name] = s_.values  # the last statement of a name wins
-    want = set(spec.variables)
     if want <= set(named):
         return {v: named[v] for v in spec.variables}, {v: v for v in spec.variables}, "names"
     own = {k: v for k, v in named.items() if k in want}

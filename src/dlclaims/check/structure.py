@@ -142,6 +142,9 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
         if rule and (rule.get("first") not in var or any(
                 not re.fullmatch(r"[+-][a-z]", str(rule.get(v, ""))) for v in var)):
             raise StructureError(f"structure.toml: sequence {claim}: rule needs 'first' and '+x'/'-x' per variable")
+        start = rule.get("start") or {}
+        if not isinstance(start, dict) or any(k not in var or not isinstance(x, (int, float)) for k, x in start.items()):
+            raise StructureError(f"structure.toml: sequence {claim}: rule.start must map variables to numbers")
         aliases = dict(s.get("aliases") or {})
         if any(v not in var for v in aliases.values()):
             raise StructureError(f"structure.toml: sequence {claim}: an alias names an unknown variable")
