@@ -42,8 +42,8 @@ def _claims(question: str, text: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("text,expected", [
     # one formula, two claims: the decomposition and the bound
-    (r"Jensen gives $\log p_\theta(x) \ge \mathbb{E}_{q_\phi(z \mid x)}[\log p_\theta(x \mid z)]"
-     r" - \mathrm{KL}(q_\phi(z \mid x) \,\|\, p(z))$.", {"elbo.decomposition": "assert", "elbo.bound": "assert"}),
+    ((r"Jensen gives $\log p_\theta(x) \ge \mathbb{E}_{q_\phi(z \mid x)}[\log p_\theta(x \mid z)]"
+      r" - \mathrm{KL}(q_\phi(z \mid x) \,\|\, p(z))$."), {"elbo.decomposition": "assert", "elbo.bound": "assert"}),
     (r"$\mathcal{L} = \mathbb{E}_{q(z|x)}\log p(x|z) - D_{KL}(q(z|x) \| p(z)) \le \log p(x)$",
      {"elbo.decomposition": "assert", "elbo.bound": "assert"}),
     # the KL added to the log-likelihood: the wrong sign

@@ -17,7 +17,7 @@ Patterns run on lower-cased, OCR-corrected sentences (see extract.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 G = r"[^.;]{0,90}?"  # a gap inside one clause-ish span
 G2 = r"[^.;]{0,160}?"
@@ -376,7 +376,8 @@ PROP_BY_CLAIM = {p.claim: p for p in PROPOSITIONS}
 
 
 # -- structured claims (orders, sequences, trends): data in structure.toml, loaded by structure.py --------------
-from .structure import OrderClaim, SequenceClaim, TrendClaim, load as _load_structure  # noqa: E402
+from .structure import OrderClaim, SequenceClaim, TrendClaim
+from .structure import load as _load_structure
 
 _S = _load_structure()
 ROLE_CUES: dict[str, dict[str, tuple[str, ...]]] = _S.roles

@@ -119,14 +119,17 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
         if rel in ("=", "≈", "->", "~="):
             continue
         big, small = (left, right) if rel in (">=", "≥") else (right, left)
-        elbo_like = lambda x: bool(_ELBO_NAME.search(x) or _KL_PRIOR.search(x) or _RECON_LL.search(x))  # noqa: E731
         big_px = _LOGPX.search(big.split(" ")[-1] if big is left else big.split(" ")[0]) or _LOGPX.search(big)
         small_px = _LOGPX.search(small)
-        if big_px and elbo_like(small) and not small_px:
+        if big_px and _elbo_like(small) and not small_px:
             out.append(("elbo.bound", "assert", f"{left} {rel} {right}"))
-        elif small_px and elbo_like(big) and not big_px:
+        elif small_px and _elbo_like(big) and not big_px:
             out.append(("elbo.bound", "deny", f"{left} {rel} {right}"))
     return out
+
+
+def _elbo_like(side: str) -> bool:
+    return bool(_ELBO_NAME.search(side) or _KL_PRIOR.search(side) or _RECON_LL.search(side))
 
 
 # -- Q-minmax ----------------------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ def _equilibrium(text: str) -> list[tuple[str, str, str]]:
             points.append((float(m.group(2)), float(m.group(4)), m.group(0)))
     grads = re.findall(rf"(?:d|grad_?)f/?d?({v})=({v})=0", s)
     if len({g[0] for g in grads}) == 2:
-        points.append((0.0, 0.0, "; ".join("df/d%s = %s = 0" % g for g in grads)))
+        points.append((0.0, 0.0, "; ".join(f"df/d{a} = {b} = 0" for a, b in grads)))
     if not points and _EQ_WORDS.search(s):
         for m in re.finditer(rf"\(({_NUM}),({_NUM})\)", s):
             near = s[max(0, m.start() - 60): m.end() + 40]

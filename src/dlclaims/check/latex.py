@@ -56,10 +56,10 @@ def repair_ocr_latex(text: str) -> str:
 class _Plain(l2t.LatexNodes2Text):
     """LatexNodes2Text that keeps the grouping of sub/superscripts and fraction parts."""
 
-    def group_node_to_text(self, node: LatexGroupNode) -> str:  # noqa: D102 - pylatexenc's hook
+    def group_node_to_text(self, node: LatexGroupNode) -> str:  # pylatexenc's hook
         inner = self.nodelist_to_text(node.nodelist).strip()
         if node.delimiters and node.delimiters[0] == "{" and len(inner) > 1 and not re.fullmatch(
-                r"[A-Za-z]+|\d+|[A-Za-z][A-Za-z ]*[A-Za-z]", inner) and not (inner[0] + inner[-1] == "()"):
+                r"[A-Za-z]+|\d+|[A-Za-z][A-Za-z ]*[A-Za-z]", inner) and inner[0] + inner[-1] != "()":
             return "(" + inner + ")"
         if node.delimiters and node.delimiters[0] != "{":
             return node.delimiters[0] + inner + node.delimiters[1]

@@ -3,6 +3,7 @@ with negations and hedges) in an answer."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -53,7 +54,7 @@ def _symbol(cell: str) -> tuple[str, str | None] | None:
 
 
 def _is_index(values: list[float]) -> bool:
-    return len(values) >= 2 and all(b - a == 1 for a, b in zip(values, values[1:])) and values[0] in (0, 1)
+    return len(values) >= 2 and all(b - a == 1 for a, b in itertools.pairwise(values)) and values[0] in (0, 1)
 
 
 def table_series(rows: list[list[str]], quote: str) -> list[Series]:

@@ -69,6 +69,22 @@ def _regex(where: str, pat: Any) -> str:
     return pat
 
 
+def _keyed(d: dict[str, str], claim: str, what: str, roles: dict[str, Any], symbols: dict[str, str]
+           ) -> dict[tuple[str, str], str]:
+    """An order table keyed "aspect/role" -> {(aspect, role): order}, every order parsed once to validate it."""
+    out = {}
+    for k, expr in d.items():
+        aspect, _, role = k.partition("/")
+        if role not in roles:
+            raise StructureError(f"structure.toml: order {claim}.{what}: unknown role in {k!r}")
+        try:
+            order_of(expr, tuple(sorted(set(symbols.values()))))
+        except ValueError as e:
+            raise StructureError(f"structure.toml: order {claim}.{what}: {e}") from None
+        out[(aspect, role)] = expr
+    return out
+
+
 def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> Structure:
     """Validate the parsed TOML and build the specs (``known_claims``: claim id -> catalogue claim)."""
     if known_claims is None:
@@ -110,23 +126,10 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
         if q not in symbols:
             raise StructureError(f"structure.toml: order {claim}: family {q} has no [family.{q}] table")
 
-        def keyed(d: dict[str, str], what: str) -> dict[tuple[str, str], str]:
-            out = {}
-            for k, expr in d.items():
-                aspect, _, role = k.partition("/")
-                if role not in roles[q]:
-                    raise StructureError(f"structure.toml: order {claim}.{what}: unknown role in {k!r}")
-                try:
-                    order_of(expr, tuple(sorted(set(symbols[q].values()))))
-                except ValueError as e:
-                    raise StructureError(f"structure.toml: order {claim}.{what}: {e}") from None
-                out[(aspect, role)] = expr
-            return out
-
-        claimed = keyed(o.get("claimed") or {}, "claimed")
+        claimed = _keyed(o.get("claimed") or {}, claim, "claimed", roles[q], symbols[q])
         if not claimed:
             raise StructureError(f"structure.toml: order {claim}: no claimed orders")
-        truth = keyed(o.get("truth") or {}, "truth")
+        truth = _keyed(o.get("truth") or {}, claim, "truth", roles[q], symbols[q])
         if set(truth) - set(claimed):
             raise StructureError(f"structure.toml: order {claim}: a true order for a key the claim does not state")
         orders.append(OrderClaim(claim, q, claimed, truth))
