@@ -149,3 +149,14 @@ def test_a_table_that_ends_with_an_ellipsis():
     a = sequences("Q-minmax", units(text))[0]
     assert a.data["sequences"] == {"q": [1, 2, 1, -1], "p": [1, -1, -2, -1]}
     assert grade(a, _simulated())[0] == "right"
+
+
+def test_self_evident_findings_name_their_family():
+    from dlclaims.check.structural import self_evident
+
+    text = ("v_0  v_1  v_2  v_3\n1  2  1  -1\nu_0  u_1  u_2  u_3\n1  -1  -2  -1\n"
+            "Q3 The loss is MSE(x, x_hat) + KL(q(z|x) || p(z)) and it trains the decoder.")
+    got = {(q, a.claim) for q, a in self_evident([("", text)])}
+    assert got == {("Q-minmax", "minmax.table"), ("Q-elbo", "elbo.decomposition")}
+    # numbers under unknown names that do not start at the updates' start name no family
+    assert self_evident([("", "h: 8, 16, 32, 64\nacc: 0.8, 0.9, 0.91, 0.91")]) == []
