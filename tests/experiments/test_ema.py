@@ -66,8 +66,8 @@ def _hand(*, ema_steps=(40, 42, 41), mean_steps=(400, 430, 405), var_plain=(0.00
     }
 
 
-def _statuses(m, cfg=EmaConfig()):
-    return {v.claim: v.status for v in judge([m], cfg)}
+def _statuses(m, cfg=None):
+    return {v.claim: v.status for v in judge([m], cfg or EmaConfig())}
 
 
 def test_hand_made_adaptivity_reaches_every_status():

@@ -33,8 +33,8 @@ from ..core import (
     verdict_from_parts,
 )
 from ..core.multiseed import StackedModels, fit_stacked, train_stacked
-from ..core.threads import limit_threads
 from ..core.stats import loglog_slope
+from ..core.threads import limit_threads
 from ..data.sawtooth import count_pieces, grid, sawtooth
 from ..models.mlp import MLP, ShallowReLU, n_params, sawtooth_mlp, shallow_sawtooth_mlp
 

@@ -35,6 +35,7 @@ from ..core import (
     verdict_from_parts,
 )
 from ..core.stats import equivalence_test, loglog_slope, mean_p_value
+from ..core.threads import limit_threads
 from ..optim.adam import Adam, MeanAdam
 
 
@@ -197,8 +198,9 @@ def adagrad(cfg: EmaConfig, seeds: tuple[int, ...]) -> dict:
 
 def run(cfg: EmaConfig, ctx: RunContext) -> Measurements:
     seeds = tuple(ctx.seeds)
-    return {"seeds": list(seeds), "adaptivity": adaptivity(cfg, seeds), "noise": noise(cfg, seeds),
-            "adagrad": adagrad(cfg, seeds)}
+    with limit_threads(1):
+        return {"seeds": list(seeds), "adaptivity": adaptivity(cfg, seeds), "noise": noise(cfg, seeds),
+                "adagrad": adagrad(cfg, seeds)}
 
 
 def _slopes(t: list[int], ys: list[list[float]], lo_frac: float = 0.1) -> list[float]:

@@ -39,7 +39,7 @@ from ..core import (
     seed_everything,
     verdict_from_parts,
 )
-from ..core.stats import equivalence_test, holm, mean_ci, mean_p_value
+from ..core.stats import equivalence_test, holm, mean_p_value
 from ..data.toy2d import energy_distance, mixture_means, modes_covered, sample_mixture
 from ..models.gan import Discriminator, Generator
 from .gen import ci_dict, single_thread

@@ -34,9 +34,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from ..core import FigureSink, Measurements, RunContext, experiment, require, seed_everything, verdict_from_parts
+from ..core import (
+    FigureSink,
+    Measurements,
+    RunContext,
+    experiment,
+    require,
+    seed_everything,
+    verdict_from_parts,
+)
 from ..core.multiseed import StackedModels, train_stacked
-from ..core.stats import equivalence_test, holm, mean_ci, mean_p_value
+from ..core.stats import equivalence_test, holm, mean_p_value
 from ..data.digits import load_digits_tvt
 from ..models.autoencoder import Autoencoder, bce_loss
 from .gen import ci_dict, single_thread

@@ -14,6 +14,7 @@ import sympy as sp
 import torch
 
 from ..core import FigureSink, Measurements, RunContext, experiment, require, verdict, verdict_from_parts
+from ..core.threads import limit_threads
 from ..games.bilinear import RULES, simulate, theory_radius_factor
 
 
@@ -40,6 +41,11 @@ def _radius(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 
 def run(cfg: MinMaxConfig, ctx: RunContext) -> Measurements:
+    with limit_threads(1):
+        return _run(cfg, ctx)
+
+
+def _run(cfg: MinMaxConfig, ctx: RunContext) -> Measurements:
     # The answer's table: alternating, eta = 1, from (1, 1).
     p, q = simulate("alternating", [1.0], cfg.table_steps)
     table = {"p": p[:, 0].tolist(), "q": q[:, 0].tolist()}
