@@ -83,3 +83,14 @@ def test_degree_words_without_a_variable_are_in_the_sequence_length(question, te
     p = _pieces(question, text, claim)
     length = "n" if question == "Q-linattn" else "t"
     assert p[role]["exponents"] == {length: exp}
+
+
+def test_orders_in_a_table_flattened_into_columns():
+    text = ("                 RNN            Transformer\n"
+            "train time       O(t l n^2)     O(t^2 l n)\n"
+            "test memory      O(l n)         O(t l n)\n")
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["rnn"]["outcome"] == "claim" and p["transformer"]["outcome"] == "claim"
+    m = _pieces("Q-seq", text, "seq.memory")
+    assert m["rnn"]["aspect"] == "memory-infer" and m["rnn"]["sheet"] == "l*n"
+    assert m["transformer"]["sheet"] == "l*n*t"

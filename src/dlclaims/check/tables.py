@@ -7,7 +7,9 @@
 * tab-separated rows;
 * runs of whitespace-separated tokens, as OCR flattens a table into one line
   per row (``y_0   y_1   y_2`` over ``1   2   1``): every token a number, a
-  symbol (``x_t``, ``$y_3$``, ``q``) or a short index word.
+  symbol (``x_t``, ``$y_3$``, ``q``) or a short index word;
+* columns of short cells two or more spaces apart holding big-O orders
+  (``time   O(tln^2)   O(t^2ln)`` under ``RNN   Transformer``).
 
 ``find_tables`` returns each table with the lines it covers, so that the
 sentence reader can skip them. Cells keep their text; ``cell_text`` gives the
@@ -28,7 +30,7 @@ class Table:
     rows: list[list[str]]  # cells as written (stripped)
     first: int  # first line of the table in the text (0-based)
     last: int  # last line (inclusive)
-    layout: str  # markdown | pipe | tab | spaces
+    layout: str  # markdown | pipe | tab | spaces | columns
 
     @property
     def text(self) -> str:
@@ -119,8 +121,44 @@ def find_tables(text: str) -> list[Table]:
                 continue  # a stray tab in a sentence is not a table
             out.append(Table(rows, first, i - 1, layout))
             continue
+        if (block := _column_block(lines, i, taken)) is not None:
+            out.append(block)
+            i = block.last + 1
+            continue
         i += 1
     return sorted(out, key=lambda t: t.first)
+
+
+_ORDER_CELL = re.compile(r"(?:\\mathcal\{?O\}?|\bO|Θ|\\Theta)\s*\(")
+
+
+def _column_cells(line: str) -> list[str] | None:
+    """Cells of a line laid out in columns (two or more spaces between short cells), or None."""
+    s = line.strip()
+    if not s or "|" in s or "\t" in s:
+        return None
+    cells = [c.strip() for c in re.split(r"\s{2,}", s) if c.strip()]
+    if len(cells) < 2 or any(len(c) > 28 for c in cells):
+        return None
+    return cells
+
+
+def _column_block(lines: list[str], i: int, taken: list[bool]) -> Table | None:
+    """An OCR-flattened table of orders or words in columns: two or more lines of the same number of short cells
+    (a header one short, its corner empty), with a big-O order in some cell ("time   O(tln^2)   O(t^2ln)")."""
+    rows: list[list[str]] = []
+    j = i
+    while j < len(lines) and not taken[j] and (cells := _column_cells(lines[j])) is not None:
+        rows.append(cells)
+        j += 1
+    if len(rows) < 2:
+        return None
+    width = max(len(r) for r in rows)
+    if any(len(r) not in (width, width - 1) for r in rows) or sum(len(r) == width - 1 for r in rows[1:]) or \
+            not any(_ORDER_CELL.search(c) for r in rows for c in r):
+        return None
+    rows = [([""] + r if len(r) == width - 1 else r) for r in rows]
+    return Table(rows, i, j - 1, "columns")
 
 
 def _is_num(cell: str) -> bool:
