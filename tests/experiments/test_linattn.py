@@ -9,7 +9,7 @@ from dlclaims.core.registry import load_all
 from dlclaims.core.runner import plans_for, run_plans
 from dlclaims.core.store import Store
 from dlclaims.data.recall import make_recall
-from dlclaims.experiments.linattn import QUICK, _crossover
+from dlclaims.experiments.linattn import QUICK, _crossover, judge
 
 
 @pytest.mark.parametrize("pairs", [1, 5, 12])
@@ -33,12 +33,64 @@ def test_recall_is_deterministic_for_a_generator_and_checks_sizes():
         make_recall(8, 6, n_keys=5, n_values=3, generator=torch.Generator())
 
 
-def test_crossover_interpolates_on_log_axes():
+def test_crossover_interpolates_on_log_axes_and_says_when_there_is_none():
     ns = [16, 32, 64, 128]
     soft = [[n * n] for n in ns]  # time n^2 d with d = 32: crosses Bob's n d^2 at n = 32
     bob = [[n * 32] for n in ns]
-    assert _crossover(ns, soft, bob) == pytest.approx(32)
-    assert _crossover(ns, bob, soft) is None  # never crosses upward
+    n, note = _crossover(ns, soft, bob)
+    assert n == pytest.approx(32) and "n = 32" in note
+    assert _crossover(ns, bob, soft)[0] is None  # never crosses upward
+    n, note = _crossover(ns, [[10 * n * n] for n in ns], bob)  # softmax slower everywhere
+    assert n is None and "slower at every n" in note
+
+
+def _measurements(*, soft_flops=lambda n, d: 4 * n * n * d, bob_flops=lambda n, d: 4 * n * d * d,
+                  soft_bytes=lambda n: 4 * n * n + 8 * n, bob_bytes=lambda n: 12 * n, err=(0.8, 0.82, 0.85),
+                  soft_acc=((0.95, 0.96, 0.97), (0.95, 0.97, 0.96)), bob_acc=((0.7, 0.6, 0.65), (0.1, 0.12, 0.15)),
+                  lin_acc=((0.9, 0.92, 0.91), (0.3, 0.32, 0.35))):
+    """A measurement dict in the shape ``run`` produces, from formulas and hand-made accuracies."""
+    fn, ns, d = [1, 2, 3, 4, 5, 6], [16, 32, 64, 128], 64
+    cost = {"ns": ns, "flop_ns": fn, "flop_ds": fn, "ref_flops_per_s": 1e10}
+    for name, fl, by in (("softmax", soft_flops, soft_bytes), ("bob", bob_flops, bob_bytes)):
+        cost[name] = {"times": [[fl(n, d) / 1e10 * (1 + 0.01 * k) for k in range(3)] for n in ns],
+                      "bytes": [by(n) for n in ns], "bytes_small": [by(n) for n in fn],
+                      "flops_n": [fl(n, d) for n in fn], "flops_d": [fl(128, x) for x in fn],
+                      "flops_at_ns": [fl(n, d) for n in ns]}
+
+    def cells(acc):  # one learning rate: (S, K=1) validation and test
+        return [{"val": [[a] for a in row], "test": [[a] for a in row], "best_step": [[1]] * 3} for row in acc]
+
+    recall = {"pairs": [2, 32], "chance": 1 / 16, "lrs": [0.03], "seeds": [0, 1, 2],
+              "softmax": cells(soft_acc), "bob": cells(bob_acc), "linear": cells(lin_acc)}
+    return {"d": d, "cost": cost, "error": {"bob_vs_softmax": list(err), "sdpa_vs_ours": [1e-7] * 3},
+            "recall": recall}
+
+
+def _status(m):
+    return {v.claim: v.status for v in judge([m], QUICK)}
+
+
+def test_judge_reaches_supported_from_hand_made_measurements():
+    vs = judge([_measurements()], QUICK)
+    assert {v.claim: v.status for v in vs} == {"linattn.cost": "supported", "linattn.not-equivalent": "supported",
+                                               "linattn.recall": "supported"}
+    assert [v.evidence for v in vs] == ["exact", "measured", "measured"]
+    assert vs[0].numbers["timing_confirmation"]["softmax"]["confirms"] is True
+
+
+def test_judge_reaches_refuted_from_hand_made_measurements():
+    got = _status(_measurements(
+        soft_flops=lambda n, d: 4 * n * d * d, bob_flops=lambda n, d: 4 * n * n * d, soft_bytes=lambda n: 12 * n,
+        bob_bytes=lambda n: 4 * n * n, err=(1e-4, 2e-4, 1.5e-4),
+        soft_acc=((0.9, 0.92, 0.91), (0.1, 0.12, 0.11)), bob_acc=((0.3, 0.32, 0.31), (0.6, 0.62, 0.65))))
+    assert set(got.values()) == {"refuted"}
+
+
+def test_judge_partial_and_inconclusive_recall():
+    part = _status(_measurements(bob_acc=((0.1, 0.12, 0.11), (0.3, 0.35, 0.31))))  # Bob's rises with n
+    assert part["linattn.recall"] == "partial"
+    tie = _status(_measurements(soft_acc=((0.5, 0.6, 0.7), (0.5, 0.2, 0.3)), bob_acc=((0.5, 0.3, 0.7), (0.4, 0.3, 0.2))))
+    assert tie["linattn.recall"] == "inconclusive"
 
 
 @pytest.mark.parametrize("sets,msg", [({"ns": "0,4,8"}, "n < 1"), ({"recall_pairs": "4,80"}, "recall_keys"),
@@ -57,6 +109,8 @@ def test_quick_profile_end_to_end(tmp_path):
     assert not summary.failed
     assert set(load_all()["linattn"].claims) <= set(got)
     assert got["linattn.not-equivalent"].status == "supported"
+    assert got["linattn.cost"].status == "supported" and got["linattn.cost"].evidence == "exact"
+    assert len(got["linattn.recall"].numbers["linear_test"]) == len(QUICK.recall_pairs)  # the baseline ran
     exact = got["linattn.cost"].numbers["exact_orders"]
     assert exact["softmax"] == {"bytes_in_n": 2, "flops_in_n": 2, "flops_in_d": 1}
     assert exact["bob"] == {"bytes_in_n": 1, "flops_in_n": 1, "flops_in_d": 2}
