@@ -514,23 +514,3 @@ EXPERIMENT = experiment(
                 "every family tuned alike on validation.",
 )
 
-
-# --- transitional: names experiments/bias.py used before its rewrite (removed with it) ---
-def regime_data(regime: str, canvas: int, margin: int):  # noqa: ANN201
-    from ..data.canvas import load_canvas_split
-    from ..data.digits import load_digits_split
-    if regime == "digits":
-        return load_digits_split(seed=0), SIDE
-    return load_canvas_split(canvas, margin=margin, seed=0, split_seed=0), canvas
-
-
-def train_family(make, x, y, seeds, *, steps, batch_size, lr):  # noqa: ANN001, ANN201
-    from ..core.multiseed import train_stacked
-    stack = StackedModels.create(make, seeds=seeds)
-    train_stacked(stack, x, y, loss=F.cross_entropy, steps=steps, batch_size=min(batch_size, x.shape[0]), lr=lr)
-    return stack
-
-
-@torch.no_grad()
-def accuracy(stack, x, y):  # noqa: ANN001, ANN201
-    return (stack(x).argmax(-1) == y).float().mean(1).tolist()
