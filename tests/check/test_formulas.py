@@ -112,3 +112,21 @@ def test_structure_loads_and_validates():
     bad_regex = {"family": {"Q-linattn": {**good["family"]["Q-linattn"], "roles": {"bob": ["(unclosed"]}}}}
     with pytest.raises(structure.StructureError, match="bad pattern"):
         structure.parse(bad_regex)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # per-example subscripts x^(i) inside the distributions
+    (r"$\mathcal{L}^{(i)} = \mathbb{E}_{q(z|x^{(i)})}[\log p(x^{(i)}|z)] - KL(q(z|x^{(i)}) \| p(z))$",
+     {"elbo.decomposition": "assert"}),
+    # the identity with the KL to the true posterior, and that KL stated non-negative: the bound
+    (r"$\log p(x) = \text{ELBO} + KL(q(z|x) \| p(z|x))$ and that KL is non-negative",
+     {"elbo.bound": "assert"}),
+    (r"$\log p(x) = \text{ELBO} + KL(q(z|x) \| p(z|x))$", {}),  # nothing said about the KL's sign
+])
+def test_more_elbo_formulas(text, expected):
+    assert _claims("Q-elbo", text) == expected
+
+
+def test_the_origin_named_as_the_equilibrium():
+    assert _claims("Q-minmax", "The only saddle point of f is the origin.") == {"minmax.equilibrium": "assert"}
+    assert _claims("Q-minmax", "The iterates circle around the origin.") == {}

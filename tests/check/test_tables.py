@@ -160,3 +160,12 @@ def test_self_evident_findings_name_their_family():
     assert got == {("Q-minmax", "minmax.table"), ("Q-elbo", "elbo.decomposition")}
     # numbers under unknown names that do not start at the updates' start name no family
     assert self_evident([("", "h: 8, 16, 32, 64\nacc: 0.8, 0.9, 0.91, 0.91")]) == []
+
+
+def test_unnamed_pairs_take_the_roles_their_values_follow():
+    pairs = " -> ".join(f"({a}, {b})" for a, b in zip(Q, P))  # written (q, p): the values say so
+    a = sequences("Q-minmax", units("The iterates: " + pairs + "."))[0]
+    assert a.data["sequences"] == {"q": Q, "p": P} and a.data["roles_from"] == "values"
+    bad = " -> ".join(f"({a}, {b})" for a, b in zip([1, 5, 5, 5], [1, 7, 7, 7]))  # no fit: argument order (p, q)
+    b = sequences("Q-minmax", units("The iterates: " + bad + "."))[0]
+    assert b.data["sequences"] == {"p": [1, 5, 5, 5], "q": [1, 7, 7, 7]} and b.data["roles_from"] == "argument order"

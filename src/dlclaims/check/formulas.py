@@ -75,15 +75,16 @@ def _first_clause(side: str) -> str:
 
 # -- Q-elbo ------------------------------------------------------------------------------------------------
 _SUBS = r"(?:_?\(?[a-z]{1,5}\)?)?"  # q_phi, p_(theta), q
-_Q = rf"q{_SUBS}\(z[^|()]{{0,6}}\|x[^()]{{0,8}}\)"
+_ARG = r"(?:[^()]|\([^()]{0,6}\)){0,10}"  # x, x_i, x^(i): one nested level
+_Q = rf"q{_SUBS}\(z[^|()]{{0,6}}\|x{_ARG}\)"
 _PZ = rf"p{_SUBS}\(z\)"
-_PZX = rf"p{_SUBS}\(z[^|()]{{0,6}}\|x[^()]{{0,8}}\)"
+_PZX = rf"p{_SUBS}\(z[^|()]{{0,6}}\|x{_ARG}\)"
 _KL = r"(?:d_?\(?kl\)?|kl|d_?\{kl\})[\[(]"
 _KL_PRIOR = re.compile(rf"{_KL}{_Q}(?:\|\||\||,)(?:{_PZ}|n\(0,i\)|n\(0,1\))")
 _KL_POST = re.compile(rf"{_KL}{_Q}(?:\|\||\||,){_PZX}")
-_RECON_LL = re.compile(rf"logp{_SUBS}\(x[^|()]{{0,6}}\|z[^()]{{0,8}}\)")
+_RECON_LL = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\|z{_ARG}\)")
 _RECON_LOSS = re.compile(r"reconstruction ?(?:loss|error|term)|\bmse\b|\bbce\b|\|\|x-|cross-?entropy")
-_LOGPX = re.compile(rf"logp{_SUBS}\(x[^|()]{{0,6}}\)")
+_LOGPX = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\)")
 _ELBO_NAME = re.compile(r"elbo|lowerbound|lower bound|\bl\(|\bl_\w+\(|\bl(?:_\w+)?$|^l(?:_\w+)?\b|\\mathcal\{l\}")
 _LOSS_NAME = re.compile(r"loss|-elbo|negative elbo|cost|objective to minimi")
 
@@ -114,8 +115,15 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
                 out.append(("elbo.decomposition", stance, side))
             elif kl[0][0] < 0:
                 out.append(("elbo.decomposition", "assert", side))
+    nonneg = re.search(r"kl\w*(?:\([^)]*\)+)?(?:>=|≥)0|non-?negative|always positive|>=0|\bbound", s)
     for k, rel in enumerate(rels):
         left, right = sides[k], sides[k + 1]
+        if rel == "=" and nonneg:  # log p(x) = ELBO + KL(q(z|x) || p(z|x)), the KL >= 0: the ELBO is below
+            px_side, other = (left, right) if _LOGPX.fullmatch(left.split(" ")[-1]) else (right, left)
+            if _LOGPX.fullmatch(px_side.split(" ")[-1] if px_side is left else px_side.split(" ")[0]) and any(
+                    sg > 0 and _KL_POST.search(t) for sg, t in _terms(_first_clause(other))):
+                out.append(("elbo.bound", "assert", f"{left} {rel} {right}"))
+            continue
         if rel in ("=", "≈", "->", "~="):
             continue
         big, small = (left, right) if rel in (">=", "≥") else (right, left)
@@ -163,6 +171,10 @@ def _equilibrium(text: str) -> list[tuple[str, str, str]]:
     grads = re.findall(rf"(?:d|grad_?)f/?d?({v})=({v})=0", s)
     if len({g[0] for g in grads}) == 2:
         points.append((0.0, 0.0, "; ".join(f"df/d{a} = {b} = 0" for a, b in grads)))
+    if not points and re.search(r"\borigin\b", s):  # "the saddle point is the origin"
+        k = s.index("origin")
+        if _EQ_WORDS.search(s[max(0, k - 80): k + 60]):
+            points.append((0.0, 0.0, "origin"))
     if not points and _EQ_WORDS.search(s):
         for m in re.finditer(rf"\(({_NUM}),({_NUM})\)", s):
             near = s[max(0, m.start() - 60): m.end() + 40]

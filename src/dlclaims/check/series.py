@@ -203,6 +203,16 @@ def assign(spec: SequenceClaim, found: list[Series], context: str) -> tuple[dict
     if len(own) == 1 and not foreign and unnamed:  # "q" named, its partner row unnamed
         rest = next(v for v in spec.variables if v not in own)
         return {**own, rest: unnamed[-1]}, {k: k for k in own}, "the other one"
+    if not own and not foreign and len(unnamed) >= 2 and len(spec.variables) == 2:
+        # two runs with no names (pairs "(1, 1) -> (-1, 2) -> ..."): the assignment the values follow, else the
+        # arguments' order f(p, q): the descending variable first
+        a, b = unnamed[-2], unnamed[-1]
+        down = next((v for v in spec.variables if str(spec.rule.get(v, "")).startswith("-")), spec.variables[1])
+        up = next(v for v in spec.variables if v != down)
+        fit = [_fits(spec, {down: a, up: b}), _fits(spec, {down: b, up: a})]
+        if fit[1] > fit[0]:
+            return {down: b, up: a}, {}, "values"
+        return {down: a, up: b}, {}, "values" if fit[0] > fit[1] else "argument order"
     if own or not foreign:
         return own, {k: k for k in own}, "names"
     names = foreign[:len(want)]
