@@ -130,3 +130,13 @@ def test_more_elbo_formulas(text, expected):
 def test_the_origin_named_as_the_equilibrium():
     assert _claims("Q-minmax", "The only saddle point of f is the origin.") == {"minmax.equilibrium": "assert"}
     assert _claims("Q-minmax", "The iterates circle around the origin.") == {}
+
+
+@pytest.mark.parametrize("text", [
+    "Starting from p = 1 and q = 1, the iterates never reach the optimum.",
+    "From (1, 1) the updates go around and never settle at the equilibrium.",
+    "The optimum is never reached: after 6 steps we are back at (1, 1).",
+    "The equilibrium is not reached; the iterates visit (1, -1) and then (-2, 1).",
+])
+def test_a_start_or_a_step_is_not_the_equilibrium(text):
+    assert _claims("Q-minmax", text) == {}

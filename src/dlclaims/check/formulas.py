@@ -156,35 +156,52 @@ def _players() -> str:
     return "[" + "".join(sorted(names)) + "]"
 
 
+_NOT_EQ = re.compile(r"start\w*|initial\w*|\binit\b|\bfrom\b|begin\w*|\bafter\b|\bstep\b|\bthen\b|\bbut\b|"
+                     r"\bwhile\b|iterat\w*|\breturn\w*|\bback\b|\bvisit\w*|\bgoes\b|\bmoves?\b")
+_LINK_AFTER = re.compile(r"^\)?\s*(?:is|are|=|as|which is|,)?\s*(?:the |a |an |its |our |unique |only )*"
+                         r"(?:equilibri\w*|saddle|nash|optim\w*|stationary|fixed point|solution|minimax point|critical)")
+
+
+def _tied(s: str, start: int, end: int) -> bool:
+    """Is the point at s[start:end] what an equilibrium word names ("the equilibrium is (0, 0)", "(0, 0) is the
+    saddle point"), not a start or a step of the iterates ("from (1, 1) we never reach the optimum")?"""
+    before = s[max(0, start - 60):start]
+    last = None
+    for last in _EQ_WORDS.finditer(before):
+        pass
+    if last is not None and not _NOT_EQ.search(before[last.end():]) and not re.search(r"[.;]", before[last.end():]):
+        return True
+    return bool(_LINK_AFTER.match(s[end:end + 40]))
+
+
 def _equilibrium(text: str) -> list[tuple[str, str, str]]:
     s = _plain(text)
     v = _players()
     star = r"(?:\^?\*|_?\(?\*\)?|_?eq|_?opt)?"
     points: list[tuple[float, float, str]] = []
-    for m in re.finditer(rf"\(({v}){star},({v}){star}\)=\(({_NUM}),({_NUM})\)", s):
-        points.append((float(m.group(3)), float(m.group(4)), m.group(0)))
-    for m in re.finditer(rf"(?<![a-z])({v}){star}=({v}){star}=({_NUM})(?!\.?\d)", s):
-        points.append((float(m.group(3)), float(m.group(3)), m.group(0)))
-    for m in re.finditer(rf"(?<![a-z(])({v}){star}=({_NUM})(?:,| and |and)({v}){star}=({_NUM})(?!\.?\d)", s):
-        if m.group(1) != m.group(3):
-            points.append((float(m.group(2)), float(m.group(4)), m.group(0)))
-    grads = re.findall(rf"(?:d|grad_?)f/?d?({v})=({v})=0", s)
+    for pat, vals in ((rf"\(({v}){star},({v}){star}\)=\(({_NUM}),({_NUM})\)", (3, 4)),
+                      (rf"(?<![a-z])({v}){star}=({v}){star}=({_NUM})(?!\.?\d)", (3, 3)),
+                      (rf"(?<![a-z(])({v}){star}=({_NUM})(?:,| and |and)({v}){star}=({_NUM})(?!\.?\d)", (2, 4))):
+        for m in re.finditer(pat, s):
+            if m.group(1) != m.group(2 if vals != (2, 4) else 3) and _tied(s, m.start(), m.end()):
+                points.append((float(m.group(vals[0])), float(m.group(vals[1])), m.group(0)))
+    grads = re.findall(rf"(?:\bd|grad_?) ?f ?/? ?d? ?({v})=({v})=0(?!\.?\d)", s)  # df/dp = q = 0
     if len({g[0] for g in grads}) == 2:
         points.append((0.0, 0.0, "; ".join(f"df/d{a} = {b} = 0" for a, b in grads)))
-    if not points and re.search(r"\borigin\b", s):  # "the saddle point is the origin"
-        k = s.index("origin")
-        if _EQ_WORDS.search(s[max(0, k - 80): k + 60]):
-            points.append((0.0, 0.0, "origin"))
-    if not points and _EQ_WORDS.search(s):
+    if not points:
+        for m in re.finditer(r"\borigin\b", s):  # "the saddle point is the origin"
+            if _tied(s, m.start(), m.end()):
+                points.append((0.0, 0.0, "origin"))
+                break
+    if not points:
         for m in re.finditer(rf"\(({_NUM}),({_NUM})\)", s):
-            near = s[max(0, m.start() - 60): m.end() + 40]
-            if _EQ_WORDS.search(near):
+            if _tied(s, m.start(), m.end()):
                 points.append((float(m.group(1)), float(m.group(2)), m.group(0)))
     out = []
-    if points and _EQ_WORDS.search(s):
+    if points:
         zero = all(a == 0 and b == 0 for a, b, _ in points)
         out.append(("minmax.equilibrium", "assert" if zero else "deny", " ; ".join(x for _, _, x in points)))
-    elif not points:
+    else:
         m = _VALUE.search(plain_math(text).lower())
         if m:
             out.append(("minmax.equilibrium", "assert" if float(m.group(1)) == 0 else "deny", m.group(0)))
