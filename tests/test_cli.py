@@ -17,9 +17,12 @@ def digest(p: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory):
+def ran(tmp_path_factory, quick_store):
+    """`dlclaims run` in a fresh folder, its units measured already in the session's quick store (copied
+    there): the command reuses them, judges nothing again and prints the verdicts."""
     d = tmp_path_factory.mktemp("lab")
-    r = dlclaims("run", "--only", "minmax", "scalar.vjp", "--seeds", "2", "--quiet", cwd=d)
+    quick_store.copy_to(d, "minmax", "scalar")
+    r = dlclaims("run", "--only", "minmax", "scalar.vjp", "--quiet", cwd=d)
     assert r.returncode == 0, r.stderr
     return d, r
 
@@ -42,14 +45,16 @@ def test_verdicts_json_follows_the_contract(ran):
         assert {"claim", "question", "status", "rule", "numbers", "figures", "profile", "seeds"} <= set(v)
         assert v["status"] in ("supported", "refuted", "partial", "inconclusive")
     scalar = next(v for v in vs if v["claim"] == "scalar.vjp")
-    assert scalar["seeds"] == [0, 1] and scalar["profile"] == "quick"
+    assert scalar["seeds"] == [0, 1, 2] and scalar["profile"] == "quick"
+    assert {v["evidence"] for v in vs} <= {"exact", "measured", "simulated"}
 
 
 def test_rerun_reuses_every_stored_unit(ran):
     d, _ = ran
-    r = dlclaims("run", "--only", "minmax", "scalar.vjp", "--seeds", "2", "--quiet", cwd=d)
+    r = dlclaims("run", "--only", "minmax", "scalar.vjp", "--quiet", cwd=d)
     assert r.returncode == 0
-    assert "0 unit(s) run, 3 reused" in " ".join(r.stdout.split())
+    assert "0 unit(s) run, 4 reused" in " ".join(r.stdout.split())
+    assert "figures drawn for 0 experiment(s)" in " ".join(r.stdout.split())
 
 
 @pytest.mark.parametrize(
@@ -60,6 +65,8 @@ def test_rerun_reuses_every_stored_unit(ran):
         (["run", "--only", "Q-minmax", "--set", "nosuchkey=1"], "no selected experiment has such a setting"),
         (["run", "--only", "Q-minmax", "--seeds", "0"], "--seeds must be at least 1"),
         (["run", "--only", "Q-minmax", "--set", "steps=2"], "steps must be at least 10"),
+        (["run", "--only", "minmax", "--set", "steps=-1"], "--set steps=-1: not allowed for minmax"),
+        (["sheets", "--remove", "never-recorded.md"], "not recorded: never-recorded.md"),
     ],
 )
 def test_bad_input_is_exit_2_one_line_and_the_store_untouched(ran, args, message):
@@ -103,3 +110,113 @@ def test_list_json_names_every_catalogue_claim(tmp_path):
     assert listed == set(claims_by_id())
     minmax = next(q for q in rows if q["question"] == "Q-minmax")
     assert minmax["experiments"][0]["config"]["quick"]["steps"] > 0
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_verdicts_table_is_compact_and_never_breaks_a_word(ran, width):
+    d, _ = ran
+    r = dlclaims("verdicts", cwd=d, env={"COLUMNS": str(width)})
+    assert r.returncode == 0, r.stderr
+    words = {w for v in json.loads(dlclaims("verdicts", "--json", cwd=d).stdout)
+             for w in (v["claim"], v["status"], v["evidence"])}
+    text = r.stdout
+    for w in words:  # every claim id, status and evidence kind appears whole
+        assert w in text, (w, text)
+    assert max(len(line) for line in text.splitlines()) <= width
+    long = dlclaims("verdicts", "--long", cwd=d, env={"COLUMNS": str(width)}).stdout
+    assert len(long.splitlines()) > len(text.splitlines())  # the rules come only with --long
+    assert "solve grad f = 0" in " ".join(long.split()) and "solve grad f = 0" not in " ".join(text.split())
+
+
+def test_check_at_80_columns_keeps_words_whole_and_records_nothing_unless_asked(ran, tmp_path):
+    d, _ = ran
+    sheet = tmp_path / "s.md"
+    sheet.write_text("## Question 4\nloss.backward() needs a scalar output, otherwise it raises. The cost of the "
+                     "gradient of a scalar is one backward pass.\n")
+    r = dlclaims("check", str(sheet), cwd=d, env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    findings = json.loads(dlclaims("check", str(sheet), "--json", cwd=d).stdout)[0]["findings"]
+    assert findings
+    for f in findings:  # every word of what the table shows appears whole, never split across lines
+        for w in (f["claim"], *f["quote"].split()):
+            assert w in r.stdout, (w, r.stdout)
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    assert dlclaims("sheets", cwd=d).stdout.startswith("no sheet is recorded")
+    assert dlclaims("check", str(sheet), "--record", cwd=d).returncode == 0
+    assert str(sheet) in dlclaims("sheets", cwd=d).stdout
+    r = dlclaims("sheets", "--remove", str(sheet), cwd=d)
+    assert r.returncode == 0 and "forgot 1" in r.stdout
+    assert dlclaims("sheets", cwd=d).stdout.startswith("no sheet is recorded")
+
+
+def test_check_to_an_unwritable_out_is_one_line_exit_2_and_leaves_nothing(ran, tmp_path):
+    d, _ = ran
+    sheet = tmp_path / "s.md"
+    sheet.write_text("loss.backward() needs a scalar output.\n")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    r = dlclaims("check", str(sheet), "--out", str(blocker / "fb"), cwd=d)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert "cannot write the feedback" in r.stderr
+
+
+def test_report_that_fails_leaves_no_empty_out_folder(tmp_path):
+    bad = tmp_path / "store.sqlite"
+    bad.write_bytes(b"not sqlite" * 20)
+    r = dlclaims("report", "--store", str(bad), "--out", str(tmp_path / "new" / "report"), cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "new").exists()
+
+
+def test_check_from_another_folder_says_no_store_was_found_and_how_to_point_to_one(tmp_path):
+    sheet = tmp_path / "s.md"
+    sheet.write_text("loss.backward() needs a scalar output.\n")
+    r = dlclaims("check", str(sheet), cwd=tmp_path)
+    assert r.returncode == 0
+    said = " ".join((r.stdout + r.stderr).split())
+    assert f"no store found at {tmp_path / 'dlclaims-results' / 'store.sqlite'}" in said
+    assert "--store" in said and "DLCLAIMS_STORE" in said
+    assert not (tmp_path / "dlclaims-results").exists()
+
+
+def test_a_store_in_a_read_only_folder_serves_the_commands_that_only_read(ran, tmp_path, monkeypatch, capsys):
+    """A store whose folder cannot be written: SQLite cannot open it for writing ("unable to open database
+    file"). As root, file permissions do not apply, so the writable open is made to fail that way; as any
+    other user the folder is made read-only for real."""
+    import os
+    import shutil
+
+    from dlclaims.cli import main
+    from dlclaims.core.store import Store
+
+    d, _ = ran
+    ro = tmp_path / "ro"
+    shutil.copytree(d / "dlclaims-results", ro)
+    with sqlite3.connect(ro / "store.sqlite") as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for extra in ("-wal", "-shm"):
+        (ro / f"store.sqlite{extra}").unlink(missing_ok=True)
+    before = digest(ro / "store.sqlite")
+    if os.geteuid() == 0:
+        def refuse(self):
+            raise sqlite3.OperationalError("unable to open database file")
+
+        monkeypatch.setattr(Store, "_init", refuse)
+    ro.chmod(0o555)
+    (ro / "store.sqlite").chmod(0o444)
+    sheet = tmp_path / "s.md"
+    sheet.write_text("## Question 4\nloss.backward() needs a scalar output, otherwise it raises.\n")
+    store = str(ro / "store.sqlite")
+    try:
+        assert main(["verdicts", "--store", store]) == 0
+        assert "minmax.table" in capsys.readouterr().out
+        assert main(["check", str(sheet), "--store", store, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)[0]["findings"]
+        assert main(["report", "--store", store, "--out", str(tmp_path / "report")]) == 0
+        assert (tmp_path / "report" / "index.html").exists()
+        capsys.readouterr()
+        assert main(["run", "--only", "minmax", "--quiet", "--store", store]) == 2  # writing is refused: one line
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    finally:
+        ro.chmod(0o755)
+    assert digest(ro / "store.sqlite") == before

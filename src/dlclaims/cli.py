@@ -372,10 +372,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         _writable_out(out)
     store_path = _store_path(args.store)
     if not store_path.exists() and not args.run_missing:
-        _console(stderr=True).print(
-            f"[yellow]no store found at {store_path.absolute()}[/]: every finding is graded unknown. Point to "
-            "the store of your runs with --store PATH or DLCLAIMS_STORE=PATH, or run the experiments here "
-            "(dlclaims run, or add --run-missing).")
+        print(f"dlclaims: no store found at {store_path.absolute()}: every finding is graded unknown. Point to "
+              "the store of your runs with --store PATH or DLCLAIMS_STORE=PATH, or run the experiments here "
+              "(dlclaims run, or add --run-missing).", file=sys.stderr)
     outcome = check_sheets(args.sheets, store_path, out_dir=out, run_missing=args.run_missing,
                            record=args.record or out is not None)
     if args.json:
@@ -402,11 +401,12 @@ def cmd_sheets(args: argparse.Namespace) -> int:
         if not path.exists():
             raise BadInput(f"no store at {path.absolute()}: nothing is recorded (point to one with --store PATH "
                            "or DLCLAIMS_STORE=PATH)")
-        with Store.open(path, create=False) as store:
+        with _open_to_read(path) as store:  # refuse unknown names before the store is opened for writing
             known = {s for s, _ in store.recorded_sheets()}
-            unknown = [s for s in (args.remove or []) if s not in known]
-            if unknown:
-                raise BadInput(f"not recorded: {', '.join(unknown)} (see `dlclaims sheets`)")
+        unknown = [s for s in (args.remove or []) if s not in known]
+        if unknown:
+            raise BadInput(f"not recorded: {', '.join(unknown)} (see `dlclaims sheets`)")
+        with Store.open(path, create=False) as store:
             n = store.remove_checks(None if args.remove_all else args.remove)
         print(f"forgot {n} recorded sheet(s); the next `dlclaims report` leaves them out")
         return 0

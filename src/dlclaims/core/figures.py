@@ -102,7 +102,11 @@ def _texts(fig, renderer) -> list[tuple[str, Any]]:
         for t in ax.texts:
             add(f"{name} text", t)
     for t in fig.texts:
-        add("figure text", t)
+        if t is not fig._suptitle and t is not getattr(fig, "_supxlabel", None) \
+                and t is not getattr(fig, "_supylabel", None):
+            add("figure text", t)
+    for t in (getattr(fig, "_supxlabel", None), getattr(fig, "_supylabel", None)):
+        add("figure label", t)
     for leg in fig.legends:
         for t in leg.get_texts():
             add("figure legend", t)
