@@ -1,6 +1,7 @@
-"""Q-cnn and Q-bias: the regime logic of the judges on made-up measurements, the superposition
-measurement, bad input, and both quick profiles end to end."""
+"""Q-cnn and Q-bias: every judge reaches each status its rule can give on hand-made measurements; the
+selection on validation, the superposition measurement, bad input, and both quick profiles end to end."""
 
+import numpy as np
 import pytest
 
 from dlclaims.core.errors import ConfigError
@@ -9,38 +10,89 @@ from dlclaims.core.store import Store
 from dlclaims.data.digits import load_digits_split
 from dlclaims.experiments.bias import BiasConfig
 from dlclaims.experiments.bias import judge as judge_bias
-from dlclaims.experiments.cnn import CnnConfig, linear_stack, params_needed
+from dlclaims.experiments.cnn import CnnConfig, linear_stack, params_needed, select
 from dlclaims.experiments.cnn import judge as judge_cnn
 
-SEEDS = 3
+K = 3  # seeds
+LRS = [0.01, 0.03]
+JIT = np.array([0.0, 0.004, -0.003])  # per-seed jitter: intervals get a spread
+JIT2 = np.array([0.01, -0.006, 0.002])
 
 
-def _rows(sizes, params, accs):
-    return [{"size": s, "params": p, "acc": [a + 0.001 * j for j in range(SEEDS)]} for s, p, a in zip(sizes, params, accs)]
+def _rec(params, acc, *, worse_lr=0.05, shifted=None):
+    """An architecture's sweep: the second lr is the better one on validation (and test)."""
+    acc = acc + JIT
+    rec = {"params": params, "lrs": LRS, "val": [list(acc - worse_lr), list(acc)],
+           "test": [list(acc - worse_lr - 0.01), list(acc - 0.01)], "best_step": [[100.0] * K] * 2}
+    if shifted is not None:
+        rec["shifted"] = {s: [list(acc * (1 - d) - worse_lr), list((acc - 0.01) * (1 - d) + JIT)]
+                          for s, d in shifted.items()}
+    return rec
 
 
-def _cnn_measurements(cnn_wins_digits: bool) -> dict:
-    regs = {}
-    for r, cnn_wins in (("digits", cnn_wins_digits), ("canvas", True)):
-        mlp = _rows((8, 32), (1000, 4000), (0.80, 0.95))
-        cnn = _rows((4, 8), (100, 300) if cnn_wins else (2000, 8000), (0.80, 0.95))
-        mlp[1]["shifted"] = {"1": [0.5, 0.52, 0.51], "2": [0.3, 0.31, 0.32]}
-        cnn[1]["shifted"] = {"1": [0.94, 0.93, 0.935], "2": [0.9, 0.91, 0.92]}
-        lin = {"compose": [1e-16] * SEEDS, "none": [1e-16] * SEEDS, "avgpool": [1e-16] * SEEDS,
-               "relu": [0.5, 0.6, 0.7], "maxpool": [0.2, 0.3, 0.4]}
-        regs[r] = {"side": 8, "mlp": mlp, "cnn": cnn, "linear": lin}
-    return {"seeds": list(range(SEEDS)), "regimes": regs}
+def _cnn_regime(cnn_fewer: bool | None, mlp_drops_more: bool, linear_ok: bool = True) -> dict:
+    mlp = {"mlp/8": _rec(600, 0.80), "mlp/32": _rec(2400, 0.95)}
+    if cnn_fewer is None:  # noisy: one seed needs far fewer, another far more
+        cnn_p = [(100, np.array([0.80, 0.95, 0.6])), (300, np.array([0.95, 0.96, 0.7]))]
+        cnn = {"cnn-pooled/2": _rec(cnn_p[0][0], cnn_p[0][1] - JIT), "cnn-pooled/4": _rec(cnn_p[1][0], cnn_p[1][1] - JIT)}
+        cnn["cnn-flatten/2"], cnn["cnn-flatten/4"] = _rec(700, np.array([0.5, 0.5, 0.8])), _rec(9000, 0.95)
+    else:
+        p = (100, 300) if cnn_fewer else (550, 2500)
+        cnn = {"cnn-pooled/2": _rec(p[0], 0.80), "cnn-pooled/4": _rec(p[1], 0.95),
+               "cnn-flatten/2": _rec(5000, 0.5), "cnn-flatten/4": _rec(9000, 0.6)}
+    big, small = {"1": 0.5, "2": 0.7}, {"1": 0.1, "2": 0.2}
+    shift = {"mlp/32": _rec(2400, 0.95, shifted=big if mlp_drops_more else small),
+             "cnn-pooled/4": _rec(300, 0.94, shifted=small if mlp_drops_more else big),
+             "cnn-flatten/4": _rec(9000, 0.90, shifted=big)}
+    lin = {"compose": [1e-16] * K, "none": [1e-16] * K, "avgpool": [1e-16] * K,
+           "relu": [0.5, 0.6, 0.7] if linear_ok else [1e-16] * K, "maxpool": [0.2, 0.3, 0.4]}
+    return {"side": 8, "runs": {**mlp, **cnn}, "shift": shift, "linear": lin}
 
 
-def test_regimes_that_disagree_give_partial_and_the_rule_names_the_regime():
-    cfg = CnnConfig(mlp_widths=(8, 32), cnn_channels=(4, 8), mlp_ref=32, cnn_ref=8, canvas=16)
-    v = {x.claim: x for x in judge_cnn([_cnn_measurements(False)], cfg)}
-    assert v["cnn.params"].status == "partial"
-    assert "holds on digits on a 16x16 canvas" in v["cnn.params"].rule
-    assert "fails on 8x8 digits" in v["cnn.params"].rule
-    v = {x.claim: x for x in judge_cnn([_cnn_measurements(True)], cfg)}
-    assert v["cnn.params"].status == "supported"
-    assert v["cnn.shift-robustness"].status == "supported" and v["cnn.linear-stack"].status == "supported"
+CNN_CFG = CnnConfig(mlp_widths=(8, 32), cnn_channels=(2, 4), mlp_ref=32, cnn_ref=4, canvas=16, lrs=tuple(LRS))
+
+
+def _judge_cnn(digits: dict, canvas: dict) -> dict:
+    m = {"seeds": list(range(K)), "regimes": {"digits": digits, "canvas": canvas}}
+    return {v.claim: v for v in judge_cnn([m], CNN_CFG)}
+
+
+def test_cnn_params_reaches_every_status():
+    fewer, same, noisy = _cnn_regime(True, True), _cnn_regime(False, True), _cnn_regime(None, True)
+    assert _judge_cnn(fewer, fewer)["cnn.params"].status == "supported"
+    assert _judge_cnn(same, same)["cnn.params"].status == "refuted"
+    v = _judge_cnn(same, fewer)["cnn.params"]
+    assert v.status == "partial"
+    assert "holds on digits on a 16x16 canvas" in v.rule and "fails on 8x8 digits" in v.rule
+    assert _judge_cnn(noisy, noisy)["cnn.params"].status == "inconclusive"
+    nums = _judge_cnn(fewer, fewer)["cnn.params"].numbers["8x8 digits"]
+    assert nums["mlp"]["best_lr_per_seed"] == [0.03] * K  # the lr chosen on validation is reported
+    assert nums["ratio_mlp_over_cnn"]["mean"] > 2
+
+
+def test_cnn_shift_and_linear_reach_supported_refuted_partial():
+    more, less = _cnn_regime(True, True), _cnn_regime(True, False)
+    assert _judge_cnn(more, more)["cnn.shift-robustness"].status == "supported"
+    assert _judge_cnn(less, less)["cnn.shift-robustness"].status == "refuted"
+    assert _judge_cnn(less, more)["cnn.shift-robustness"].status == "partial"
+    v = _judge_cnn(more, more)["cnn.linear-stack"]
+    assert v.status == "supported" and v.evidence == "exact"
+    bad = _cnn_regime(True, True, linear_ok=False)
+    assert _judge_cnn(bad, bad)["cnn.linear-stack"].status == "refuted"
+
+
+def test_the_shift_test_compares_drops_relative_to_each_models_clean_accuracy():
+    reg = _cnn_regime(True, True)
+    nums = _judge_cnn(reg, reg)["cnn.shift-robustness"].numbers["8x8 digits"]
+    assert nums["relative_drop"]["mlp"]["mean"] == pytest.approx(0.6, abs=0.01)  # mean of 0.5 and 0.7
+    assert nums["cnn_head_per_seed"] == ["cnn-pooled/4"] * K  # the better head on validation
+
+
+def test_select_takes_the_best_validation_run_per_seed_never_test():
+    recs = {"a": {"lrs": [1, 2], "val": [[0.9, 0.1], [0.8, 0.2]], "test": [[0.1, 0.1], [0.9, 0.9]]},
+            "b": {"lrs": [1, 2], "val": [[0.5, 0.5], [0.5, 0.6]], "test": [[1.0, 1.0], [1.0, 1.0]]}}
+    sel = select(recs, ["a", "b"])
+    assert sel["key"] == ["a", "b"] and sel["lr"] == [1, 2] and sel["test"] == [0.1, 1.0]
 
 
 def test_params_needed_interpolates_in_log_params():
@@ -55,27 +107,84 @@ def test_superposition_measured_on_digits():
     assert min(lin["relu"]) > 1e-3 and min(lin["maxpool"]) > 1e-3
 
 
-def _layers(conv_inv: float, gap_inv: float) -> dict:
-    names = ("conv1", "relu1", "pool1", "conv2", "relu2", "gap")
-    eq = {k: (0.0 if k != "gap" else "nan") for k in names}
-    inv = {k: (gap_inv if k == "gap" else conv_inv) for k in names}
-    return {s: {"invariance": inv, "equivariance": eq, "equivariance_full": eq} for s in ("1", "2")}
+# ---------------------------------------------------------------- Q-bias
+
+BIAS_CFG = BiasConfig(sizes=(40, 400), shifts=(1, 2), canvas=16, lrs=tuple(LRS), equivalence_margin=0.02)
+MAP_NAMES = ("conv1", "relu1", "pool1", "conv2", "relu2")
 
 
-def test_bias_judge_on_made_up_measurements():
-    cfg = BiasConfig(sizes=(50, 200), shifts=(1, 2), canvas=16)
-    reg = {"sizes": [50, 200],
-           "acc": {"mlp": [[0.6, 0.61, 0.62], [0.9, 0.91, 0.9]], "cnn": [[0.8, 0.81, 0.8], [0.95, 0.94, 0.95]]},
-           "permuted_acc": {"mlp": [0.91, 0.89, 0.905], "cnn": [0.5, 0.52, 0.51]},
-           "layers": [_layers(0.8 + 0.01 * j, 0.01) for j in range(SEEDS)]}
-    v = {x.claim: x for x in judge_bias([{"seeds": [0, 1, 2], "regimes": {"digits": reg, "canvas": reg}}], cfg)}
-    assert v["bias.equivariance"].status == "partial"  # equivariant and pooled-invariant, not conv-invariant
-    assert v["bias.data-efficiency"].status == "supported"
-    assert v["bias.misaligned"].status == "supported"
+def _layers(eq: float, conv_inv: float, head_inv: float, head: str) -> dict:
+    """One member's per-layer errors at shifts 1 and 2."""
+    inv = {k: conv_inv for k in MAP_NAMES} | {head: head_inv, "logits": head_inv}
+    eqv = {k: eq for k in MAP_NAMES}
+    return {s: {"invariance": inv, "equivariance": eqv} for s in ("1", "2")}
+
+
+def _members(eq, conv_inv, head_inv, head):
+    return [_layers(eq, conv_inv * (1 + 0.02 * j), head_inv * (1 + 0.05 * j), head) for j in range(len(LRS) * K)]
+
+
+def _sweep(accs_by_size, worse_lr=0.05, jit=JIT):
+    """(G, L, K) tables; the second lr is better on validation."""
+    val = [[list(a + jit - worse_lr), list(a + jit)] for a in accs_by_size]
+    test = [[list(a + jit - worse_lr - 0.01), list(a + jit - 0.01)] for a in accs_by_size]
+    return {"lrs": LRS, "val": val, "test": test}
+
+
+def _bias_regime(*, cnn_eq=0.0, lc_eq=1.3, flat_inv=0.9, gap_inv=0.05, lc_gap=0.6, cnn_small=0.85, mlp_small=0.70,
+                 mlp_perm_change=(0.002, -0.003, 0.001), cnn_perm_change=-0.2, identity_err=0.0) -> dict:
+    runs = {"mlp": _sweep([np.full(K, mlp_small), np.full(K, 0.95)]),
+            "cnn-pooled": _sweep([np.full(K, cnn_small), np.full(K, 0.96)], jit=JIT2),
+            "cnn-flatten": _sweep([np.full(K, cnn_small - 0.1), np.full(K, 0.9)]),
+            "lc": _sweep([np.full(K, 0.9)])}
+    perm = {"mlp": _sweep([0.95 + np.asarray(mlp_perm_change) - JIT])}
+    perm["cnn-pooled"] = _sweep([np.full(K, 0.96 + cnn_perm_change) + np.array([0.0, 0.002, -0.001])], jit=JIT2)
+    perm["cnn-flatten"] = _sweep([np.full(K, 0.5)])
+    perm = {k: {"lrs": v["lrs"], "val": v["val"][0], "test": v["test"][0]} for k, v in perm.items()}
+    layers = {"cnn-pooled": _members(cnn_eq, 1.0, gap_inv, "gap"), "cnn-flatten": _members(cnn_eq, 1.0, flat_inv, "flat"),
+              "lc": [_layers(lc_eq * (1 + 0.03 * j), 0.8, lc_gap * (1 + 0.03 * j), "gap") for j in range(len(LRS) * K)]}
+    ident = {"first_layer_rel_error": identity_err, "other_layers_rel_error": 0.0, "test_predictions_differing": 0}
+    return {"side": 12, "sizes": [40, 400], "runs": runs, "permuted": perm, "layers": layers, "identity": ident}
+
+
+def _judge_bias(digits: dict, canvas: dict | None = None) -> dict:
+    m = {"seeds": list(range(K)), "regimes": {"digits": digits, "canvas": canvas or digits}}
+    return {v.claim: v for v in judge_bias([m], BIAS_CFG)}
+
+
+def test_bias_equivariance_reaches_partial_supported_refuted():
+    v = _judge_bias(_bias_regime())["bias.equivariance"]
+    assert v.status == "partial"  # sharing gives equivariance, pooling gives invariance, sharing alone does not
+    assert v.part_evidence[next(k for k in v.parts if "gives equivariance" in k)] == "exact"
+    assert _judge_bias(_bias_regime(flat_inv=0.02, gap_inv=0.01))["bias.equivariance"].status == "supported"
+    wrong = _bias_regime(cnn_eq=0.3, lc_eq=1e-6, flat_inv=0.9, gap_inv=0.9, lc_gap=0.1)
+    assert _judge_bias(wrong)["bias.equivariance"].status == "refuted"
+
+
+def test_bias_data_efficiency_reaches_every_status():
+    assert _judge_bias(_bias_regime())["bias.data-efficiency"].status == "supported"
+    assert _judge_bias(_bias_regime(cnn_small=0.6))["bias.data-efficiency"].status == "refuted"
+    assert _judge_bias(_bias_regime(), _bias_regime(cnn_small=0.6))["bias.data-efficiency"].status == "partial"
+    tie = _bias_regime(cnn_small=0.70)
+    tie["runs"]["cnn-pooled"]["test"][0][1] = [0.70, 0.68, 0.72]  # CNN - MLP straddles 0
+    assert _judge_bias(tie)["bias.data-efficiency"].status == "inconclusive"
+
+
+def test_bias_misaligned_reaches_every_status_and_marks_the_identity_exact():
+    v = _judge_bias(_bias_regime())["bias.misaligned"]
+    assert v.status == "supported"
+    assert v.part_evidence[next(k for k in v.parts if "permuted MLP" in k)] == "exact"
+    moved = _bias_regime(mlp_perm_change=(-0.2, -0.25, -0.22), cnn_perm_change=0.0, identity_err=0.1)
+    assert _judge_bias(moved)["bias.misaligned"].status == "refuted"
+    noisy = _bias_regime(mlp_perm_change=(0.05, -0.06, 0.0), cnn_perm_change=-0.2)
+    assert _judge_bias(noisy)["bias.misaligned"].status == "inconclusive"  # exact + CNN drop, TOST undecided
+    cnn_same = _bias_regime(cnn_perm_change=0.0)
+    assert _judge_bias(cnn_same)["bias.misaligned"].status == "partial"
 
 
 @pytest.mark.parametrize("make", [lambda: CnnConfig(shifts=(1, 8)), lambda: BiasConfig(shifts=(9,)),
-                                  lambda: BiasConfig(sizes=(0, 100)), lambda: CnnConfig(canvas=10, margin=2)])
+                                  lambda: BiasConfig(sizes=(0, 100)), lambda: CnnConfig(canvas=10, margin=2),
+                                  lambda: CnnConfig(shifts=(3,), margin=2), lambda: CnnConfig(lrs=())])
 def test_bad_input_is_a_config_error(make):
     with pytest.raises(ConfigError):
         make()
