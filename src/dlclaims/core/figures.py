@@ -139,10 +139,14 @@ def auto_caption(fig) -> str:
         parts.append(fig._suptitle.get_text().strip().rstrip(".") + ".")
     panels: list[str] = []
     seen: set[str] = set()
-    for ax in fig.get_axes():
+    axes = fig.get_axes()
+    first_x = next((a.get_xlabel().strip() for a in axes if a.get_xlabel().strip()), "")
+    first_y = next((a.get_ylabel().strip() for a in axes if a.get_ylabel().strip()), "")
+    for ax in axes:
         if not ax.get_visible() or not (ax.lines or ax.collections or ax.patches or ax.images):
             continue
-        x, y = ax.get_xlabel().strip(), ax.get_ylabel().strip()
+        x = ax.get_xlabel().strip() or (first_x if ax.get_shared_x_axes().get_siblings(ax)[1:] else "")
+        y = ax.get_ylabel().strip() or (first_y if ax.get_shared_y_axes().get_siblings(ax)[1:] else "")
         logs = [a for a, axis in (("x", ax.xaxis), ("y", ax.yaxis)) if axis.get_scale() == "log"]
         what = f"{y or 'the value'} against {x or 'its index'}" if (x or y) else ""
         if logs:
