@@ -169,3 +169,13 @@ def test_unnamed_pairs_take_the_roles_their_values_follow():
     bad = " -> ".join(f"({a}, {b})" for a, b in zip([1, 5, 5, 5], [1, 7, 7, 7]))  # no fit: argument order (p, q)
     b = sequences("Q-minmax", units("The iterates: " + bad + "."))[0]
     assert b.data["sequences"] == {"p": [1, 5, 5, 5], "q": [1, 7, 7, 7]} and b.data["roles_from"] == "argument order"
+
+
+def test_a_flattened_table_with_word_labels_reads_a_trend():
+    from dlclaims.check.series import trends
+
+    text = "h          4      8      16     32     64\naccuracy   0.71   0.83   0.90   0.91   0.91"
+    (t,) = find_tables(text)
+    assert t.rows[1][0] == "accuracy" and len(t.rows[1]) == 6
+    (a,) = trends("Q-latent", units(text))
+    assert a.data["shape"] == "rise-plateau"

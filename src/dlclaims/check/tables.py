@@ -51,6 +51,7 @@ _INDEX_WORD = r"(?:t|k|i|n|step|steps|iter|iteration|iterations|epoch|time|round
 _PAIR = rf"\(\s*{_NUMBER}\s*[,;]\s*{_NUMBER}\s*\)"
 _TOKEN = re.compile(rf"^(?:{_NUMBER}|{_SYMBOL}|{_PAIR}|{_INDEX_WORD}[:.]?|\(\s*[A-Za-z]\s*,\s*[A-Za-z]\s*\))$",
                     re.IGNORECASE)
+_LABEL = re.compile(r"^[A-Za-z][\w .()%/-]{0,24}:?$")
 _NUM_CELL = re.compile(rf"^\s*\$?\s*{_NUMBER}\s*\$?\s*$")
 
 
@@ -66,6 +67,8 @@ def _space_cells(line: str) -> list[str] | None:
     if not s or "|" in s or "\t" in s:
         return None
     cells = [c for c in re.split(r"\s{2,}", s) if c]
+    if len(cells) >= 4 and _LABEL.match(cells[0]) and all(_NUM_CELL.match(c) for c in cells[1:]):
+        return cells  # a row label, then numbers: "accuracy   0.81   0.90   0.91"
     if len(cells) < 3 or not all(_TOKEN.match(c) for c in cells):
         cells = s.replace(",", " ").split()
         if len(cells) < 3 or not all(_TOKEN.match(c) for c in cells):
