@@ -99,3 +99,35 @@ def test_bad_schedule_and_steps_are_rejected() -> None:
         make_betas("quadratic", 10)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         make_betas("linear", 0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-3, 1e-6])
+def test_normal_kl_equals_torch_distributions_even_for_nearly_equal_variances(scale: float) -> None:
+    from torch.distributions import Normal, kl_divergence
+
+    g = torch.Generator().manual_seed(0)
+    mu1, mu2 = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)
+    var2 = torch.rand(5, 3, generator=g, dtype=torch.float64) + 0.5
+    var1 = var2 * (1 + scale * (torch.rand(5, 3, generator=g, dtype=torch.float64) - 0.5))
+    ours = normal_kl(mu1 * scale, var1, mu2 * scale, var2)
+    ref = kl_divergence(Normal(mu1 * scale, var1.sqrt()), Normal(mu2 * scale, var2.sqrt())).sum(-1)
+    if scale == 1.0:
+        torch.testing.assert_close(ours, ref, rtol=1e-9, atol=0)
+        return
+    # for var1 close to var2 torch's own formula cancels; the series in u = var1 / var2 - 1 does not
+    u = var1 / var2 - 1
+    series = 0.5 * ((mu1 - mu2).pow(2) * scale**2 / var2 + u.pow(2) / 2 - u.pow(3) / 3 + u.pow(4) / 4).sum(-1)
+    torch.testing.assert_close(ours, series, rtol=1e-6, atol=0)
+    assert torch.all(ours > 0)
+
+
+@pytest.mark.parametrize("T", [20, 100, 1000])
+def test_prior_term_of_a_long_chain_is_positive_and_matches_the_float64_closed_form(T: int) -> None:
+    """L_T = 1/2 sum_d [abar x_d^2 - abar - log(1 - abar)] ~ 1/2 abar |x|^2 + D abar^2 / 4: tiny, never 0."""
+    m = _ddpm(T=T)
+    x0 = torch.randn(6, 2, generator=torch.Generator().manual_seed(0))
+    lt = m.prior_term(x0)
+    ab = float(torch.cumprod(1 - make_betas("linear", T), 0)[-1])
+    ref = 0.5 * (ab * x0.double().pow(2).sum(-1) - 2 * ab - 2 * math.log1p(-ab))
+    assert torch.all(lt > 0)
+    torch.testing.assert_close(lt.double(), ref, rtol=1e-4, atol=0)

@@ -104,3 +104,14 @@ def test_iwae_chunked_equals_one_logsumexp_over_the_same_weights() -> None:
 def test_latent_width_zero_is_rejected() -> None:
     with pytest.raises(ValueError):
         VAE(d_latent=0)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_depth_sets_the_hidden_layers_of_both_networks(depth: int) -> None:
+    vae = VAE(d_in=6, d_latent=3, hidden=16, depth=depth, generator=torch.Generator().manual_seed(0))
+    n_linear = lambda net: sum(isinstance(m, torch.nn.Linear) for m in net)  # noqa: E731
+    assert n_linear(vae.encoder) == n_linear(vae.decoder) == depth + 1
+    x = torch.rand(4, 6, generator=torch.Generator().manual_seed(1))
+    assert vae(x).shape == (4, 6)
+    with pytest.raises(ValueError):
+        VAE(d_latent=2, depth=0)
