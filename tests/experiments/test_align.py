@@ -1,10 +1,12 @@
-"""Q-align: AER and row statistics against hand-made maps, the stacked trainer against single models,
-bad corpus settings, and the quick profile end to end."""
+"""Q-align: AER, row statistics and baselines against hand-made maps, the stacked trainer against single models,
+the why-grey construction, bad settings, every status of every judge from hand-made measurements, and the quick
+profile end to end."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -20,8 +22,15 @@ from dlclaims.experiments.align import (
     PackedSeq2Seq,
     _fano_upper,
     aer,
+    bright_counts,
+    construct_rows,
+    diagonal_hits,
     diagonal_links,
+    diagonal_precision,
+    judge,
     masked_nll,
+    member_seeds,
+    precision_curve,
     row_stats,
 )
 from dlclaims.models.seq2seq import Seq2Seq
@@ -34,9 +43,12 @@ def test_aer_oracle():
     assert aer({(0, 0), (1, 1), (2, 1)}, gold) == pytest.approx(1 - 2 * 2 / 6)
 
 
-def test_diagonal_links():
+def test_diagonal_links_and_hits():
     assert diagonal_links(3, 5) == {(0, 0), (1, 2), (2, 4)}
     assert diagonal_links(1, 4) == {(0, 0)}
+    # 3 target words over 5 source words: diagonal (0,0), (1,2), (2,4); gold hits the first and the last
+    pair = Pair((5, 6, 7, 8, 9), (5, 6, 7), ((0, 0), (1, 1), (2, 4)))
+    assert diagonal_hits([pair]) == [True, False, True]
 
 
 def test_masked_nll_equals_cross_entropy_with_ignore_index():
@@ -55,18 +67,38 @@ def test_row_stats_on_a_hand_made_map():
     w[0, 0] = torch.tensor([1.0, 0.0, 0.0])
     w[0, 1] = torch.tensor([0.2, 0.5, 0.3])
     w[0, 2] = torch.tensor([0.0, 0.0, 1.0])  # EOS
-    w[1, 0] = torch.tensor([0.25, 0.75, 0.0])
+    w[1, 0] = torch.tensor([0.75, 0.25, 0.0])
     w[1, 1] = torch.tensor([0.5, 0.5, 0.0])  # EOS
     st = row_stats(w, pairs)
     assert st["row_max"] == pytest.approx([1.0, 0.5, 0.75])
     assert st["second"] == pytest.approx([0.0, 0.3, 0.25])
-    assert st["hit"] == [True, True, True]
+    assert st["hit"] == [True, True, False]  # the last row's bright cell is not its gold word
     assert st["type"] == ["one-to-one", "many-to-one", "one-to-one"]
+    assert st["gold_mass"] == pytest.approx([1.0, 0.8, 0.25])
+    assert st["gold_lesser"] == pytest.approx([0.0, 0.3, 0.0])  # only a word with two gold words has one
     h = -(0.2 * math.log(0.2) + 0.5 * math.log(0.5) + 0.3 * math.log(0.3))
     assert st["entropy"] == pytest.approx([0.0, h, -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))], abs=1e-6)
     assert st["max_row_sum_error"] < 1e-6 and st["max_pad_weight"] == 0.0
     w[1, 1, 2] = 0.1  # weight on a padded source position
     assert row_stats(w, pairs)["max_pad_weight"] == pytest.approx(0.1)
+
+
+def test_bright_counts_and_precision():
+    row_max = [0.95, 0.8, 0.6, 0.92, 0.4]
+    hit = [True, False, True, True, True]
+    types = ["one-to-one", "reordered", "one-to-one", "many-to-one", "one-to-many"]
+    c = bright_counts(row_max, hit, types, (0.5, 0.9))
+    assert c == {"bright": [4, 2], "correct": [2, 1]}  # a many-to-one word is never a correct single link
+    s = {"row_max": row_max, "hit": hit, "type": types, "ibm1_row_max": [0.3] * 5, "ibm1_hit": hit,
+         "diagonal_hit": [True, True, False, False, True]}
+    assert precision_curve(s, (0.5, 0.9)) == pytest.approx([0.5, 0.5])
+    assert all(math.isnan(v) for v in precision_curve(s, (0.5, 0.9), "ibm1"))  # no bright IBM1 row
+    assert diagonal_precision(s) == pytest.approx(3 / 5)
+
+
+def test_member_seeds_are_disjoint_and_nested():
+    quick, full = member_seeds((0, 1, 2), 2), member_seeds((0, 1, 2, 3, 4), 2)
+    assert len(set(full)) == 10 and quick == full[:6]
 
 
 def test_entropy_band_holds_for_random_distributions():
@@ -75,6 +107,15 @@ def test_entropy_band_holds_for_random_distributions():
     h = -(p * torch.log(torch.from_numpy(p)).numpy()).sum(-1)
     assert (h >= -torch.log(torch.from_numpy(m)).numpy() - 1e-12).all()
     assert (h <= _fano_upper(m, torch.full((500,), 6).numpy()) + 1e-12).all()
+
+
+def test_construction_reaches_white_rows_and_the_sigmoid_counterfactual_breaks_them():
+    c = construct_rows(AlignConfig(n_construct=100), 8)
+    assert c["rows"] == 1200 and c["white_rows"] > 50 and c["min_row_max"] < 0.3
+    assert c["max_row_sum_error"] < 1e-5
+    assert c["white_rows_with_second_above"] == 0 and c["rows_with_two_cells_above_half"] == 0
+    assert c["rows_outside_entropy_band"] == 0
+    assert c["sigmoid_rows_with_two_white_cells"] > 0
 
 
 def test_stacked_models_equal_single_models():
@@ -91,7 +132,8 @@ def test_stacked_models_equal_single_models():
 
 
 @pytest.mark.parametrize("kw", [{"min_len": 0}, {"vocab_size": 10}, {"max_len": 2}, {"steps": 0},
-                                {"bright": 0.3}, {"n_test": 0}])
+                                {"thresholds": (0.3,)}, {"thresholds": ()}, {"n_test": 0}, {"models_per_seed": 0},
+                                {"multiword_share": 1.5}, {"max_len": 5, "min_len": 3}, {"split_min": 0.0}])
 def test_bad_configs(kw):
     with pytest.raises(ConfigError):
         AlignConfig(**kw)
@@ -110,52 +152,131 @@ def test_quick_profile_end_to_end(tmp_path):
         got = {v.claim: v for v in store.latest_verdicts()}
     assert not summary.failed
     assert set(load_all()["align"].claims) <= set(got)
-    for name in ("heatmaps", "maxent", "types"):
+    assert got["align.why-grey"].evidence == "exact"
+    for name in ("heatmaps", "maxent", "types", "precision", "spread"):
         assert (tmp_path / "figures" / f"align-{name}.png").stat().st_size > 1000
 
 
-def fake_runs(max_by_type: dict[str, float], *, seeds: int = 3, hit: bool = True, n: int = 8) -> list[dict]:
-    """Measurements as run() writes them, with rows whose max (and entropy) depend only on the gold type."""
+# ---- judges, from hand-made measurements ------------------------------------------------------------------------
+
+TYPES = ("one-to-one", "reordered", "one-to-many", "many-to-one")
+
+
+def fake_runs(*, models: int = 6, row_max: dict | None = None, gold_mass: float = 0.9, lesser: float = 0.3,
+              att_hit: float = 0.95, ibm_hit: float = 0.95, diag_hit: float = 0.5, aer: float = 0.1,
+              diag_aer: float = 0.4, row_sum_error: float = 1e-7, pad_weight: float = 0.0,
+              construct: dict | None = None, noise: float = 0.02, n: int = 40) -> list[dict]:
+    """Measurements as run() writes them. Rows of a type share a row max (plus a little noise per model); the
+    first hit-rate share of the rows of each model hit their gold word; n_src = 5, the rest spread evenly."""
+    row_max = {"one-to-one": 0.9, "reordered": 0.9, "one-to-many": 0.9, "many-to-one": 0.6, **(row_max or {})}
     per_seed = []
-    for k in range(seeds):
-        row_max, second, ent, types = [], [], [], []
-        for t, mx in max_by_type.items():
+    for k in range(models):
+        wiggle = noise * ((k % 3) - 1) + noise * 0.3 * (k % 2)  # differs across models: intervals have spread
+        rec: dict = {key: [] for key in ("row_max", "second", "entropy", "type", "n_src", "gold_mass",
+                                         "gold_lesser", "hit", "ibm1_row_max", "ibm1_hit", "diagonal_hit")}
+        for t in TYPES:
             for i in range(n):
-                m = min(mx + 0.01 * ((i + k) % 3 - 1), 1.0)
-                rest = 1 - m  # spread evenly over 4 other cells (n_src = 5)
-                row_max.append(m)
-                second.append(rest / 4)
-                ent.append(-(m * math.log(m)) - (rest * math.log(rest / 4) if rest > 0 else 0.0))
-                types.append(t)
-        per_seed.append({"row_max": row_max, "second": second, "entropy": ent, "type": types,
-                         "hit": [hit] * len(types), "n_src": [5] * len(types), "argmax": [0] * len(types),
-                         "max_row_sum_error": 1e-7, "max_pad_weight": 0.0, "min_weight": 0.0,
-                         "aer": 0.05 + 0.01 * k, "token_accuracy": 0.99, "final_train_loss": 0.01})
-    counts = {t: n for t in max_by_type}
-    return [{"seeds": list(range(seeds)), "per_seed": per_seed, "diagonal_aer": 0.4,
-             "corpus": {"type_counts_test": counts}, "shown": [], "loss_curve": []}]
+                m = min(max(row_max[t] + wiggle, 0.21), 1.0)
+                rest = (1 - m) / 4
+                rec["row_max"].append(m)
+                rec["second"].append(rest)
+                rec["entropy"].append(-(m * math.log(m)) - (4 * rest * math.log(rest) if rest > 0 else 0.0))
+                rec["type"].append(t)
+                rec["n_src"].append(5)
+                rec["gold_mass"].append(min(gold_mass + wiggle, 1.0))
+                rec["gold_lesser"].append(max(lesser + wiggle, 0.0) if t == "many-to-one" else 0.0)
+                rec["hit"].append(i < n * min(att_hit + wiggle, 1.0))
+                rec["ibm1_row_max"].append(0.95)
+                rec["ibm1_hit"].append(i < n * min(ibm_hit - wiggle / 2, 1.0))
+                rec["diagonal_hit"].append(i < n * (diag_hit + wiggle / 2))
+        rec.update(max_row_sum_error=row_sum_error, max_pad_weight=pad_weight, min_weight=0.0,
+                   aer=aer + wiggle, diagonal_aer=diag_aer + wiggle / 3, ibm1_aer=0.09, token_accuracy=0.99,
+                   final_train_loss=0.01, seed=k)
+        per_seed.append(rec)
+    cons = {"rows": 4800, "max_row_sum_error": 2e-7, "white_rows": 1900, "white_rows_with_second_above": 0,
+            "rows_with_two_cells_above_half": 0, "rows_outside_entropy_band": 0, "sigmoid_rows": 4800,
+            "sigmoid_rows_with_two_white_cells": 1700, "min_row_max": 0.09, "max_row_max": 1.0,
+            "sample_row_max": [], "sample_entropy": [], **(construct or {})}
+    counts = {t: n for t in TYPES}
+    return [{"seeds": list(range(models)), "models": list(range(models)), "per_seed": per_seed, "constructed": cons,
+             "corpus": {"type_counts_test": counts, "multiword_share": 0.5}, "shown": [], "loss_curve": []}]
 
 
-def test_judge_reads_sharp_and_spread_types():
-    from dlclaims.experiments.align import judge
-
-    cfg = AlignConfig()
-    runs = fake_runs({"one-to-one": 0.95, "reordered": 0.5, "one-to-many": 0.94, "many-to-one": 0.45})
-    v = {x.claim: x for x in judge(runs, cfg)}
-    assert v["align.cells"].status == "supported"
-    assert v["align.spread"].status == "partial"
-    parts = v["align.spread"].parts
-    assert parts["reordered words get spread rows"] == "supported"
-    assert parts["one-to-many words get spread rows"] == "refuted"
-    assert v["align.why-grey"].status == "supported"
-    # bright rows (one-to-one, one-to-many) point at their single gold word
-    assert v["align.one-to-one"].status == "supported"
-    assert judge(runs, cfg)[0].to_dict() == v["align.cells"].to_dict()  # pure
+def verdicts(runs: list[dict]) -> dict:
+    return {v.claim: v for v in judge(runs, AlignConfig())}
 
 
-def test_judge_refutes_bright_rows_that_miss_the_gold_word():
-    from dlclaims.experiments.align import judge
+def test_judge_is_pure_and_gives_evidence_kinds():
+    runs = fake_runs()
+    a, b = judge(runs, AlignConfig()), judge(runs, AlignConfig())
+    assert [x.to_dict() for x in a] == [x.to_dict() for x in b]
+    v = {x.claim: x for x in a}
+    assert v["align.why-grey"].evidence == "exact"
+    assert set(v["align.why-grey"].part_evidence.values()) == {"exact"}
+    cells = v["align.cells"].part_evidence
+    assert sorted(cells.values()) == ["exact", "exact", "measured"]
+    assert v["align.one-to-one"].evidence == v["align.spread"].evidence == "measured"
 
-    runs = fake_runs({"one-to-one": 0.95, "reordered": 0.95}, hit=False)
-    v = {x.claim: x for x in judge(runs, AlignConfig())}
-    assert v["align.one-to-one"].status == "refuted"
+
+def test_cells_every_status():
+    assert verdicts(fake_runs())["align.cells"].status == "supported"
+    v = verdicts(fake_runs(aer=0.6))["align.cells"]  # argmax links worse than the diagonal
+    assert v.status == "partial" and sorted(v.parts.values()) == ["refuted", "supported", "supported"]
+    assert verdicts(fake_runs(aer=0.6, row_sum_error=0.2, pad_weight=0.1))["align.cells"].status == "refuted"
+    v = verdicts(fake_runs(aer=0.4, diag_aer=0.4, noise=0.05))["align.cells"]  # the AER gap straddles 0
+    assert list(v.parts.values()).count("inconclusive") == 1 and v.status == "inconclusive"
+
+
+def test_one_to_one_every_status():
+    # as precise as IBM Model 1, far above the diagonal
+    assert verdicts(fake_runs(att_hit=0.93, ibm_hit=0.94))["align.one-to-one"].status == "supported"
+    # far above the diagonal, far below IBM Model 1 (what the trained model shows)
+    v = verdicts(fake_runs(att_hit=0.75, ibm_hit=0.92))["align.one-to-one"]
+    assert v.status == "partial"
+    # no better than position alone
+    assert verdicts(fake_runs(att_hit=0.40, ibm_hit=0.92, diag_hit=0.55))["align.one-to-one"].status == "refuted"
+    # two models, wide spread: nothing decided
+    v = verdicts(fake_runs(models=2, att_hit=0.55, diag_hit=0.5, ibm_hit=0.6, noise=0.15))["align.one-to-one"]
+    assert v.status == "inconclusive"
+
+
+def test_spread_every_status():
+    spread_rows = {"reordered": 0.6, "one-to-many": 0.6}
+    # many-to-one rows split across their two gold words; the answer's examples are spread
+    assert verdicts(fake_runs(row_max=spread_rows))["align.spread"].status == "supported"
+    # what the trained model shows: many-to-one on one gold word, the examples sharper than one-to-one
+    v = verdicts(fake_runs(lesser=0.03, row_max={"reordered": 0.95, "one-to-many": 0.92}))["align.spread"]
+    assert v.status == "refuted" and set(v.parts.values()) == {"refuted"}
+    # mass of many-to-one rows off their gold words refutes that part even when split
+    v = verdicts(fake_runs(gold_mass=0.3, row_max=spread_rows))["align.spread"]
+    assert v.status == "partial"
+    # the lesser gold word right at the threshold: undecided, the rest holds
+    v = verdicts(fake_runs(lesser=0.1, row_max=spread_rows))["align.spread"]
+    assert v.status == "inconclusive"
+
+
+def test_why_grey_every_status():
+    assert verdicts(fake_runs())["align.why-grey"].status == "supported"
+    # rows that do not share a total: two white cells, entropies outside the band
+    broken = {"max_row_sum_error": 0.8, "white_rows_with_second_above": 30, "rows_with_two_cells_above_half": 30,
+              "rows_outside_entropy_band": 12, "sigmoid_rows_with_two_white_cells": 0}
+    v = verdicts(fake_runs(construct=broken))["align.why-grey"]
+    assert v.status == "refuted"
+    # no constructed white row: the white-row part is undecided, whatever training gave
+    v = verdicts(fake_runs(construct={"white_rows": 0}))["align.why-grey"]
+    assert v.status == "inconclusive" and list(v.parts.values()).count("inconclusive") == 1
+    # and it does not depend on the trained rows: none of them white, still decided from the construction
+    v = verdicts(fake_runs(row_max={"one-to-one": 0.6, "reordered": 0.6, "one-to-many": 0.6}))["align.why-grey"]
+    assert v.status == "supported"
+    # a violation in one part beside parts that hold
+    v = verdicts(fake_runs(construct={"rows_outside_entropy_band": 3}))["align.why-grey"]
+    assert v.status == "partial"
+
+
+def test_spread_judge_reads_where_the_mass_goes_not_only_the_row_max():
+    """A many-to-one row with a low max but its mass off the gold words does not 'draw on several words'."""
+    runs = fake_runs(gold_mass=0.2, lesser=0.02, row_max={"many-to-one": 0.4})
+    v = verdicts(runs)["align.spread"]
+    part = next(k for k in v.parts if k.startswith("many-to-one"))
+    assert v.parts[part] == "refuted"
+    assert np.mean(runs[0]["per_seed"][0]["row_max"][-40:]) < 0.5  # the rows were spread

@@ -3,6 +3,7 @@ recovers a word-for-word dictionary from shuffled sentences."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -73,7 +74,7 @@ def test_em_raises_the_likelihood_and_recovers_the_dictionary():
     src, tgt, perm = toy_corpus()
     model = IBM1(13, 13)
     ll = model.fit(src, tgt, iters=8)
-    assert all(b >= a - 1e-9 for a, b in zip(ll, ll[1:])) and ll[-1] > ll[0] + 100
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(ll)) and ll[-1] > ll[0] + 100
     best = model.t[3:13, 3:13].argmax(1) + 3  # most likely translation of each source word
     assert best.tolist() == [3 + (w - 3 + 4) % 10 for w in range(3, 13)]
     # the posterior links each target word to the source word it translates, whatever the order

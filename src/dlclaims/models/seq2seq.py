@@ -138,18 +138,19 @@ class Seq2Seq(nn.Module):
         mask = src != self.pad_id  # (B, S)
         x = self.src_emb(src)  # (B, S, D)
         B, S, _ = x.shape
-        gx_f, gx_b = self.enc_fwd.ih(x), self.enc_bwd.ih(x)  # (B, S, 3H): input projections, hoisted
-        keep = mask.unsqueeze(-1)  # (B, S, 1)
+        # input projections hoisted out of the loop; unbind (not indexing) so that backward stacks once
+        gx_f, gx_b = self.enc_fwd.ih(x).unbind(1), self.enc_bwd.ih(x).unbind(1)  # S x (B, 3H)
+        keep = mask.unsqueeze(-1).unbind(1)  # S x (B, 1)
         h = x.new_zeros(B, self.hidden)
         fwd = []
         for t in range(S):
-            h = torch.where(keep[:, t], GRUCell.step(gx_f[:, t], self.enc_fwd.hh(h), h), h)
+            h = torch.where(keep[t], GRUCell.step(gx_f[t], self.enc_fwd.hh(h), h), h)
             fwd.append(h)
         h_last = h
         h = x.new_zeros(B, self.hidden)
         bwd = []
         for t in reversed(range(S)):
-            h = torch.where(keep[:, t], GRUCell.step(gx_b[:, t], self.enc_bwd.hh(h), h), h)
+            h = torch.where(keep[t], GRUCell.step(gx_b[t], self.enc_bwd.hh(h), h), h)
             bwd.append(h)
         bwd.reverse()
         keys = torch.cat([torch.stack(fwd, 1), torch.stack(bwd, 1)], dim=-1)  # (B, S, 2H)
@@ -165,12 +166,12 @@ class Seq2Seq(nn.Module):
         y = self.tgt_emb(tgt_in)  # (B, T, D)
         D = y.shape[-1]
         w_ih, b_ih = self.dec.ih.weight, self.dec.ih.bias  # (3H, D + 2H): columns for [y; c]
-        gy = nn.functional.linear(y, w_ih[:, :D], b_ih)  # (B, T, 3H): the word part of the input, hoisted
+        gy = nn.functional.linear(y, w_ih[:, :D], b_ih).unbind(1)  # T x (B, 3H): the word part, hoisted
         w_c = w_ih[:, D:]  # (3H, 2H)
         states, contexts, weights = [], [], []
         for i in range(tgt_in.shape[1]):
             c, a = self.attn(s, keys, prepared, mask)  # (B, 2H), (B, S): attention of step i on the source
-            s = GRUCell.step(gy[:, i] + nn.functional.linear(c, w_c), self.dec.hh(s), s)  # (B, H)
+            s = GRUCell.step(gy[i] + nn.functional.linear(c, w_c), self.dec.hh(s), s)  # (B, H)
             states.append(s)
             contexts.append(c)
             weights.append(a)
