@@ -84,3 +84,89 @@ def test_truncated_store_is_refused(tmp_path):
     p.write_bytes(data[: len(data) // 2 + 100])
     with pytest.raises(StoreError):
         Store.open(p)
+
+
+# -- figures, read-only opens, recorded sheets, durations ------------------------------------------
+def _fig(name: str, data: bytes = b"png-bytes") -> "StoredFigure":
+    import hashlib
+
+    from dlclaims.core.store import StoredFigure
+
+    return StoredFigure(name, f"exp-{name}.png", f"caption of {name}", hashlib.sha256(data).hexdigest(), data,
+                        ["x tick '3' / x tick '4'"] if name == "b" else [])
+
+
+def test_drawings_are_keyed_like_results_and_older_code_versions_are_dropped(tmp_path):
+    with Store.open(tmp_path / "s.sqlite") as s:
+        assert s.get_drawing("exp", "h", (0, 1)) is None  # never drawn
+        s.put_drawing("exp", "h", (0, 1), [_fig("a"), _fig("b")], version="v1")
+        s.put_drawing("exp", "h", (0, 1, 2), [], version="v1")  # drawn, no figures
+        got = s.get_drawing("exp", "h", (0, 1), version="v1")
+        assert [(f.name, f.file, f.caption, f.png) for f in got] == [
+            ("a", "exp-a.png", "caption of a", b"png-bytes"), ("b", "exp-b.png", "caption of b", b"png-bytes")]
+        assert s.get_drawing("exp", "h", (0, 1, 2), version="v1") == []
+        assert s.get_drawing("exp", "h", (0, 1), version="v2") is None and s.get_drawing("exp", "h2", (0, 1),
+                                                                                          version="v1") is None
+        assert s.figure_overlaps() == {"exp-a.png": [], "exp-b.png": ["x tick '3' / x tick '4'"]}
+        s.put_drawing("exp", "h", (0, 1), [_fig("a", b"new")], version="v2")
+        assert s.get_drawing("exp", "h", (0, 1), version="v1") is None  # the old version's blobs are gone
+        assert s.get_drawing("exp", "h", (0, 1), version="v2")[0].png == b"new"
+        assert s.figure_captions() == {("exp", "h", "[0, 1]", "v2"): {"exp-a.png": "caption of a"}}
+
+
+def test_current_verdicts_only_when_judged_from_exactly_this_key_and_measured_at_is_kept(tmp_path):
+    from dlclaims.core.store import code_version
+
+    q = {"minmax.table": "Q-minmax", "minmax.small-step": "Q-minmax"}
+    vs = [verdict("minmax.table", holds=True, rule="r"), verdict("minmax.small-step", holds=False, rule="r")]
+    with Store.open(tmp_path / "s.sqlite") as s:
+        s.put_verdicts("minmax", vs, questions=q, profile="quick", seeds=[0], device="cpu", config_hash="h",
+                       figure_files={}, measured_at=1000.0)
+        claims = ("minmax.table", "minmax.small-step")
+        cur = s.current_verdicts("minmax", claims, "h", [0])
+        assert cur is not None and [v.claim for v in cur] == list(claims)
+        assert all(v.measured == 1000.0 and v.created_at > 1000.0 for v in cur)
+        assert s.current_verdicts("minmax", claims, "other", [0]) is None
+        assert s.current_verdicts("minmax", claims, "h", [0, 1]) is None
+        assert s.current_verdicts("minmax", claims, "h", [0], version=code_version() + "x") is None
+        assert s.current_verdicts("minmax", (*claims, "minmax.equilibrium"), "h", [0]) is None
+
+
+def test_read_only_open_reads_and_never_writes(tmp_path):
+    import sqlite3 as sq
+
+    p = tmp_path / "s.sqlite"
+    with Store.open(p) as s:
+        s.put_check("a.md", {"sheet": "a.md"})
+    with sq.connect(p) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = p.read_bytes()
+    with Store.open(p, create=False, readonly=True) as s:
+        assert s.latest_checks() == [{"sheet": "a.md"}]
+        with pytest.raises(sq.OperationalError):
+            s.put_check("b.md", {"sheet": "b.md"})
+    assert p.read_bytes() == before
+    with pytest.raises(StoreError, match="no store at .*--store PATH or DLCLAIMS_STORE"):
+        Store.open(tmp_path / "none.sqlite", readonly=True)
+
+
+def test_recorded_sheets_can_be_listed_and_forgotten(tmp_path):
+    with Store.open(tmp_path / "s.sqlite") as s:
+        for name in ("a.md", "b.md", "a.md", "c.md"):
+            s.put_check(name, {"sheet": name})
+        assert [n for n, _ in s.recorded_sheets()] == ["a.md", "b.md", "c.md"]
+        assert s.remove_checks(["a.md", "nope.md"]) == 1
+        assert [c["sheet"] for c in s.latest_checks()] == ["b.md", "c.md"]
+        assert s.remove_checks(None) == 2 and s.latest_checks() == []
+
+
+def test_time_left_is_estimated_from_the_stored_durations_of_earlier_runs():
+    from dlclaims.core.runner import Task, estimate_durations
+
+    history = [("a", "h", (0,), "quick", 5.0), ("a", "h", (0,), "quick", 7.0),  # the latest of a unit wins
+               ("a", "h", (1,), "quick", 3.0), ("b", "h", (0, 1, 2), "quick", 12.0)]
+    tasks = [Task("a", None, "h", (0,), "quick", "cpu"), Task("a", None, "h2", (2,), "quick", "cpu"),
+             Task("b", None, "other", (0, 1), "quick", "cpu"), Task("c", None, "h", (0,), "quick", "cpu"),
+             Task("a", None, "hf", (0,), "full", "cpu")]
+    got = [t.expected_s for t in estimate_durations(tasks, history)]
+    assert got == [7.0, 5.0, 8.0, None, None]  # same unit; median per seed; per seed x 2; never run; other profile
