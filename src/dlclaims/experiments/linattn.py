@@ -107,6 +107,13 @@ def _qkv(bh: int, n: int, d: int, g: torch.Generator, grad: bool = False) -> tup
 
 
 def run(cfg: LinAttnConfig, ctx: RunContext) -> Measurements:
+    """Every measurement on one torch thread: the kernels are small, and on a shared machine a second
+    thread only spins (it doubles the CPU time and adds noise to the timings)."""
+    with limit_threads(1):
+        return _run(cfg, ctx)
+
+
+def _run(cfg: LinAttnConfig, ctx: RunContext) -> Measurements:
     g = torch.Generator().manual_seed(0)
     d, bh = cfg.d, cfg.heads
     m: dict[str, Any] = {"d": d, "seconds": {}, "cpu_seconds": {}}

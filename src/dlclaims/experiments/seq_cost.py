@@ -535,6 +535,13 @@ def _depth(cfg: SeqCostConfig) -> dict[str, Any]:
 
 
 def run(cfg: SeqCostConfig, ctx: RunContext) -> Measurements:
+    """Every measurement on one torch thread: the kernels are small, and on a shared machine a second
+    thread only spins (it doubles the CPU time and adds noise to the timings)."""
+    with limit_threads(1):
+        return _run(cfg, ctx)
+
+
+def _run(cfg: SeqCostConfig, ctx: RunContext) -> Measurements:
     g = torch.Generator().manual_seed(0)
     dev = ctx.device
     m: dict[str, Any] = {"config": {"l": cfg.layers, "H": cfg.heads}, "seconds": {}, "cpu_seconds": {}}
