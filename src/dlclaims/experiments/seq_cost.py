@@ -871,7 +871,7 @@ def figures(runs: list[Measurements], cfg: SeqCostConfig, out: FigureSink) -> No
     c = m["counts"]
     labels = {"rnn_t": f"RNN n={cfg.width}", "tf_long_t": f"Transformer n={c['tf_long_t']['n']} (t >> 6n)",
               "tf_short_t": f"Transformer n={c['tf_short_t']['n']} (t << 6n)",
-              "rnn_n": f"RNN t={c['rnn_n']['x'] and cfg.count_ts[0]}",
+              "rnn_n": f"RNN t={cfg.count_ts[0]}",
               "tf_long_n": f"Transformer t={c['tf_long_n']['t']} (t >> 6n)",
               "tf_short_n": f"Transformer t={c['tf_short_n']['t']} (t << 6n)",
               "rnn_l": "RNN", "tf_l": "Transformer"}
