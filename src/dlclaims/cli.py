@@ -303,11 +303,18 @@ def _print_verdicts(store, console, *, long: bool = False, only: set[str] | None
                 text.append(f"\n  {what_would_decide(v.profile, len(v.seeds))}", style="dim")
         else:
             text = Text(reason(v.status, v.numbers, v.parts))
-        rows.append([Text(v.question if i == 0 or v.question != vs[i - 1].question else ""), Text(v.claim),
-                     status, Text(v.evidence, style="dim"), text])
+        question = Text(v.question if i == 0 or v.question != vs[i - 1].question else "")
+        if console.width >= 120:
+            rows.append([question, Text(v.claim), status, Text(v.evidence, style="dim"), text])
+        else:  # narrow: the claim id names its question; the evidence goes under the status
+            rows.append([Text(v.claim), status + Text("\n" + v.evidence, style="dim"), text])
     title = f"Verdicts ({len(vs)} claims)" + ("" if long else "; --long for the rules")
-    headers = ["question", "claim", "status", "evidence", "rule" if long else "why (deciding numbers)"]
-    _print_table(console, title, headers, rows, caps=[10, 24, 12, 8, 24], sections=sections)
+    why = "rule" if long else "why (deciding numbers)"
+    if console.width >= 120:
+        _print_table(console, title, ["question", "claim", "status", "evidence", why], rows,
+                     caps=[10, 24, 12, 8, 24], sections=sections)
+    else:
+        _print_table(console, title, ["claim", "status", why], rows, caps=[24, 12, 24], sections=sections)
 
 
 def _open_to_read(path: Path):

@@ -47,7 +47,11 @@ def deciding_numbers(numbers: dict[str, Any], limit: int = MAX_NUMBERS) -> list[
     out: list[str] = []
     for k, v in (numbers or {}).items():
         if is_interval(v):
-            out.append(f"{_label(k)} {fmt_interval(v).text}")
+            text = fmt_interval(v).text
+            centre = text.split(" ", 1)[0]
+            if centre in CENTRES and centre in k:  # 'slope_backward' needs no second 'slope'
+                text = text.split(" ", 1)[1]
+            out.append(f"{_label(k)} {text}")
         elif is_scalar(v) and not isinstance(v, str) and v is not None:
             out.append(f"{_label(k)} {compact(v)}")
         if len(out) >= limit:

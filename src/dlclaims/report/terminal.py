@@ -35,6 +35,25 @@ def fits(headers: list[str], rows: list[list[Any]], caps: list[int], width: int)
     return w if sum(w) + BORDER_PER_COLUMN * len(headers) + 1 <= width else None
 
 
+def spread(widths: list[int], headers: list[str], rows: list[list[Any]], width: int) -> list[int]:
+    """Exact column widths: each column's minimum, and the room left shared out in proportion to how much
+    wider each column's longest line is (no column wider than its longest line)."""
+    natural = [max([len(h)] + [max((len(x) for x in _plain(r[i]).splitlines()), default=0) for r in rows])
+               for i, h in enumerate(headers)]
+    want = [max(0, n - w) for n, w in zip(natural, widths)]
+    room = width - (sum(widths) + BORDER_PER_COLUMN * len(headers) + 1)
+    out = list(widths)
+    while room > 0 and any(want):
+        total = sum(want)
+        share = [min(wn, max(1, room * wn // total)) if wn else 0 for wn in want]
+        for i, g in enumerate(share):
+            g = min(g, room)
+            out[i] += g
+            want[i] -= g
+            room -= g
+    return out
+
+
 def word_table(title: Any, headers: list[str], rows: list[list[Any]], *, caps: list[int], width: int,
                sections: list[int] | None = None, show_lines: bool = False) -> list[Any]:
     """Renderables: one rich Table whose cells wrap between words, or (too narrow) one Text block per row."""
@@ -43,9 +62,10 @@ def word_table(title: Any, headers: list[str], rows: list[list[Any]], *, caps: l
 
     widths = fits(headers, rows, caps, width)
     if widths is not None:
+        widths = spread(widths, headers, rows, width)
         t = Table(title=title, title_justify="left", show_lines=show_lines)
         for h, w in zip(headers, widths):
-            t.add_column(h, min_width=w, overflow="fold")
+            t.add_column(h, width=w, overflow="fold")
         ends = set(sections or [])
         for i, r in enumerate(rows):
             t.add_row(*[c if isinstance(c, Text) else Text(str(c)) for c in r], end_section=(i + 1) in ends)
