@@ -31,6 +31,7 @@ from dlclaims.experiments.align import (
     masked_nll,
     member_seeds,
     precision_curve,
+    row_checks,
     row_stats,
 )
 from dlclaims.models.seq2seq import Seq2Seq
@@ -94,6 +95,13 @@ def test_bright_counts_and_precision():
     assert precision_curve(s, (0.5, 0.9)) == pytest.approx([0.5, 0.5])
     assert all(math.isnan(v) for v in precision_curve(s, (0.5, 0.9), "ibm1"))  # no bright IBM1 row
     assert diagonal_precision(s) == pytest.approx(3 / 5)
+
+
+def test_row_checks_count_violations():
+    # a white row with a second cell of 0.3 (it cannot sum to 1), a row below the -ln(max) bound, a fine row
+    c = row_checks([0.95, 0.5, 0.5], [0.3, 0.5, 0.5], [0.05, 0.1, math.log(2)], [3, 2, 2], white=0.9)
+    assert c == {"white_rows": 1, "white_rows_with_second_above": 1, "rows_with_two_cells_above_half": 0,
+                 "rows_outside_entropy_band": 2}
 
 
 def test_member_seeds_are_disjoint_and_nested():
@@ -189,6 +197,7 @@ def fake_runs(*, models: int = 6, row_max: dict | None = None, gold_mass: float 
                 rec["ibm1_row_max"].append(0.95)
                 rec["ibm1_hit"].append(i < n * min(ibm_hit - wiggle / 2, 1.0))
                 rec["diagonal_hit"].append(i < n * (diag_hit + wiggle / 2))
+        rec["checks"] = row_checks(rec["row_max"], rec["second"], rec["entropy"], rec["n_src"], 0.9)
         rec.update(max_row_sum_error=row_sum_error, max_pad_weight=pad_weight, min_weight=0.0,
                    aer=aer + wiggle, diagonal_aer=diag_aer + wiggle / 3, ibm1_aer=0.09, token_accuracy=0.99,
                    final_train_loss=0.01, seed=k)
@@ -271,6 +280,10 @@ def test_why_grey_every_status():
     # a violation in one part beside parts that hold
     v = verdicts(fake_runs(construct={"rows_outside_entropy_band": 3}))["align.why-grey"]
     assert v.status == "partial"
+    # violations among the trained rows count too
+    runs = fake_runs()
+    runs[0]["per_seed"][2]["checks"]["rows_with_two_cells_above_half"] = 1
+    assert verdicts(runs)["align.why-grey"].parts["no row has two cells above 1/2"] == "refuted"
 
 
 def test_spread_judge_reads_where_the_mass_goes_not_only_the_row_max():

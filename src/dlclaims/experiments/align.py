@@ -262,6 +262,17 @@ def construct_rows(cfg: AlignConfig, n_max: int) -> dict[str, float | int | list
     return stats
 
 
+def row_checks(row_max: list[float], second: list[float], entropy: list[float], n_src: list[int], white: float,
+               tol: float = 1e-5) -> dict[str, int]:
+    """why-grey on trained rows, at full precision: white rows, white rows with a second cell above 1 - white,
+    rows with two cells above 1/2, rows outside -ln m <= H <= h(m) + (1 - m) ln(n - 1)."""
+    mx, sec, ent, n = (np.asarray(v, dtype=float) for v in (row_max, second, entropy, n_src))
+    is_white = mx >= white
+    outside = (ent < -np.log(np.maximum(mx, 1e-12)) - tol) | (ent > _fano_upper(mx, n) + tol)
+    return {"white_rows": int(is_white.sum()), "white_rows_with_second_above": int((sec[is_white] > 1 - white + tol).sum()),
+            "rows_with_two_cells_above_half": int((sec > 0.5 + tol).sum()), "rows_outside_entropy_band": int(outside.sum())}
+
+
 def member_seeds(seeds: tuple[int, ...], per_seed: int) -> list[int]:
     """Run seed s -> models s R + r, r < R: disjoint across run seeds, and the quick profile's models are
     the first ones of the full profile's."""
@@ -319,6 +330,7 @@ def run(cfg: AlignConfig, ctx: RunContext) -> Measurements:
                 "diagonal_aer": 1.0 - 2.0 * sum(d_hit) / (n_words + n_links),
                 "ibm1_row_max": _round(ib_st["row_max"]), "ibm1_hit": ib_st["hit"],
                 "ibm1_log_likelihood": ll, "diagonal_hit": d_hit,
+                "checks": row_checks(st["row_max"], st["second"], st["entropy"], st["n_src"], cfg.white),
             }
             per_seed.append(rec)
             if k == 0:
@@ -505,19 +517,18 @@ def judge(runs: list[Measurements], cfg: AlignConfig) -> list:
 
     # align.why-grey: an identity of a row that shares a total of 1, checked on constructed and trained rows.
     c = m["constructed"]
-    two_half = c["rows_with_two_cells_above_half"] + sum(sum(x > 0.5 + tol for x in s["second"]) for s in seeds)
-    white_trained, white_bad, outside = 0, 0, c["rows_outside_entropy_band"]
+
+    def total(key: str) -> int:  # constructed rows plus the held-out rows of every model (checked in run())
+        return c[key] + sum(s["checks"][key] for s in seeds)
+
+    two_half, white_bad, outside = (total(k) for k in ("rows_with_two_cells_above_half",
+                                                       "white_rows_with_second_above", "rows_outside_entropy_band"))
+    white_trained = sum(s["checks"]["white_rows"] for s in seeds)
     rhos = []
     for s in seeds:
-        mx, ent, sec, n = (np.asarray(s[k], dtype=float) for k in ("row_max", "entropy", "second", "n_src"))
-        white = mx >= cfg.white
-        white_trained += int(white.sum())
-        white_bad += int(np.sum(sec[white] > 1 - cfg.white + tol))
-        # stored rows are rounded to 5 decimals: the band is checked with that tolerance
-        outside += int(np.sum((ent < -np.log(np.maximum(mx, 1e-12)) - tol) | (ent > _fano_upper(mx, n) + tol)))
+        mx, ent = np.asarray(s["row_max"], dtype=float), np.asarray(s["entropy"], dtype=float)
         if np.ptp(mx) > 0 and np.ptp(ent) > 0:  # a rank correlation needs spread (descriptive only)
             rhos.append(float(sps.spearmanr(mx, ent).statistic))
-    white_bad += c["white_rows_with_second_above"]
     sum_all = max(sum_err, c["max_row_sum_error"])
     p_white = (f"a white cell (>= {cfg.white:g}) leaves every other cell of its row <= {1 - cfg.white:.2g}: no white "
                "row has a second cell above that")
