@@ -53,6 +53,15 @@ class StackedModels:
         base = copy.deepcopy(models[0]).to("meta")
         return cls(base, params, buffers, seeds)
 
+    @classmethod
+    def from_models(cls, models: list[nn.Module], seeds: Iterable[int]) -> StackedModels:
+        """Stack ready-made models of one architecture (e.g. padded nets of different widths)."""
+        seeds = tuple(int(s) for s in seeds)
+        if len(seeds) != len(models):
+            raise ValueError(f"{len(models)} models for {len(seeds)} seeds")
+        params, buffers = stack_module_state(models)
+        return cls(copy.deepcopy(models[0]).to("meta"), params, buffers, seeds)
+
     @property
     def size(self) -> int:
         return len(self.seeds)

@@ -431,7 +431,7 @@ EXPERIMENT = experiment(
     claims=("bias.equivariance", "bias.data-efficiency", "bias.misaligned"),
     configs={"quick": BiasConfig(canvas=14, sizes=(40, 1100), cnn_c1=4, mlp_width=32, lrs=(1e-2, 3e-2), steps=150,
                                  n_equiv=32),
-             "full": BiasConfig()},
+             "full": BiasConfig(canvas=16, sizes=(30, 100, 300, 1100), cnn_c1=4, steps=250)},
     run=run,
     judge=judge,
     figures=figures,

@@ -45,7 +45,7 @@ from ..data.canvas import load_canvas_tvt
 from ..data.digits import SIDE, DigitsTVT, load_digits_tvt
 from ..data.views import DIRECTIONS, frame, shift
 from ..models.cnn import CNN, HEADS, compose_kernels, stacked_convs
-from ..models.mlp import MLP, n_params
+from ..models.mlp import MLP, ShallowReLU, n_params
 
 Regime = Literal["digits", "canvas"]
 REGIMES: tuple[Regime, ...] = ("digits", "canvas")
@@ -113,26 +113,30 @@ class Trained:
     y_test: Tensor  # (M, N)
 
 
-def train_sweep(make: Callable[[torch.Generator], nn.Module], data: SeedData, seeds: tuple[int, ...],
-                lrs: tuple[float, ...], *, steps: int, batch_size: int, eval_every: int,
-                subsets: list[list[Tensor]] | None = None, x_map: Callable[[Tensor], Tensor] | None = None) -> Trained:
+def train_sweep(make: Callable[[torch.Generator], nn.Module] | list[Callable[[torch.Generator], nn.Module]],
+                data: SeedData, seeds: tuple[int, ...], lrs: tuple[float, ...], *, steps: int, batch_size: int,
+                eval_every: int, subsets: list[list[Tensor]] | None = None,
+                x_map: Callable[[Tensor], Tensor] | None = None) -> Trained:
     """Members (group, lr, seed), in that order, trained as one stack with early stopping on validation.
 
-    ``subsets[g][k]``: the training rows of seed k in group g (e.g. one group per training-set size);
-    without it every member trains on its seed's whole training part. ``x_map`` transforms every
+    Groups: ``make`` as a list (one model maker per group, shapes alike: e.g. padded widths), or
+    ``subsets[g][k]``, the training rows of seed k in group g (e.g. one group per training-set size);
+    without subsets every member trains on its seed's whole training part. ``x_map`` transforms every
     image set first (e.g. a pixel permutation).
     """
-    groups = subsets if subsets is not None else [None]
-    rows, lr, subs = [], [], []
-    for grp in groups:
+    n_groups = len(make) if isinstance(make, list) else len(subsets) if subsets is not None else 1
+    makers = make if isinstance(make, list) else [make] * n_groups
+    rows, lr, subs, models = [], [], [], []
+    for g in range(n_groups):
         for a in lrs:
             for k in range(len(seeds)):
                 rows.append(k)
                 lr.append(a)
-                subs.append(None if grp is None else grp[k])
+                subs.append(None if subsets is None else subsets[g][k])
+                models.append(makers[g](torch.Generator().manual_seed(seeds[k])))
     f = x_map or (lambda t: t)
     r = torch.tensor(rows)
-    stack = StackedModels.create(make, seeds=[seeds[k] for k in rows])
+    stack = StackedModels.from_models(models, [seeds[k] for k in rows])
     x_tr, x_val, x_te = f(data.x_train[r]), f(data.x_val[r]), f(data.x_test[r])
     fit = fit_stacked(stack, x_tr, data.y_train[r], loss=F.cross_entropy, steps=steps, batch_size=batch_size, lr=lr,
                       per_member_data=True, subsets=subs if subsets is not None else None,
@@ -263,19 +267,43 @@ def family_keys(cfg_widths: tuple[int, ...], cfg_channels: tuple[int, ...]) -> d
             "cnn": [f"cnn-{h}/{c}" for c in cfg_channels for h in HEADS]}
 
 
+def padded_mlp_maker(side: int, width: int, pad_to: int) -> Callable[[torch.Generator], nn.Module]:
+    """A one-hidden-layer MLP of ``width`` units held in ``pad_to`` slots (masked): widths share one stack."""
+    return lambda g: ShallowReLU(side * side, width, 10, pad_to=pad_to, generator=g)
+
+
 def _sweep_family(data: SeedData, seeds: tuple[int, ...], cfg: CnnConfig, widths: tuple[int, ...],
                   channels: tuple[int, ...], keep: set[str]) -> tuple[dict, dict[str, Trained]]:
-    side, K = data.side, len(seeds)
+    """Every architecture's sweep: all MLP widths x lrs x seeds in one stack (padded widths), and per CNN
+    size and head one stack of lrs x seeds."""
+    side, K, L = data.side, len(seeds), len(cfg.lrs)
     kw = {"steps": cfg.steps, "batch_size": cfg.batch_size, "eval_every": cfg.eval_every}
-    makers = {f"mlp/{w}": mlp_maker(side, w) for w in widths}
-    makers.update({f"cnn-{h}/{c}": cnn_maker(side, c, h) for c in channels for h in HEADS})
     records, kept = {}, {}
-    for key, make in makers.items():
-        t = train_sweep(make, data, seeds, cfg.lrs, **kw)
-        records[key] = sweep_record(t, cfg.lrs, K, count_params(make))
-        if key in keep:
-            kept[key] = t
+    t = train_sweep([padded_mlp_maker(side, w, max(widths)) for w in widths], data, seeds, cfg.lrs, **kw)
+    for g, w in enumerate(widths):
+        part = slice(g * L * K, (g + 1) * L * K)
+        sub = Trained(t.stack, t.seed_row[part], t.lr[part], t.val[part], t.best_step[part], t.test[part],
+                      t.x_test[part], t.y_test[part])
+        records[f"mlp/{w}"] = sweep_record(sub, cfg.lrs, K, count_params(mlp_maker(side, w)))
+        if f"mlp/{w}" in keep:
+            kept[f"mlp/{w}"] = _substack(t, part)
+    for c in channels:
+        for h in HEADS:
+            key, make = f"cnn-{h}/{c}", cnn_maker(side, c, h)
+            t = train_sweep(make, data, seeds, cfg.lrs, **kw)
+            records[key] = sweep_record(t, cfg.lrs, K, count_params(make))
+            if key in keep:
+                kept[key] = t
     return records, kept
+
+
+def _substack(t: Trained, part: slice) -> Trained:
+    """The members ``part`` of a trained stack, as a stack of their own."""
+    p = {k: v[part].detach() for k, v in t.stack.params.items()}
+    b = {k: v[part] for k, v in t.stack.buffers.items()}
+    stack = StackedModels(t.stack.base, p, b, t.stack.seeds[part])
+    return Trained(stack, t.seed_row[part], t.lr[part], t.val[part], t.best_step[part], t.test[part],
+                   t.x_test[part], t.y_test[part])
 
 
 def _add_shifts(records: dict, kept: dict[str, Trained], side: int, shifts: tuple[int, ...], K: int) -> None:
@@ -504,8 +532,9 @@ EXPERIMENT = experiment(
     question="Q-cnn",
     claims=("cnn.params", "cnn.shift-robustness", "cnn.linear-stack"),
     configs={"quick": CnnConfig(canvas=14, margin=2, mlp_widths=(8, 32, 128), cnn_channels=(2, 4, 8),
-                                mlp_ref=32, cnn_ref=4, n_linear=16, steps=200),
-             "full": CnnConfig()},
+                                lrs=(1e-2, 3e-2), mlp_ref=32, cnn_ref=4, n_linear=16, steps=150),
+             "full": CnnConfig(canvas=16, mlp_widths=(8, 16, 32, 64, 128), cnn_channels=(2, 4, 8), cnn_ref=4,
+                               mlp_ref=32, steps=250)},
     run=run,
     judge=judge,
     figures=figures,
