@@ -94,3 +94,21 @@ def test_orders_in_a_table_flattened_into_columns():
     m = _pieces("Q-seq", text, "seq.memory")
     assert m["rnn"]["aspect"] == "memory-infer" and m["rnn"]["sheet"] == "l*n"
     assert m["transformer"]["sheet"] == "l*n*t"
+
+
+def test_ocr_damaged_cue_words_are_repaired_but_english_words_are_not():
+    from dlclaims.check.complexity import context
+
+    assert context("Recurrnet nets at inferance time") == "recurrent nets at inference time"
+    assert context("but current research is later") == "but current research is later"
+    # 'current' must not become an RNN: the order belongs to nothing named here
+    p = _pieces("Q-seq", "But current research speeds up the product, which is O(t^2 n).", "seq.time-train")
+    assert "rnn" not in p
+
+
+def test_an_order_without_layers_is_per_layer():
+    p = _pieces("Q-seq", "Self-attention costs O(t^2 n + t n^2) while an LSTM costs O(t n^2).", "seq.time-train")
+    assert p["transformer"]["outcome"] == "truth" and p["transformer"]["per_layer_assumed"]
+    assert p["rnn"]["outcome"] == "claim"
+    p = _pieces("Q-seq", "An LSTM costs O(t^2 n^2).", "seq.time-train")  # wrong in t, per layer or not
+    assert p["rnn"]["outcome"] == "other"

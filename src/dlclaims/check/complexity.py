@@ -8,8 +8,8 @@ import re
 from functools import lru_cache
 
 from . import cues, structure
+from .fuzzy import closest
 from .latex import plain_math
-from .ocr import ocr_lower
 from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
 from .units import Assertion, Unit
 
@@ -105,6 +105,30 @@ def _definition_patterns(question: str) -> tuple[tuple[re.Pattern, str, bool], .
     return tuple(out)
 
 
+# the long cue words an OCR misread of which would hide a role, an aspect or a phase; short or common words are
+# never corrected ("later" stays "later", not "layer"; "current" stays "current", not "recurrent")
+_CUE_WORDS = ("recurrent", "transformer", "transformers", "attention", "self-attention", "inference", "sequential",
+              "generation", "generating", "decoding", "training", "backpropagation", "complexity", "computation",
+              "operations", "activations", "parallel", "softmax", "feed-forward", "memory", "storage")
+
+
+@lru_cache(maxsize=32768)
+def _fix(word: str) -> str:
+    if word in _CUE_WORDS or len(word) < 7:
+        return word
+    return closest(word, _CUE_WORDS, max_edits=1 if len(word) < 10 else 2) or word
+
+
+@lru_cache(maxsize=16384)
+def context(text: str) -> str:
+    """Lower-cased plain text with OCR-damaged cue words repaired (fuzzy.py: 'transfomer' -> 'transformer',
+    never 'current' -> 'recurrent'), the text the role, aspect and step cues are read in."""
+    low = _math(text).lower()
+    low = re.sub(r"(?<![a-z0-9])[0o](?=\s*\()", "o", low)  # O(...) read as 0(...)
+    return re.sub(r"[a-z01-]{7,}", lambda m: _fix(m.group(0).replace("0", "o").replace("1", "l"))
+                  if re.search(r"[a-z]", m.group(0)) and not m.group(0).isdigit() else m.group(0), low)
+
+
 def definitions(question: str, texts: list[str]) -> dict[str, str]:
     """Letters a sheet defines by a meaning the family knows ("let n be the sequence length", "sequence length
     (n)", "d: hidden size") -> the family's symbol for that meaning (structure.toml's meanings); a forward
@@ -154,8 +178,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             _orders_in_table(question, u, syms, found)
             continue
         prev_end = 0
-        low = u.low
         text = _math(u.text)
+        low = context(u.text)
         kind, phase = _kind_phase(question, low, first=True)
         named_kind = kind
         if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
@@ -173,7 +197,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             before = text[prev_end:a].lower()
             after_end = items[k + 1][0] if k + 1 < len(items) else len(text)
             after = re.split(r"[,;.]", _PAREN.sub(" ", text[b:after_end].lower()), maxsplit=1)[0]
-            lb, la = ocr_lower(before), ocr_lower(after)
+            lb, la = context(before), context(after)
             single = len(order) == 1 and len(next(iter(order))) == 1 and next(iter(order))[0][1] == 1
             if question == "Q-seq" and (_STEPS.match(la) or _STEPS_BEFORE.search(re.split(r"[,;:]", lb)[-1][-60:])
                                         or single and _STEPS.search(_PAREN.sub(" ", low))):
@@ -195,7 +219,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 role = "both"
             if role is None and len(items) == 1 and _n_roles(question, low) == 1:
                 role = _role(question, low)
-            k2, p2 = _kind_phase(question, ocr_lower(before))
+            k2, p2 = _kind_phase(question, context(before))
             kind, phase = k2 or kind, p2 or phase
             aspect = _join_aspect(question, kind, phase)
             prev_end = b
@@ -222,10 +246,15 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             order, raw, quote = found[key]
             c = order_of(claimed, names)
             t = order_of(spec.truth.get(key, claimed), names)
+            per = structure.load().per_symbol.get(question)
+            assumed = bool(per and _exp(c, per) and not _exp(order, per))
+            if assumed:  # "self-attention is O(n^2 d + n d^2)": an order without l is the cost of one layer
+                order = frozenset(tuple(sorted(m + ((per, 1.0),))) for m in order)
             pieces.append({"aspect": key[0], "role": key[1], "sheet": show(order), "raw": raw.strip(),
                            "claimed": show(c), "truth": show(t), "quote": quote,
                            "outcome": "claim" if order == c else ("truth" if order == t else "other"),
-                           "exponents": {k: v for m in order for k, v in m} if len(order) == 1 else None})
+                           "exponents": {k: v for m in order for k, v in m} if len(order) == 1 else None,
+                           **({"per_layer_assumed": True} if assumed else {})})
         for key, claimed in spec.claimed.items():
             if key in found or key not in partial:
                 continue
@@ -298,10 +327,11 @@ def _word_orders(question: str, u: Unit, syms, partial) -> None:
     sym = dict(syms)
     names = tuple(sorted(set(sym.values())))
     prev = 0
-    hits = list(_WORD_ORDER.finditer(u.low))
+    low = context(u.text)
+    hits = list(_WORD_ORDER.finditer(low))
     length = structure.load().length_symbol.get(question)
     if length:  # "linear complexity", "scales quadratically": in the family's sequence length
-        hits += [m for m in _WORD_ORDER_BARE.finditer(u.low)
+        hits += [m for m in _WORD_ORDER_BARE.finditer(low)
                  if not any(h.start() <= m.start() < h.end() or m.start() <= h.start() < m.end() for h in hits)]
     for m in sorted(hits, key=lambda x: x.start()):
         if m.re is _WORD_ORDER_BARE:
@@ -312,10 +342,10 @@ def _word_orders(question: str, u: Unit, syms, partial) -> None:
             s = _SYM_WORDS.get(question, {}).get(what) or (sym.get(what) if len(what) == 1 else None)
         if s is None:
             continue
-        before = u.low[prev:m.start()]
-        role = _role(question, before) or _role(question, u.low[:m.start()])
+        before = low[prev:m.start()]
+        role = _role(question, before) or _role(question, low[:m.start()])
         prev = m.end()
-        k2, p2 = _kind_phase(question, u.low[:m.start()])
+        k2, p2 = _kind_phase(question, low[:m.start()])
         aspect = _join_aspect(question, k2, p2)
         said = [(m.group(1) or m.group(3), role)] if m.re is _WORD_ORDER_BARE else [(m.group(1), role)]
         if m.group(2):  # "A rather than B": A is the subject's, B the other role's
@@ -336,13 +366,13 @@ def _orders_in_table(question: str, u: Unit, syms, found) -> None:
     rows = u.rows or []
     if len(rows) < 2:
         return
-    header = [ocr_lower(c) for c in rows[0]]
+    header = [context(c) for c in rows[0]]
     col_roles = [_role(question, h) for h in header]
     headless = any(parse_order(i, syms) for c in rows[0][1:] for _, _, i in find_orders(c))  # no header row
     if headless:
         header, col_roles = [""] * len(header), [None] * len(header)
     for r in (rows if headless else rows[1:]):
-        row_label = ocr_lower(r[0]) if r else ""
+        row_label = context(r[0]) if r else ""
         row_role = _role(question, row_label)
         for j, cell in enumerate(r[1:], start=1):
             cell = _math(cell)

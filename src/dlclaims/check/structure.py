@@ -57,6 +57,7 @@ class Structure:
     aspects: dict[str, tuple[tuple[str, str], ...]]
     default_aspect: dict[str, str]
     length_symbol: dict[str, str] = field(default_factory=dict)  # the symbol "linear complexity" is about
+    per_symbol: dict[str, str] = field(default_factory=dict)  # an order without it is per unit of it (per layer)
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -94,7 +95,7 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
     fams = data.get("family") or {}
     if not isinstance(fams, dict) or not fams:
         raise StructureError("structure.toml: no [family.*] tables")
-    symbols, meanings, roles, aspects, default, length = {}, {}, {}, {}, {}, {}
+    symbols, meanings, roles, aspects, default, length, per = {}, {}, {}, {}, {}, {}, {}
     for q, f in fams.items():
         sym = f.get("symbols") or {}
         if not sym or not all(isinstance(k, str) and len(k) == 1 and isinstance(v, str) for k, v in sym.items()):
@@ -117,6 +118,10 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             if f["length_symbol"] not in names:
                 raise StructureError(f"structure.toml: family {q}: length_symbol names no symbol")
             length[q] = f["length_symbol"]
+        if "per_symbol" in f:
+            if f["per_symbol"] not in names:
+                raise StructureError(f"structure.toml: family {q}: per_symbol names no symbol")
+            per[q] = f["per_symbol"]
     orders = []
     for o in data.get("order") or []:
         claim = o.get("claim")
@@ -162,7 +167,8 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             raise StructureError(f"structure.toml: trend {claim}: claimed shapes must be like 'rise-plateau'")
         trends.append(TrendClaim(claim, _regex(f"trend {claim}.x", t.get("x")), _regex(f"trend {claim}.y", t.get("y")),
                                  shapes))
-    return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length)
+    return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length,
+                     per)
 
 
 @lru_cache(maxsize=1)
