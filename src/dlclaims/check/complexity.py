@@ -1,6 +1,13 @@
 """Complexity orders in an answer: every O(...) (or bare product, or 'quadratic in t') parsed with sympy, and
 attributed to a role (RNN / Transformer, softmax / Bob's) and an aspect (time, memory at training or test time)
-from its table cell or its clause."""
+from its table cell or its clause.
+
+Sentences are read through the LaTeX parser (latex.py: ``$\\mathcal{O}(t \\cdot l \\cdot n^{2})$``,
+``O(t·l·n²)``, OCR's ``t \\ln^2``); the letters follow the sheet's own definitions ("n is the sequence length")
+before the family's defaults (structure.toml); "a layer costs ..." and an order without l are per layer; a
+parenthetical after an order ("(each step multiplies by an n x n matrix)") neither hides it nor makes it a count
+of steps; cue words are read OCR-repaired (``context``).
+"""
 
 from __future__ import annotations
 

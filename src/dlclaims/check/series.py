@@ -1,5 +1,12 @@
 """Number sequences (table rows or columns, ``q = 1, 2, 1, ...`` in prose) and trends (rise / plateau / fall,
-with negations and hedges) in an answer."""
+with negations and hedges) in an answer.
+
+Sequences come from tables in any layout (tables.py): header rows of subscripted symbols over rows of numbers
+(``$y_0$ | $y_1$ | ...``), rows named by their first cell, columns under a header (an index column left out),
+cells of pairs, unnamed rows; and from lists and pairs in prose. A sheet's own names (x, y for p, q) get the
+catalogue's roles from the values when one assignment follows the update rule at every step, else from the
+update rule the sheet states (``y_{t+1} = y_t + x_t``: y moves up, it is q; ``max_y``), else from a partial
+fit, else from the family's aliases (structure.toml). A wrong table is read like a right one and graded wrong."""
 
 from __future__ import annotations
 

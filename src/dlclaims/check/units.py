@@ -1,4 +1,5 @@
-"""The units an answer is read in (sentences, tables) and the negation / hedge rules shared by the extractors."""
+"""The units an answer is read in (sentences, and tables in any layout from tables.py) and the negation / hedge
+rules shared by the extractors."""
 
 from __future__ import annotations
 
