@@ -179,3 +179,14 @@ def test_a_flattened_table_with_word_labels_reads_a_trend():
     assert t.rows[1][0] == "accuracy" and len(t.rows[1]) == 6
     (a,) = trends("Q-latent", units(text))
     assert a.data["shape"] == "rise-plateau"
+
+
+def test_a_latex_array_is_a_table():
+    text = ("The iterates:\n$$\\begin{array}{c|ccccccc}\n t & 0 & 1 & 2 & 3 & 4 & 5 & 6 \\\\ \\hline\n"
+            " q_t & " + " & ".join(_fmt(BAD_Q)) + " \\\\\n p_t & " + " & ".join(_fmt(BAD_P)) + "\n\\end{array}$$\n"
+            "So it cycles.")
+    (t,) = find_tables(text)
+    assert t.layout == "latex" and t.rows[1][0] == "q_t" and len(t.rows) == 3
+    (a,) = sequences("Q-minmax", units(text))
+    assert a.data["sequences"] == {"q": BAD_Q, "p": BAD_P}
+    assert grade(a, _simulated())[0] == "wrong"

@@ -8,6 +8,7 @@
 * runs of whitespace-separated tokens, as OCR flattens a table into one line
   per row (``y_0   y_1   y_2`` over ``1   2   1``): every token a number, a
   symbol (``x_t``, ``$y_3$``, ``q``) or a short index word;
+* LaTeX arrays and tabulars (``\\begin{array}{c|cccc} q & 1 & 2 & ... \\\\ ...``);
 * columns of short cells two or more spaces apart holding big-O orders
   (``time   O(tln^2)   O(t^2ln)`` under ``RNN   Transformer``).
 
@@ -30,7 +31,7 @@ class Table:
     rows: list[list[str]]  # cells as written (stripped)
     first: int  # first line of the table in the text (0-based)
     last: int  # last line (inclusive)
-    layout: str  # markdown | pipe | tab | spaces | columns
+    layout: str  # latex | markdown | pipe | tab | spaces | columns
 
     @property
     def text(self) -> str:
@@ -89,8 +90,12 @@ def find_tables(text: str) -> list[Table]:
     lines = text.split("\n")
     taken = [False] * len(lines)
     out: list[Table] = []
+    tables = _latex_tables(text) if "\\begin" in text else []
     if "|" in text:
-        for tbl in _markdown_tables(text, lines):
+        tables += [t for t in _markdown_tables(text, lines)
+                   if not any(t.first <= x.last and x.first <= t.last for x in tables)]
+    if tables:
+        for tbl in tables:
             for k in range(tbl.first, tbl.last + 1):
                 taken[k] = True
             out.append(tbl)
@@ -166,6 +171,26 @@ def _column_block(lines: list[str], i: int, taken: list[bool]) -> Table | None:
 
 def _is_num(cell: str) -> bool:
     return bool(_NUM_CELL.match(cell))
+
+
+_LATEX_ENV = re.compile(r"\\begin\{(array|tabular|matrix|pmatrix|bmatrix)\}(?:\s*\{[^{}]*\})?(.*?)\\end\{\1\}",
+                        re.DOTALL)
+
+
+def _latex_tables(text: str) -> list[Table]:
+    """``\\begin{array}{c|ccc} t & 0 & 1 \\\\ \\hline q & 1 & 2 \\end{array}`` (array, tabular, matrices): rows split
+    at ``\\\\``, cells at ``&``, rules (``\\hline``) dropped."""
+    out = []
+    for m in _LATEX_ENV.finditer(text):
+        rows = []
+        for raw in re.split(r"\\\\", m.group(2)):
+            raw = re.sub(r"\\(?:hline|toprule|midrule|bottomrule|cline\{[^}]*\})", " ", raw).strip()
+            if raw:
+                rows.append([c.strip() for c in raw.split("&")])
+        if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
+            first = text.count("\n", 0, m.start())
+            out.append(Table(rows, first, first + m.group(0).count("\n"), "latex"))
+    return out
 
 
 def _markdown_tables(text: str, lines: list[str]) -> list[Table]:
