@@ -121,3 +121,14 @@ def test_a_learning_rate_per_member_must_match_the_stack(digits):
     with pytest.raises(ValueError, match="one learning rate per member"):
         train_stacked(StackedModels.create(small_mlp, [0, 1]), x, y, loss=F.cross_entropy, steps=1,
                       batch_size=8, lr=[0.1, 0.2, 0.3])
+
+
+def test_from_models_stacks_ready_models_and_checks_the_count(digits):
+    x, _ = digits
+    models = [small_mlp(torch.Generator().manual_seed(s)) for s in (4, 9)]
+    stack = StackedModels.from_models(models, [4, 9])
+    out = stack(x[:5])
+    for i, m in enumerate(models):
+        torch.testing.assert_close(out[i], m(x[:5]))
+    with pytest.raises(ValueError, match="2 models for 3 seeds"):
+        StackedModels.from_models(models, [1, 2, 3])
