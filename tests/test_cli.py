@@ -220,3 +220,16 @@ def test_a_store_in_a_read_only_folder_serves_the_commands_that_only_read(ran, t
     finally:
         ro.chmod(0o755)
     assert digest(ro / "store.sqlite") == before
+
+
+@pytest.mark.parametrize("width", [80, 150])
+def test_list_wraps_between_words_at_any_width(tmp_path, width):
+    from dlclaims.core.catalogue import claims_by_id
+
+    r = dlclaims("list", cwd=tmp_path, env={"COLUMNS": str(width)})
+    assert r.returncode == 0
+    assert max(len(line) for line in r.stdout.splitlines()) <= width
+    for c in claims_by_id().values():  # every claim id and every word of its statement appears whole
+        assert c.id in r.stdout
+        for w in (c.claim or c.test).split():
+            assert w in r.stdout, (c.id, w)

@@ -107,22 +107,25 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     from rich.text import Text
 
+    console = _console()
+    wide = console.width >= 120
     table: list[list[Any]] = []
     sections: list[int] = []
-    headers = ["question", "claim", "experiment", "the claim as answers state it"]
-    if args.long:
-        headers.append("what the experiment measures")
+    headers = (["question", "claim", "experiment"] if wide else ["claim (experiment)"]) + [
+        "the claim as answers state it"] + (["what the experiment measures"] if args.long else [])
     for r in rows:
         for i, c in enumerate(r["claims"]):
-            row = [Text(r["question"] if i == 0 else ""), Text(c["claim"]),
-                   Text(c["experiment"] or "not built", style="" if c["experiment"] else "dim"),
-                   Text(c["statement"] or "(beyond the answers) " + c["test"])]
+            exp = Text(c["experiment"] or "not built", style="" if c["experiment"] else "dim")
+            lead = [Text(r["question"] if i == 0 else ""), Text(c["claim"]), exp] if wide else [
+                Text(c["claim"]) + Text("\n(" + (c["experiment"] or "not built") + ")", style="dim")]
+            row = lead + [Text(c["statement"] or "(beyond the answers) " + c["test"])]
             if args.long:
                 row.append(Text(c["test"]))
             table.append(row)
         sections.append(len(table))
-    _print_table(_console(), "dlclaims: question families and their claims", headers, table,
-                 caps=[10, 26, 12, 24, 24], sections=sections)
+    caps = ([12, 26, 12] if wide else [26]) + [40, 40]
+    _print_table(console, "dlclaims: question families and their claims", headers, table, caps=caps,
+                 sections=sections)
     return 0
 
 
@@ -312,9 +315,9 @@ def _print_verdicts(store, console, *, long: bool = False, only: set[str] | None
     why = "rule" if long else "why (deciding numbers)"
     if console.width >= 120:
         _print_table(console, title, ["question", "claim", "status", "evidence", why], rows,
-                     caps=[10, 24, 12, 8, 24], sections=sections)
+                     caps=[12, 26, 12, 8, 24], sections=sections)
     else:
-        _print_table(console, title, ["claim", "status", why], rows, caps=[24, 12, 24], sections=sections)
+        _print_table(console, title, ["claim", "status", why], rows, caps=[26, 12, 24], sections=sections)
 
 
 def _open_to_read(path: Path):

@@ -28,10 +28,7 @@ def min_widths(headers: list[str], rows: list[list[Any]], caps: list[int]) -> li
 
 def fits(headers: list[str], rows: list[list[Any]], caps: list[int], width: int) -> list[int] | None:
     """The minimum widths when every word fits whole in a table of ``width`` columns, else None."""
-    w = min_widths(headers, rows, caps)
-    longest = [max((len(x) for r in rows for x in _plain(r[i]).split()), default=1) for i in range(len(headers))]
-    if any(lw > c for lw, c in zip(longest, caps)):  # a word longer than its cap would be folded
-        return None
+    w = min_widths(headers, rows, caps)  # a word longer than its column's cap (a long formula) is folded
     return w if sum(w) + BORDER_PER_COLUMN * len(headers) + 1 <= width else None
 
 
@@ -72,6 +69,7 @@ def word_table(title: Any, headers: list[str], rows: list[list[Any]], *, caps: l
         return [t]
     out: list[Any] = [title if isinstance(title, Text) else Text(str(title), style="bold")]
     for r in rows:
+        out.append(Text(""))
         block = Text()
         first = True
         for h, cell in zip(headers, r):
