@@ -175,12 +175,15 @@ class _RichProgress:
         if not self.expected or (known == 0 and unknown == 0):
             return ""
         if unknown == len(self.expected) - len(self.done):
-            return "time left: unknown (never run before)"
+            return "time left: not known yet"
         extra = f" + {unknown} unit(s) never timed" if unknown else ""
         return f"about {_duration(known)} left{extra}"
 
     def planned(self, todo, skipped: int) -> None:
         self.expected = {id(t): t.expected_s for t in todo}
+        self.pending: dict[str, int] = {}
+        for t in todo:
+            self.pending[t.experiment] = self.pending.get(t.experiment, 0) + 1
         self.bar.start()
         self.task = self.bar.add_task("running", total=len(todo) + skipped, completed=skipped)
         if skipped:
@@ -199,6 +202,9 @@ class _RichProgress:
     def finished(self, task, result) -> None:
         self.done.add(id(task))
         self.bar.advance(self.task)
+        self.pending[task.experiment] -= 1
+        if self.pending[task.experiment] == 0:
+            self.bar.update(self.task, description=f"judging {task.experiment}, drawing its figures")
         if result.status != "ok":
             self.console.print(f"[red]{task.experiment} {list(task.seeds)} failed[/]: "
                                f"{(result.error or '').splitlines()[0]}")
