@@ -48,3 +48,16 @@ def test_classifier_features_feed_the_head() -> None:
 def test_latent_width_zero_is_rejected() -> None:
     with pytest.raises(ValueError):
         Autoencoder(d_latent=0)
+
+
+def test_padded_latent_slots_stay_zero_and_get_no_gradient():
+    ae = Autoencoder(d_in=6, d_latent=2, hidden=8, pad_to=5, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(4, 6)
+    z = ae.encode(x)  # (4, 5)
+    assert z.shape == (4, 5) and bool((z[:, 2:] == 0).all()) and bool((z[:, :2] != 0).any())
+    bce_loss(ae(x), x).backward()
+    assert float(ae.encoder[-1].weight.grad[2:].abs().sum()) == 0.0
+    assert float(ae.decoder[0].weight.grad[:, 2:].abs().sum()) == 0.0
+    assert float(ae.decoder[0].weight[:, 2:].abs().sum()) == 0.0
+    with pytest.raises(ValueError):
+        Autoencoder(d_in=6, d_latent=3, pad_to=2)

@@ -5,12 +5,13 @@ Claims judged: depth.uat, depth.efficiency, depth.trainability (beyond).
 - uat: one hidden layer of n ReLU units on the 1-D target f(x) = sin(2 pi x) + 0.5 cos(5 pi x),
   x in [0, 1]; the constructive net (the piecewise-linear interpolant on n + 1 knots, n units) has
   error O(1/n^2); trained nets of every width and seed train together in one stack (ShallowReLU
-  padded to the largest width, torch.func.vmap).
+  padded to the largest width, torch.func.vmap), beside the sawtooth sweep (per-member targets).
 - efficiency: the sawtooth s_k with 2^k pieces is exact for a deep net with 2 units in each of
   k layers; a one-hidden-layer net with n units has at most n + 1 pieces, so it needs at least
   2^k - 1 units (checked on every net we build or train, pieces counted exactly on a fine grid);
-  and the width training needs to reach a small error on s_k.
-- trainability: deep against shallow at an equal parameter budget, both trained on s_k.
+  and the units training needs to reach a small error on s_k, one hidden layer against k layers
+  (learning rate x initialisation tuned per architecture and width on a validation grid).
+- trainability: deep against shallow at an equal parameter budget, both trained on s_k, both tuned.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..core import (
     verdict,
     verdict_from_parts,
 )
-from ..core.multiseed import StackedModels, fit_stacked, train_stacked
+from ..core.multiseed import StackedModels, fit_stacked
 from ..core.stats import loglog_slope
 from ..core.threads import limit_threads
 from ..data.sawtooth import count_pieces, grid, sawtooth
@@ -82,30 +83,6 @@ def _rmse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return ((pred - y) ** 2).mean(dim=(1, 2)).sqrt()
 
 
-def train_widths(widths: tuple[int, ...], seeds: tuple[int, ...], x: torch.Tensor, y: torch.Tensor,
-                 cfg: DepthConfig) -> tuple[StackedModels, list[tuple[int, int]]]:
-    """Every (width, seed) one-hidden-layer net, padded to max(widths), trained together full-batch."""
-    pad = max(widths)
-    specs = [(w, s) for w in widths for s in seeds]
-    it = iter(specs)
-    # StackedModels.create calls make_model once per entry of ``seeds`` in order; the entry's seed
-    # value is width-specific so that two widths never share an initialisation
-    stack = StackedModels.create(lambda g: ShallowReLU(1, next(it)[0], 1, pad_to=pad, kinks_in=(0.0, 1.0),
-                                                           slope_scale=cfg.init_scale, generator=g),
-                                 seeds=[1000 * w + s for w, s in specs])
-    train_stacked(stack, x, y, loss=F.mse_loss, steps=cfg.steps, batch_size=x.shape[0], lr=cfg.lr)
-    return stack, specs
-
-
-def _unstacked_pieces(stack: StackedModels, specs: list[tuple[int, int]], n_grid: int) -> list[dict]:
-    out = []
-    for (w, s), model in zip(specs, stack.unstack()):
-        model.width = w
-        c = count_pieces(model.double(), n_grid)
-        out.append({"width": w, "seed": s, **c})
-    return out
-
-
 def _interpolant_rmse(n: int, x: torch.Tensor) -> float:
     """RMSE of the n-unit constructive net: the linear interpolant of f on n + 1 equispaced knots."""
     knots = np.linspace(0.0, 1.0, n + 1)
@@ -115,15 +92,35 @@ def _interpolant_rmse(n: int, x: torch.Tensor) -> float:
 
 
 INITS_SHALLOW = ("kinks", "default")  # kinks: each unit's kink uniform on [0, 1]; default: PyTorch's uniform
-INITS_DEEP = ("default", "he")  # he: W ~ N(0, 2 / fan_in), b = 0
+INITS_DEEP = ("kinks", "he")  # kinks: every unit's kink inside its data (below); he: W ~ N(0, 2 / fan_in), b = 0
 
 
 def _neg_mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -((pred - y) ** 2).mean()
 
 
-def _deep_mlp(arch: tuple[int, ...], init: str, g: torch.Generator) -> MLP:
+def kinks_init_(net: MLP, x: torch.Tensor, slope_scale: float, g: torch.Generator) -> MLP:
+    """The deep counterpart of the one-hidden-layer "kinks" initialisation (data-dependent): layer 1 has
+    weights U(-s, s), deeper layers N(0, 2 / fan_in); each unit's bias puts its kink at a uniform quantile
+    in [0.1, 0.9] of its pre-activations on the inputs x (N, 1), so no unit starts dead or linear."""
+    with torch.no_grad():
+        h = x  # (N, D)
+        for i, layer in enumerate(net.hidden):
+            if i == 0:
+                layer.weight.uniform_(-slope_scale, slope_scale, generator=g)
+            else:
+                layer.weight.normal_(0.0, math.sqrt(2.0 / layer.in_features), generator=g)
+            z = h @ layer.weight.T  # (N, W)
+            q = (torch.rand(z.shape[1], generator=g) * 0.8 + 0.1) * (z.shape[0] - 1)  # (W,) quantile positions
+            layer.bias.copy_(-z.sort(0).values[q.long(), torch.arange(z.shape[1])])
+            h = torch.relu(z + layer.bias)
+    return net
+
+
+def _deep_mlp(arch: tuple[int, ...], init: str, g: torch.Generator, x: torch.Tensor, cfg: DepthConfig) -> MLP:
     net = MLP(1, arch, 1, generator=g)
+    if init == "kinks":
+        return kinks_init_(net, x, cfg.init_scale, g)
     if init == "he":
         with torch.no_grad():
             for layer in (*net.hidden, net.out):
@@ -132,19 +129,22 @@ def _deep_mlp(arch: tuple[int, ...], init: str, g: torch.Generator) -> MLP:
     return net
 
 
-def _sweep(make, configs: list[tuple], seeds: tuple[int, ...], x: torch.Tensor, y: torch.Tensor,
-           xv: torch.Tensor, yv: torch.Tensor, xt: torch.Tensor, yt: torch.Tensor, cfg: DepthConfig):
+def _sweep(make, configs: list[tuple], seeds: tuple[int, ...], xs: tuple[torch.Tensor, ...], targets,
+           cfg: DepthConfig):
     """Train every (config, seed) member in one stack, full batch, each with its config's lr (the last
-    entry of the config), keeping its parameters at the best validation MSE (checked 10 times).
-    Returns the stack, the members, and the validation and test RMSE of every member."""
+    entry of the config) and its own target (``targets(config)`` -> y_train, y_val, y_test on the points
+    ``xs`` = (x_train, x_val, x_test)), keeping its parameters at the best validation MSE (checked 10
+    times). Returns the stack, the members, and the validation and test RMSE of every member."""
     members = [(c, s) for c in configs for s in seeds]
     it = iter(members)
     stack = StackedModels.create(lambda g: make(next(it)[0], g), seeds=[s for _, s in members])
-    fit = fit_stacked(stack, x, y, loss=F.mse_loss, steps=cfg.steps, batch_size=x.shape[0],
-                      lr=[c[-1] for c, _ in members], val=(xv, yv), score=_neg_mse,
+    ys = [torch.stack([targets(c)[j] for c, _ in members]) for j in range(3)]  # each (M, N_j, 1)
+    xm = [x.expand(len(members), *x.shape) for x in xs]  # (M, N_j, 1)
+    fit = fit_stacked(stack, xm[0], ys[0], loss=F.mse_loss, steps=cfg.steps, batch_size=xs[0].shape[0],
+                      lr=[c[-1] for c, _ in members], per_member_data=True, val=(xm[1], ys[1]), score=_neg_mse,
                       eval_every=max(1, cfg.steps // 10))
     with torch.no_grad():
-        test = _rmse(stack(xt), yt)  # (M,)
+        test = ((stack(xm[2], per_seed_input=True) - ys[2]) ** 2).mean(dim=(1, 2)).sqrt()  # (M,)
     val = [math.sqrt(max(-v, 0.0)) for v in fit.best_score]
     return stack, members, val, test.tolist()
 
@@ -176,15 +176,6 @@ def _run(cfg: DepthConfig, ctx: RunContext) -> Measurements:
     x_va = grid(cfg.n_train, dtype=torch.float32)  # (N, 1) cell midpoints: validation
     x_te = grid(4 * cfg.n_train, dtype=torch.float32)  # (M, 1) midpoints of a finer grid: test (disjoint)
 
-    # depth.uat: trained and constructive error against width
-    stack, specs = train_widths(cfg.widths, seeds, x_tr, uat_target(x_tr), cfg)
-    with torch.no_grad():
-        err = _rmse(stack(x_te), uat_target(x_te)).view(len(cfg.widths), len(seeds))  # (W, S)
-    uat = {"widths": list(cfg.widths), "rmse": err.tolist(),
-           "constructive_rmse": [_interpolant_rmse(w, x_te) for w in cfg.widths],
-           "target_std": float(uat_target(x_te).std())}
-    pieces_uat = _unstacked_pieces(stack, specs, cfg.n_grid)
-
     # depth.efficiency: exact nets and piece counts
     exact = []
     xg = grid(cfg.n_grid)
@@ -209,16 +200,31 @@ def _run(cfg: DepthConfig, ctx: RunContext) -> Measurements:
     pad = max(sh_widths)
 
     def make_shallow(c: tuple, g: torch.Generator) -> ShallowReLU:
-        w, init, _ = c
+        w, init = c[0], c[1]
         if init == "kinks":
             return ShallowReLU(1, w, 1, pad_to=pad, kinks_in=(0.0, 1.0), slope_scale=cfg.init_scale, generator=g)
         return ShallowReLU(1, w, 1, pad_to=pad, generator=g)
 
-    sh_stack, sh_members, sh_val, sh_test = _sweep(
-        make_shallow, [(w, i, lr) for w in sh_widths for i in INITS_SHALLOW for lr in cfg.lrs], seeds,
-        x_tr, y_tr, x_va, y_va, x_te, y_te, cfg)
-    shallow = _select(sh_members, sh_val, sh_test, key=lambda c: c[0])  # width -> selection
+    xs = (x_tr, x_va, x_te)
+    saw, f = (y_tr, y_va, y_te), tuple(uat_target(x) for x in xs)
+    # one stack: the uat nets (target f, the kinks init, cfg.lr) beside the sawtooth sweep of width x init x lr
+    uat_cfgs = [(w, "kinks", "uat", cfg.lr) for w in cfg.widths]
+    saw_cfgs = [(w, i, "saw", lr) for w in sh_widths for i in INITS_SHALLOW for lr in cfg.lrs]
+    sh_stack, members, val, test = _sweep(make_shallow, uat_cfgs + saw_cfgs, seeds, xs,
+                                          lambda c: f if c[2] == "uat" else saw, cfg)
     models = sh_stack.unstack()
+    n_uat = len(uat_cfgs) * len(seeds)
+    err = torch.tensor(test[:n_uat]).view(len(cfg.widths), len(seeds))  # (W, S)
+    uat = {"widths": list(cfg.widths), "rmse": err.tolist(),
+           "constructive_rmse": [_interpolant_rmse(w, x_te) for w in cfg.widths],
+           "target_std": float(uat_target(x_te).std())}
+    pieces_uat = []
+    for (c, s_), model in zip(members[:n_uat], models[:n_uat]):
+        model.width = c[0]
+        pieces_uat.append({"width": c[0], "seed": s_, **count_pieces(model.double(), cfg.n_grid)})
+    shallow = _select(members[n_uat:], val[n_uat:], test[n_uat:], key=lambda c: c[0])  # width -> selection
+    for sel in shallow.values():
+        sel["members"] = [n_uat + i for i in sel["members"]]
     for w, sel in shallow.items():
         sel["pieces"] = []
         for i in sel["members"]:
@@ -226,10 +232,9 @@ def _run(cfg: DepthConfig, ctx: RunContext) -> Measurements:
             sel["pieces"].append(count_pieces(models[i].double(), cfg.n_grid)["pieces"])
     deep: dict = {}
     for w in sorted(set(cfg.deep_widths) | {cfg.deep_width}):
-        st, mem, val, test = _sweep(lambda c, g, w=w: _deep_mlp((w,) * k, c[0], g),
-                                    [(i, lr) for i in INITS_DEEP for lr in cfg.lrs], seeds,
-                                    x_tr, y_tr, x_va, y_va, x_te, y_te, cfg)
-        sel = _select(mem, val, test, key=lambda c: "all")["all"]
+        st, mem, dval, dtest = _sweep(lambda c, g, w=w: _deep_mlp((w,) * k, c[0], g, x_tr, cfg),
+                                      [(i, lr) for i in INITS_DEEP for lr in cfg.lrs], seeds, xs, lambda c: saw, cfg)
+        sel = _select(mem, dval, dtest, key=lambda c: "all")["all"]
         ms = st.unstack()
         sel["pieces"] = [count_pieces(ms[i].double(), cfg.n_grid)["pieces"] for i in sel["members"]]
         deep[w] = sel

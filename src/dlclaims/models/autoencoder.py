@@ -5,6 +5,10 @@
 
 trained by the per-pixel Bernoulli cross-entropy sum_d BCE(x_hat_d, x_d).
 Nothing pulls the codes toward any distribution: that is what Q-gen measures.
+
+``pad_to`` > h stores the latent layer in ``pad_to`` slots of which the last ``pad_to - h`` are masked
+to zero (zero weights, zero codes, zero gradients; the decoder's init scale uses the true width h), so
+autoencoders of different latent widths share one shape and train together in one stack.
 """
 
 from __future__ import annotations
@@ -41,19 +45,36 @@ class Autoencoder(nn.Module):
     """MLP autoencoder D -> hidden -> H -> hidden -> D; ``forward`` returns the decoder's logits."""
 
     def __init__(self, d_in: int = 64, d_latent: int = 8, hidden: int = 128, *,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, pad_to: int | None = None) -> None:
         super().__init__()
         if d_latent < 1:
             raise ValueError(f"the latent width must be at least 1, got {d_latent}")
         if d_in < 1 or hidden < 1:
             raise ValueError("d_in and hidden must be at least 1")
+        if pad_to is not None and pad_to < d_latent:
+            raise ValueError(f"pad_to must be at least the latent width, got {pad_to} < {d_latent}")
         self.d_in, self.d_latent = d_in, d_latent
-        self.encoder = mlp([d_in, hidden, d_latent], generator)
-        self.decoder = mlp([d_latent, hidden, d_in], generator)
+        slots = pad_to or d_latent
+        self.encoder = mlp([d_in, hidden, slots], generator)
+        self.decoder = mlp([slots, hidden, d_in], generator)
+        if pad_to is None:
+            self.mask: Tensor | None = None
+        else:
+            mask = (torch.arange(slots) < d_latent).float()  # (P,) 1 for live latent units
+            self.register_buffer("mask", mask)
+            first = self.decoder[0]
+            with torch.no_grad():
+                bound = 1.0 / math.sqrt(d_latent)  # the init of an unpadded decoder of fan-in h
+                first.weight.uniform_(-bound, bound, generator=generator)
+                first.weight.mul_(mask[None, :])
+                last = self.encoder[-1]
+                last.weight.mul_(mask[:, None])
+                last.bias.mul_(mask)
 
     def encode(self, x: Tensor) -> Tensor:
-        """x: (B, D) -> z: (B, H)"""
-        return self.encoder(x)
+        """x: (B, D) -> z: (B, H), or (B, pad_to) with the padded slots exactly 0"""
+        z = self.encoder(x)
+        return z if self.mask is None else z * self.mask
 
     def decode(self, z: Tensor) -> Tensor:
         """z: (..., H) -> logits of x_hat: (..., D); ``torch.sigmoid`` gives pixels in (0, 1)."""
