@@ -198,7 +198,9 @@ def _claim_view(c, v: StoredVerdict | None, figs: dict[str, str | None]) -> Clai
         view.parts = [(p, st, v.part_evidence.get(p, v.evidence)) for p, st in v.parts.items()]
         view.reason = reason(v.status, v.numbers, v.parts)
         if v.status == "inconclusive":
-            view.undecided = undecided(v.numbers, v.parts)
+            view.undecided = undecided(v.numbers, v.parts) or [
+                "no interval is undecided, but the numbers met neither the rule's condition for supported nor "
+                "for refuted (see the rule)"]
             view.decide = what_would_decide(v.profile, len(v.seeds))
     return view
 
