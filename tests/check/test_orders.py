@@ -112,3 +112,13 @@ def test_an_order_without_layers_is_per_layer():
     assert p["rnn"]["outcome"] == "claim"
     p = _pieces("Q-seq", "An LSTM costs O(t^2 n^2).", "seq.time-train")  # wrong in t, per layer or not
     assert p["rnn"]["outcome"] == "other"
+
+
+def test_a_component_order_adds_to_the_total():
+    text = ("An RNN costs O(t l n^2); a transformer costs O(t^2 l n). The feed-forward part of the transformer is "
+            "also O(t l n^2), so for short sequences it dominates.")
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["transformer"]["outcome"] == "truth" and p["rnn"]["outcome"] == "claim"
+    # a component the total already dominates changes nothing
+    p = _pieces("Q-seq", "A transformer costs O(t^2 l n + t l n^2); its attention part is O(t^2 l n).", "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"

@@ -230,9 +230,13 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             kind, phase = k2 or kind, p2 or phase
             aspect = _join_aspect(question, kind, phase)
             prev_end = b
-            part_of = _COMPONENT.search(lb)  # "the feed-forward part is also O(t l n^2)": not the total
+            part_of = _COMPONENT.search(lb)  # "the feed-forward part is also O(t l n^2)": a term of the total
             for r in (cues.ROLE_CUES[question] if role == "both" else [role] if role else []):
-                if not (part_of and (aspect, r) in found):
+                if part_of and (aspect, r) in found:
+                    total, raw0, quote0 = found[(aspect, r)]
+                    found[(aspect, r)] = (_plus(total, order), f"{raw0} + {inside}",
+                                          quote0 if quote0 == u.text else f"{quote0} {u.text}")
+                else:
                     found[(aspect, r)] = (order, inside, u.text)
             if role is None:
                 loose.append((aspect, order, inside, u.text))
@@ -298,6 +302,13 @@ def _per_unit(question: str, order: Order, after: str) -> Order:
     if any(sym in dict(mono) for mono in order):
         return order
     return frozenset(tuple(sorted(mono + ((sym, 1.0),))) for mono in order)
+
+
+def _plus(a: Order, b: Order) -> Order:
+    """The leading monomials of the sum of two orders (a term another dominates is dropped)."""
+    monos = [dict(m) for m in a | b]
+    keep = [m for m in monos if not any(o != m and all(o.get(k, 0) >= v for k, v in m.items()) for o in monos)]
+    return frozenset(tuple(sorted(m.items())) for m in keep)
 
 
 def _exp(order: Order, sym: str) -> float:
