@@ -2,6 +2,7 @@
 and the quick profile end to end."""
 
 import copy
+import math
 
 import pytest
 
@@ -10,7 +11,7 @@ from dlclaims.core.registry import RunContext
 from dlclaims.core.runner import plans_for, run_plans
 from dlclaims.core.store import Store
 from dlclaims.core.types import to_jsonable
-from dlclaims.experiments.depth import DepthConfig, deep_needs_fewer, judge, run
+from dlclaims.experiments.depth import DepthConfig, judge, log_ratio_bounds, run
 
 CFG = DepthConfig(widths=(2, 4, 8), steps=20, n_train=32, ks=(1, 2, 3), k_train=2, deep_width=3, n_grid=256,
                   lrs=(1e-2,), deep_widths=(2,))
@@ -90,8 +91,9 @@ def test_efficiency_training_part_with_censoring():
     censored = _hand(deep={"2": (0.2, 0.2, 0.21), "8": (0.2, 0.19, 0.2)})
     v = _status(censored, "depth.efficiency")
     assert v.parts[p3] == "inconclusive" and v.status == "inconclusive"
-    # shallow reaches it with 8 units, deep needs 24: refuted part beside two exact ones -> partial
-    worse = _hand(shallow={"8": (0.01, 0.02, 0.03), "32": (0.01, 0.01, 0.01), "56": (0.01, 0.01, 0.01)},
+    # shallow reaches it with 4 or 8 units, deep needs 24: refuted part beside two exact ones -> partial
+    worse = _hand(shallow={"4": (0.01, 0.2, 0.2), "8": (0.01, 0.02, 0.03), "32": (0.01, 0.01, 0.01),
+                           "56": (0.01, 0.01, 0.01)},
                   deep={"2": (0.2, 0.2, 0.21), "8": (0.04, 0.03, 0.02)})
     assert _status(worse, "depth.efficiency").status == "partial"
     broken = _hand()
@@ -101,11 +103,11 @@ def test_efficiency_training_part_with_censoring():
     assert _status(broken, "depth.efficiency").status == "refuted"
 
 
-def test_deep_needs_fewer_orders_censored_needs_only_against_the_bound():
+def test_censored_needs_bound_the_log_ratio_on_one_side():
     inf = float("inf")
-    assert deep_needs_fewer([6, inf, inf, 24], [inf, 8, inf, 16], deep_max=24, shallow_max=56) == \
-        [True, False, None, False]
-    assert deep_needs_fewer([inf], [32], deep_max=24, shallow_max=56) == [None]
+    lo, hi = log_ratio_bounds([6, inf, inf, 24], [inf, 8, inf, 16], deep_max=24, shallow_max=56)
+    assert lo == [pytest.approx(math.log(56 / 6)), -inf, -inf, pytest.approx(math.log(16 / 24))]
+    assert hi == [inf, pytest.approx(math.log(8 / 24)), inf, pytest.approx(math.log(16 / 24))]
 
 
 def test_trainability_reaches_every_status():

@@ -34,7 +34,7 @@ from ..core import (
     verdict_from_parts,
 )
 from ..core.multiseed import StackedModels, fit_stacked
-from ..core.stats import loglog_slope
+from ..core.stats import loglog_slope, mean_p_value
 from ..core.threads import limit_threads
 from ..data.sawtooth import count_pieces, grid, sawtooth
 from ..models.mlp import MLP, ShallowReLU, n_params, sawtooth_mlp, shallow_sawtooth_mlp
@@ -56,6 +56,7 @@ class DepthConfig:
     lrs: tuple[float, ...] = (3e-3, 1e-2, 3e-2)  # tuned per architecture and width on validation
     deep_widths: tuple[int, ...] = (2, 4, 8, 16)  # efficiency: deep nets of k_train layers of these widths
     clear_margin: float = 0.5  # trainability: "clearly beats the constant": RMSE interval below this x its RMSE
+    alpha: float = 0.05  # efficiency: level of the one-sided test on the units needed
 
     def __post_init__(self) -> None:
         require(len(self.widths) >= 3 and all(w >= 1 for w in self.widths), "need at least 3 widths, all >= 1")
@@ -266,21 +267,28 @@ def _units_needed(rmse_by_width: dict[int, list[float]], units: dict[int, int], 
     return out
 
 
-def deep_needs_fewer(deep: list[float], shallow: list[float], deep_max: int, shallow_max: int) -> list[bool | None]:
-    """Per seed: does the deep net need fewer units than one hidden layer? A width that never reaches the
-    threshold is censored (the need is above the largest tried); that orders the two only when the other
-    need lies at or below the bound; otherwise None."""
-    out: list[bool | None] = []
+def log_ratio_bounds(deep: list[float], shallow: list[float], deep_max: int,
+                     shallow_max: int) -> tuple[list[float], list[float]]:
+    """Per seed, lower and upper bounds of log(shallow units needed / deep units needed).
+
+    A width that never reaches the threshold is censored: its need is above the largest tried, so it
+    bounds the ratio on one side only (shallow censored: log(shallow_max / deep) is a lower bound;
+    deep censored: log(shallow / deep_max) an upper bound); the other side is -inf / +inf."""
+    lo, hi = [], []
     for d, s in zip(deep, shallow):
         if math.isfinite(d) and math.isfinite(s):
-            out.append(d < s)
-        elif math.isfinite(d):  # shallow censored: its need > shallow_max
-            out.append(True if d <= shallow_max else None)
-        elif math.isfinite(s):  # deep censored: its need > deep_max
-            out.append(False if s <= deep_max else None)
+            lo.append(math.log(s / d))
+            hi.append(math.log(s / d))
+        elif math.isfinite(d):
+            lo.append(math.log(shallow_max / d))
+            hi.append(math.inf)
+        elif math.isfinite(s):
+            lo.append(-math.inf)
+            hi.append(math.log(s / deep_max))
         else:
-            out.append(None)
-    return out
+            lo.append(-math.inf)
+            hi.append(math.inf)
+    return lo, hi
 
 
 def judge(runs: list[Measurements], cfg: DepthConfig) -> list:
@@ -338,12 +346,10 @@ def judge_efficiency(m: Measurements, cfg: DepthConfig):
     dp = {int(w): v["test_rmse"] for w, v in ts["deep"].items()}
     need_sh = _units_needed(sh, {w: w for w in sh}, cfg.match_rmse)
     need_dp = _units_needed(dp, {w: k * w for w in dp}, cfg.match_rmse)
-    per_seed = deep_needs_fewer(need_dp, need_sh, k * max(dp), max(sh))
-    trained: bool | None = None
-    if len(per_seed) >= 2 and all(v is True for v in per_seed):
-        trained = True
-    elif len(per_seed) >= 2 and all(v is False for v in per_seed):
-        trained = False
+    lo, hi = log_ratio_bounds(need_dp, need_sh, k * max(dp), max(sh))
+    p_fewer = mean_p_value(lo, 0.0, "greater") if all(map(math.isfinite, lo)) else math.nan
+    p_more = mean_p_value(hi, 0.0, "less") if all(map(math.isfinite, hi)) else math.nan
+    trained = True if p_fewer < cfg.alpha else False if p_more < cfg.alpha else None
     p1 = "a deep ReLU net with 2 units in each of k layers is the exact 2^k-piece sawtooth"
     p2 = "one hidden layer has at most width + 1 pieces (so needs >= 2^k - 1 units), and 2^k suffice"
     p3 = f"trained to RMSE {cfg.match_rmse:g} on s_{k}, a deep net of {k} layers needs fewer units than one hidden layer"
@@ -355,13 +361,14 @@ def judge_efficiency(m: Measurements, cfg: DepthConfig):
              "constructed one-hidden-layer net must have pieces <= width + 1. Training part: per seed the fewest "
              f"units reaching test RMSE <= {cfg.match_rmse:g} (one hidden layer: its width; deep: {k} x its width; "
              "lr and initialisation tuned per width on validation); a width that never reaches it is censored (the "
-             "need is above the largest tried), which orders deep and shallow only when the other need is at or "
-             "below that bound; the part holds if the deep net needs fewer units in every seed, fails if it needs "
-             "as many or more in every seed, undecided otherwise (at least 2 seeds)",
+             "need is above the largest tried) and bounds log(shallow units / deep units) on one side only; the part "
+             f"holds if the lower bounds are finite in every seed and their mean is above 0 (one-sided t-test, p < "
+             f"{cfg.alpha:g}), fails if the upper bounds are finite and their mean is below 0, undecided otherwise",
         numbers={"exact": ex, "max_pieces_over_width_plus_1": max(p["pieces"] / (p["width"] + 1) for p in pts),
                  "n_shallow_nets_checked": len(pts), "k_train": k, "deep_units_exact": 2 * k,
                  "shallow_lower_bound_units": 2**k - 1, "shallow_units_needed_per_seed": need_sh,
-                 "deep_units_needed_per_seed": need_dp, "deep_fewer_per_seed": per_seed,
+                 "deep_units_needed_per_seed": need_dp, "log_ratio_lower_bounds": lo, "log_ratio_upper_bounds": hi,
+                 "p_deep_fewer": p_fewer, "p_deep_more": p_more,
                  "shallow_test_rmse": {w: mean_ci(v).to_dict() for w, v in sh.items()},
                  "deep_test_rmse": {w: mean_ci(v).to_dict() for w, v in dp.items()},
                  "tuned": {"shallow": {w: v["config"] for w, v in ts["shallow"].items()},
