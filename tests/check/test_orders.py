@@ -122,3 +122,14 @@ def test_a_component_order_adds_to_the_total():
     # a component the total already dominates changes nothing
     p = _pieces("Q-seq", "A transformer costs O(t^2 l n + t l n^2); its attention part is O(t^2 l n).", "seq.time-train")
     assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"
+
+
+def test_a_decoding_step_is_not_the_attention_cost():
+    assert _pieces("Q-linattn", "During inference softmax attention needs only O(nd) per token.", "linattn.cost") == {}
+    p = _pieces("Q-linattn", "Softmax attention over the whole sequence is O(n^2 d).", "linattn.cost")
+    assert p["softmax"]["outcome"] == "claim"
+
+
+def test_a_per_layer_attention_cost_is_still_the_cost():
+    p = _pieces("Q-linattn", "Softmax attention is O(n^2 d) per layer and Bob's O(n d^2) per layer.", "linattn.cost")
+    assert p["softmax"]["outcome"] == "claim" and p["bob"]["outcome"] == "claim"

@@ -210,6 +210,10 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                                         or single and _STEPS.search(_PAREN.sub(" ", low))):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
+            per = _PER.match(la)
+            if question != "Q-seq" and (per and per.group(1) != "layer" or _DECODING.search(low)):
+                prev_end = b  # "O(nd) per token during inference": one decoding step, not the family's cost
+                continue
             order = _per_unit(question, order, la)
             clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
@@ -287,6 +291,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     return out
 
 
+_DECODING = re.compile(r"\b(?:during|at|for|in) (?:the )?(?:inference|decoding|generation|test[- ]time)|\bper "
+                       r"(?:decoding )?(?:step|token)\b|\beach (?:decoding |generation )?step\b")
 _LAYER_SUBJECT = re.compile(r"\b(?:a|one|each|every|per|single|a single|for one)\s+(?:[\w-]+\s+){0,2}layers?\b"
                             r"(?![- ]?(?:s|norm|wise))|\blayer[- ]wise\b")
 _PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+"
