@@ -67,14 +67,14 @@ class LinAttnConfig:
     repeats: int = 5
     err_n: int = 256  # positions of the output-error comparison
     not_equal_rel_err: float = 1e-2  # "not the same function": relative error above this
-    recall_pairs: tuple[int, ...] = (2, 4, 8, 16, 32, 48)
+    recall_pairs: tuple[int, ...] = (2, 4, 8, 16, 32)
     recall_width: int = 16
     recall_keys: int = 64
     recall_values: int = 16
     recall_train: int = 4096  # per seed, drawn per seed like validation and test
     recall_val: int = 512
     recall_test: int = 1024
-    recall_steps: int = 400
+    recall_steps: int = 300
     recall_batch: int = 128
     recall_lrs: tuple[float, ...] = (1e-2, 3e-2, 1e-1)  # the same grid for every form, chosen on validation
     recall_evals: int = 4  # validation checks during training (the best step is kept)
