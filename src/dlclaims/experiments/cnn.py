@@ -500,6 +500,7 @@ def figures(runs: list[Measurements], cfg: CnnConfig, out: FigureSink) -> None:
             ax.errorbar(xs, [i.mean for i in ivs], yerr=[[_err(i.mean - i.lo) for i in ivs],
                                                          [_err(i.hi - i.mean) for i in ivs]],
                         fmt="o-", capsize=3, label=label)
+        ax.set_xticks([0, *cfg.shifts])
         ax.set_xlabel("shift (pixels, inside a blank frame)")
         ax.set_title(regime_name(r, cfg.canvas))
         ax.legend(fontsize=8)
