@@ -61,15 +61,41 @@ def load_corpus(corpus: Path = CORPUS) -> list[Sheet]:
     return out
 
 
-def _fold_decider(X: list[np.ndarray], Y: list[np.ndarray], train: list[int]):
+def load_own() -> list[Sheet]:
+    """Our own labelled sheets (tests/sheets): extra training data, never held out."""
+    import json
+
+    from dlclaims.check.sheet_io import normalise
+
+    out = []
+    for md in sorted((ROOT / "tests" / "sheets").glob("*.md")):
+        lab = md.with_suffix(".labels.json")
+        if lab.exists():
+            claims = json.loads(lab.read_text(encoding="utf-8"))["claims"]
+            out.append(Sheet("own:" + md.stem, normalise(md.read_text(encoding="utf-8")),
+                             {c: ("", g) for c, g in claims.items()}))
+    return out
+
+
+def _fit(X: list[np.ndarray], Y: list[np.ndarray], idx: list[int], extra: tuple | None):
     from dlclaims.check import decide
 
-    d = decide.fit(np.vstack([X[i] for i in train]), np.concatenate([Y[i] for i in train]))
-    # threshold: inner leave-one-sheet-out over the training sheets
+    Xs, Ys = [X[i] for i in idx], [Y[i] for i in idx]
+    if extra is not None:
+        Xs.append(extra[0])
+        Ys.append(extra[1])
+    return decide.fit(np.vstack(Xs), np.concatenate(Ys))
+
+
+def _fold_decider(X: list[np.ndarray], Y: list[np.ndarray], train: list[int], extra: tuple | None = None):
+    from dlclaims.check import decide
+
+    d = _fit(X, Y, train, extra)
+    # threshold: inner leave-one-sheet-out over the training sheets (the extra sheets always train)
     ps, ys = [], []
     for j in train:
         inner = [i for i in train if i != j]
-        dj = decide.fit(np.vstack([X[i] for i in inner]), np.concatenate([Y[i] for i in inner]))
+        dj = _fit(X, Y, inner, extra)
         ps.append(dj.proba(X[j]))
         ys.append(Y[j])
     d.threshold = decide.choose_threshold(np.concatenate(ps), np.concatenate(ys))
@@ -77,7 +103,7 @@ def _fold_decider(X: list[np.ndarray], Y: list[np.ndarray], train: list[int]):
     return d
 
 
-def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool = False) -> dict:
+def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool = False, own: bool = True) -> dict:
     from check_fixtures import build_store
 
     from dlclaims.check import decide, load_verdicts
@@ -91,21 +117,27 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
     t_an, c_an = time.perf_counter() - t0, time.process_time() - c0
     X = [np.array([c.x for c in a.candidates]) for a in analyses]
     Y = [np.array([float(c.claim in s.labels) for c in a.candidates]) for a, s in zip(analyses, sheets)]
+    extra = None
+    if own:
+        own_an = [(s, analyse(s.text)) for s in load_own()]
+        extra = (np.vstack([np.array([c.x for c in a.candidates]) for _, a in own_an]),
+                 np.concatenate([np.array([float(c.claim in s.labels) for c in a.candidates]) for s, a in own_an]))
     with tempfile.TemporaryDirectory() as d:
         theory = load_verdicts(build_store(Path(d) / "s.sqlite"))
     lab = load_verdicts(store) if store is not None and Path(store).exists() else None
     rows = []  # (sheet, claim, label stance, label grade, found?, found grade, lab grade)
     thresholds = []
     for i, (s, an) in enumerate(zip(sheets, analyses)):
-        dec = _fold_decider(X, Y, [j for j in range(len(sheets)) if j != i])
+        dec = _fold_decider(X, Y, [j for j in range(len(sheets)) if j != i], extra)
         thresholds.append(dec.threshold)
         ex = decide_sheet(an, sheet=s.name, decider=dec)
+        pr = dict(zip((c.claim for c in an.candidates), dec.proba(X[i])))
         found = {f["claim"]: f for f in grade_sheet(ex, theory)["findings"]}
         found_lab = {f["claim"]: f["grade"] for f in grade_sheet(ex, lab)["findings"]} if lab else {}
         for c in sorted(set(found) | set(s.labels)):
             st, g = s.labels.get(c, ("", ""))
             rows.append((s.name, c, st, g, c in found, found[c]["grade"] if c in found else "", found_lab.get(c, ""),
-                         found[c].get("confidence") if c in found else None))
+                         round(float(pr.get(c, 0.0)), 2)))
     res = {"sheets": len(sheets), "labels": sum(len(s.labels) for s in sheets), "rows": rows,
            "thresholds": thresholds, "analyse_s": t_an, "analyse_cpu_s": c_an,
            "total": _scores(rows), "per_family": {}}
@@ -115,11 +147,12 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
         res["lab_differs"] = [(r[0], r[1], r[3], r[5], r[6]) for r in rows
                               if r[4] and r[3] not in ("", "?") and r[5] == r[3] and r[6] and r[6] != r[3]]
     if fit_all:
-        d = _fold_decider(X, Y, list(range(len(sheets))))
+        d = _fold_decider(X, Y, list(range(len(sheets))), extra)
         d.threshold = float(np.median(thresholds))
         d.review = min(0.95, d.threshold + 0.15)
-        d.note = (f"fitted on {len(sheets)} corpus sheets ({res['labels']} labels); threshold = median of the "
-                  f"leave-one-sheet-out thresholds")
+        d.note = (f"fitted on {len(sheets)} corpus sheets ({res['labels']} labels)"
+                  + (" and our labelled sheets (tests/sheets)" if own else "")
+                  + "; threshold = median of the leave-one-sheet-out thresholds")
         d.save()
         decide.default.cache_clear()
         res["fitted"] = d
@@ -148,13 +181,14 @@ def main() -> None:
     ap.add_argument("--store", type=Path, default=None, help="a lab store, to count grades the lab's verdicts change")
     ap.add_argument("--fit", action="store_true", help="refit the shipped decision on the whole corpus")
     ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--no-own", action="store_true", help="train on the corpus only (not also on tests/sheets)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false findings (names only)")
     args = ap.parse_args()
     if not args.corpus.exists():
         print(f"no corpus at {args.corpus}: nothing to measure")
         return
     t0, c0 = time.perf_counter(), time.process_time()
-    res = evaluate(args.corpus, store=args.store, fit_all=args.fit)
+    res = evaluate(args.corpus, store=args.store, fit_all=args.fit, own=not args.no_own)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     header = ["family", "TP", "FP", "FN", "precision", "recall", "F1", "graded", "grade acc", "wrong found",
               "wrong precision"]

@@ -11,6 +11,8 @@ One TOML file per question family::
     says_asserts = "..."            # normalised statement of each stance (shown in findings)
     asserts = ["...", ...]          # statements that assert the claim as the catalogue words it
     denies = ["...", ...]           # its negation, or a corrected version that contradicts the wording
+    denials = "content"             # optional: the denials are correct versions in other words (default
+                                    # "negation": a denial must be a close paraphrase of a negated statement)
     corrects = ["...", ...]         # optional: what the claim's test establishes (graded like a refinement)
     negatives = ["...", ...]        # optional: text of the family that is NOT this claim
 
@@ -42,6 +44,7 @@ class ClaimKB:
     family: str
     examples: dict[str, tuple[str, ...]]  # stance -> statements
     says: dict[str, str]  # stance -> normalised statement
+    denials: str = "negation"  # "negation": denials negate the claim; "content": they state a correct version
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,10 @@ def _load_file(path: Path, known: dict[str, str]) -> FamilyKB:
         if n < MIN_EXAMPLES:
             raise KBError(f"{path.name}: {cid} has {n} examples, at least {MIN_EXAMPLES} needed")
         says = {st: c.get(f"says_{st}", "") for st in ("asserts", "denies", "corrects")}
-        claims.append(ClaimKB(cid, fam, ex, says))
+        denials = c.get("denials", "negation")
+        if denials not in ("negation", "content"):
+            raise KBError(f"{path.name}: {cid}.denials must be 'negation' or 'content', not {denials!r}")
+        claims.append(ClaimKB(cid, fam, ex, says, denials))
     return FamilyKB(fam, data.get("words", ""), aliases, tuple(claims))
 
 

@@ -1,9 +1,10 @@
 """Match an answer to a question family by its content (never by its number).
 
-Score of family F for an answer a (both as TF-IDF vectors, fitted on the
-catalogue's fourteen family documents: title, intro, claims and tests):
+Score of family F for an answer a (both as TF-IDF vectors, fitted on the fourteen family
+documents: the catalogue's title, intro, claims and tests, and the knowledge base's words and
+examples; aliases made canonical in both, "fcnn" -> "mlp"):
 
-    s(a, F) = 0.5 cos_words(a, F) + 0.5 cos_chars(a, F) + 0.12 min(sum of F's cue weights hit in a, 3)
+    s(a, F) = 0.5 cos_words(a, F) + 0.5 cos_chars(a, F) + TERM_WEIGHT min(#F's terms in a, 3)
 
 Word uni/bigrams explain the match (the finding lists the shared words with
 the largest weight product); character 3-5-grams keep OCR misspellings close.
@@ -18,10 +19,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.catalogue import questions
-from .cues import FAMILY_CUES, FAMILY_WORDS
 
 MIN_SCORE = 0.16  # below this an answer matches no family
-CUE_WEIGHT = 0.12
+TERM_WEIGHT = 0.0  # per distinct family term found; 0.04 lowered corpus F1 (0.81 -> 0.76), so terms only explain
+MAX_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,16 @@ _LATEX = re.compile(r"\\(?:mathcal|mathbb|mathrm|operatorname|text|left|right|bi
                     r"bar|quad|qquad|,|;|!)")
 
 
+_ENV = re.compile(r"\\(?:begin|end)\{[^}]*\}")  # \begin{aligned} names no topic
+
+
 def clean_for_match(text: str) -> str:
-    t = _LATEX.sub(" ", text.lower())
+    """Lower case, LaTeX macros and markup dropped, aliases made canonical ("fcnn" -> "mlp")."""
+    from .kb import canonical
+
+    t = _LATEX.sub(" ", _ENV.sub(" ", text).lower())
     t = re.sub(r"[$`*_#|{}\\]", " ", t)
-    return t
+    return canonical(t)
 
 
 @dataclass
@@ -51,30 +58,32 @@ class _Model:
     Dw: object
     Dc: object
     vocab: np.ndarray
-    cues: dict[str, list[tuple[re.Pattern, float]]]
-    any_cue: dict[str, re.Pattern]
+    terms: dict[str, re.Pattern]  # family -> its canonical alias terms (knowledge base)
 
 
 @lru_cache(maxsize=1)
 def _model() -> _Model:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    ids, docs = [], []
+    from .kb import load
+
+    base = load()
+    ids, docs, terms = [], [], {}
     for q in questions():
-        parts = [q.title, q.intro, FAMILY_WORDS.get(q.id, "")] + [f"{c.claim} {c.test}" for c in q.claims]
-        # the cue terms' literal words also describe the family
-        lits = [w for pat, _ in FAMILY_CUES.get(q.id, ()) for w in re.findall(r"[a-z]{3,}", pat)]
+        fk = base.families.get(q.id)
+        kb_text = [fk.words] + [" ".join(ex) for c in fk.claims for st, ex in c.examples.items() if st != "negatives"] \
+            if fk else []
         ids.append(q.id)
-        docs.append(clean_for_match(" ".join(parts + lits)))
+        docs.append(clean_for_match(" ".join([q.title, q.intro] + kb_text + [f"{c.claim} {c.test}" for c in q.claims])))
+        if fk and fk.aliases:
+            alts = sorted(fk.aliases, key=len, reverse=True)
+            terms[q.id] = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in alts) + r")(?![\w-])")
     word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1,
                            token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
     Dw = word.fit_transform(docs)
     Dc = char.fit_transform(docs)
-    cues = {q: [(re.compile(p, re.MULTILINE), w) for p, w in c] for q, c in FAMILY_CUES.items()}
-    # one alternation per family first: most texts touch few families, so most cue searches are skipped
-    any_cue = {q: re.compile("|".join(f"(?:{p})" for p, _ in c), re.MULTILINE) for q, c in FAMILY_CUES.items()}
-    return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), cues, any_cue)
+    return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), terms)
 
 
 @dataclass
@@ -83,7 +92,7 @@ class Scored:
 
     scores: np.ndarray  # (N, F)
     ids: list[str]
-    cue_hits: list[list[list[str]]]  # [text][family] -> matched cue terms
+    cue_hits: list[list[list[str]]]  # [text][family] -> the family's terms found (aliases made canonical)
     words: object  # (N, V) sparse TF-IDF word vectors
 
 
@@ -96,20 +105,12 @@ def score_many(texts: list[str]) -> Scored:
     sc = (ac @ m.Dc.T).toarray()
     cue_s = np.zeros_like(sw)
     hits_all: list[list[list[str]]] = []
-    for i, text in enumerate(texts):
-        low = text.lower()
+    for i, low in enumerate(cleaned):
         hits_i = []
         for k, q in enumerate(m.ids):
-            hits, total = [], 0.0
-            if q not in m.any_cue or not m.any_cue[q].search(low):
-                hits_i.append(hits)
-                continue
-            for pat, w in m.cues.get(q, ()):
-                mm = pat.search(low)
-                if mm:
-                    total += w
-                    hits.append(mm.group(0).strip()[:30])
-            cue_s[i, k] = CUE_WEIGHT * min(total, 3.0)
+            pat = m.terms.get(q)
+            hits = list(dict.fromkeys(pat.findall(low))) if pat is not None else []
+            cue_s[i, k] = TERM_WEIGHT * min(len(hits), MAX_TERMS)
             hits_i.append(hits)
         hits_all.append(hits_i)
     return Scored(0.5 * sw + 0.5 * sc + cue_s, m.ids, hits_all, aw)

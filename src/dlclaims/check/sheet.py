@@ -6,12 +6,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..core.catalogue import claims_by_id
-from .extract import Assertion, extract
+from . import kb
+from .decide import Decider
+from .decide import default as default_decider
+from .detect import Candidate, Window, candidates, contrast_words, refs, windows_of
+from .structural import self_evident
+from .extract import Assertion, extract, units
+from .stance import hedged, vote
 from .grade import _combine, evidence, grade, run_command
 from .match import Match, match_row, score_many
 from .segment import Part, Segment, segment
 
+WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
 PARA_MIN_SCORE = 0.22  # a heading-less paragraph needs a clearer match
 PART_MIN_WORDS = 8
 SIBLING_RATIO = 0.8  # an answer scoring this close for a second family is read for that family's claims too
@@ -93,6 +102,9 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
                     groups.append((m.question, label, [(para.label, para.text)], m))
             continue
         m = match_row(scored, idx)
+        if m.question is None and m.runner_up and m.score >= WEAK_MIN_SCORE:
+            # a weak match still goes to its best family: the decision sees how weak it is (block_family)
+            m = Match(m.runner_up, m.score, (), None, 0.0)
         if m.question is None:
             unmatched.append(seg.label)
             continue
@@ -117,24 +129,79 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
     return groups, unmatched
 
 
-def extract_sheet(text: str, *, sheet: str, path: str = "") -> Extracted:
-    ex = Extracted(sheet, path)
-    if not text.strip():
-        ex.note = "empty sheet: nothing to grade"
-        return ex
-    groups, ex.unmatched = _groups(text)
-    for q, label, parts, m in groups:
+@dataclass
+class Analysis:
+    """What a sheet says before the decision: answer blocks, structural findings, and one candidate per claim."""
+
+    groups: list[tuple[str, str, list[tuple[str, str]], Any]]
+    structural: list[tuple[Assertion, str, Any]]
+    candidates: list[Candidate]
+    unmatched: list[str]
+
+
+def analyse(text: str) -> Analysis:
+    groups, unmatched = _groups(text)
+    structural: list[tuple[Assertion, str, Any]] = []
+    wins: list[Window] = []
+    for b, (q, label, parts, m) in enumerate(groups):
+        every = [(lab, units(t, lab)) for lab, t in parts]
         found = extract(q, parts)
         if m.runner_up and m.runner_up_score >= SIBLING_RATIO * m.score:  # e.g. one answer on CNN vs MLP and bias
             have = {a.claim for a in found}
             found += [a for a in extract(m.runner_up, parts) if a.claim not in have]
+        have = {a.claim for a in found}  # a table or formula that names its family, in a block matched elsewhere
+        found += [a for _, a in self_evident(parts) if a.claim not in have]  # (structural.py, A2)
         for a in found:
-            ex.items.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
-    if not groups:
+            structural.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
+        wins += windows_of(b, [(lab, [u.text for u in us if u.rows is None and not u.asks]) for lab, us in every])
+    cands: list[Candidate] = []
+    if groups:
+        fams = refs().families
+        scored = score_many(["\n".join(t for _, t in parts) for _, _, parts, _ in groups])
+        block_fam = scored.scores[:, [scored.ids.index(f) for f in fams]]
+        cands = candidates(wins, block_fam, {a.claim for a, _, _ in structural})
+    return Analysis(groups, structural, cands, unmatched)
+
+
+def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider | None = None) -> Extracted:
+    """Keep the structural findings and the candidates the decision accepts, each with its stance."""
+    ex = Extracted(sheet, path)
+    ex.unmatched = an.unmatched
+    d = decider or default_decider()
+    have = {a.claim for a, _, _ in an.structural}
+    probs = d.proba(np.array([c.x for c in an.candidates])) if an.candidates else np.zeros(0)
+    by_claim = dict(zip((c.claim for c in an.candidates), probs))
+    for a, label, m in an.structural:
+        a.data.setdefault("confidence", round(float(max(by_claim.get(a.claim, 0.0), d.review)), 3))
+        ex.items.append((a, label, m))
+    known = kb.load().claims
+    for c, p in zip(an.candidates, probs):
+        if p < d.threshold or c.claim in have:
+            continue
+        ck = known[c.claim]
+        st, win, _ = vote(c.support, ck.denials, contrast_words(c.claim)) if c.support else \
+            ("asserts", c.window, c.example)
+        q, label, _, m = an.groups[win.block]
+        stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",
+                  "corrects": "nuance"}[st]
+        says = ck.says.get(st) or (ck.says["asserts"] if st == "asserts" else f"not: {ck.says['asserts']}")
+        a = Assertion(c.claim, "proposition", stance, win.quote, says, win.part, hedged(win.text),
+                      {"spans": [win.text], "n_pos": 2, "confidence": round(float(p), 3),
+                       "review": bool(p < d.review)})
+        ex.items.append((a, label + (f" ({win.part})" if win.part and "(" not in label else ""), m))
+    if not an.groups:
         ex.note = "no question recognised: no answer matched a question family of the catalogue"
     elif not ex.items:
         ex.note = "questions recognised, but no claim of the catalogue found in the answers"
     return ex
+
+
+def extract_sheet(text: str, *, sheet: str, path: str = "", decider: Decider | None = None) -> Extracted:
+    if not text.strip():
+        ex = Extracted(sheet, path)
+        ex.note = "empty sheet: nothing to grade"
+        return ex
+    return decide_sheet(analyse(text), sheet=sheet, path=path, decider=decider)
 
 
 def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool = False) -> dict[str, Any]:

@@ -20,15 +20,17 @@ NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|noth
 NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
                      r"\bno (?:less|fewer|longer than) \b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari|"
                      r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)")
-CLAUSE = re.compile(r"[;:]|,\s+(?=but|while|whereas|although|though|however|since|because|so|which|yet|and)|"
-                    r"\s\(|\)\s|\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s")
+CLAUSE = re.compile(r"[;:]|,\s+|\s\(|\)\s|\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
+                    r"\s+and\s+(?=(?:never|not|no|cannot|can't|doesn't|don't|isn't|won't)\b)")
 HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|sometimes|i think|i believe|"
                    r"not sure|roughly|approximately)\b")
 FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|mistaken belief|common mistake|(?:is|it's|it is) (?:false|wrong|"
                           r"incorrect|untrue|not true)) that\b")
 RETRACTED = re.compile(r"\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
                        r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the "
-                       r"case)|a (?:misconception|myth|mistake))")
+                       r"case)|a (?:misconception|myth|mistake))"
+                       r"|[;,]\s*(?:but\s+)?(?:it|this|that|they)\s+(?:cannot|can't|doesn't|does not|don't|do not|"
+                       r"isn't|is not|won't|will not|wouldn't|would not)\s*[.!]?\s*$")
 WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an of to in and or is are be it this that for with on as by at from its their they we "
                   "which not no never does do can".split())
@@ -40,6 +42,19 @@ def parity(text: str) -> int:
     """Number of negations (idioms removed) modulo 2."""
     low = NOT_NEG.sub(" ", text.lower())
     return len(NEG.findall(low)) % 2
+
+
+def aligned_parity(text: str, other: str) -> int:
+    """Parity of the negations of ``text`` whose scope (the next two content words) also occurs in ``other``:
+    a negation of something the other text does not talk about ("..., without looking at other tokens")
+    does not count."""
+    low = NOT_NEG.sub(" ", text.lower())
+    there = {w[:5] for w in WORD.findall(other.lower()) if w not in _STOP}
+    n = 0
+    for m in NEG.finditer(low):
+        nxt = [w[:5] for w in WORD.findall(low[m.end():m.end() + 60]) if w not in _STOP][:2]
+        n += bool(set(nxt) & there)
+    return n % 2
 
 
 def clauses(text: str) -> list[str]:
@@ -68,10 +83,66 @@ def framed_false(window: str) -> bool:
 def relative_stance(window: str, example: str, example_stance: str) -> str:
     """The window's stance toward the claim, from the stance of the example it matched."""
     clause = matching_clause(window, example)
-    flip = parity(clause) != parity(example)
+    flip = parity(clause) != parity(matching_clause(example, clause))
     flip ^= framed_false(window) and not framed_false(example)
     return FLIP[example_stance] if flip else example_stance
 
 
 def hedged(window: str) -> bool:
     return bool(HEDGE.search(window.lower()))
+
+
+DENY_MARGIN = 0.08  # a window takes the stance of a denial (or correction) only when it beats the assertions by this
+TIGHT = 0.35  # content-word overlap (Jaccard) above which a negation-parity difference flips the stance
+
+
+def _tight(clause: str, example: str) -> bool:
+    a, b = _content(clause), _content(example)
+    return bool(a and b) and len(a & b) / len(a | b) >= TIGHT
+
+
+CONTRAST = 0.1  # weight of the contrast words' log-odds (per nat) against a denial's similarity lead
+
+
+def contrast(window: str, odds: dict[str, float] | None) -> float:
+    """Log-odds that the window asserts rather than denies, from the words that tell the claim's asserting
+    examples from its denying ones (naive Bayes over 5-letter stems, ``detect.contrast_words``)."""
+    if not odds:
+        return 0.0
+    return float(sum(odds.get(w[:5], 0.0) for w in set(WORD.findall(window.lower()))))
+
+
+def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials: str = "content",
+                  odds: dict[str, float] | None = None, sentence: str = "") -> tuple[str, str]:
+    """(stance, example) of one window from its closest example of each stance.
+
+    Assertion is the default; a denial or a correction must match clearly better (DENY_MARGIN), and
+    where the claim's denials are negations (``denials="negation"``) the window must also be a tight
+    paraphrase of the denial: a loose similarity to a short negated sentence says little. The chosen
+    example's stance flips when the window's matching clause is a tight paraphrase of it with the
+    other negation parity, and once more when the window frames the statement as false."""
+    a = by_stance.get("asserts", (-9.0, ""))
+    st, (score, ex) = "asserts", a
+    lead = CONTRAST * contrast(window, odds)  # > 0: the window's words lean to the assertions
+    for other in ("denies", "corrects"):
+        o = by_stance.get(other)
+        if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
+                denials == "content" or _tight(matching_clause(window, o[1]), o[1])):
+            st, score, ex = other, o[0], o[1]
+    clause = matching_clause(window, ex)
+    flip = _tight(clause, ex) and aligned_parity(clause, ex) != aligned_parity(ex, clause)
+    flip ^= framed_false(sentence or window) and not framed_false(ex)
+    return (FLIP[st] if flip else st), ex
+
+
+def vote(support: list, denials: str = "content", odds: dict[str, float] | None = None) -> tuple[str, object, str]:
+    """The stance of a found claim: the score-weighted vote of its best windows (detect.Support);
+    returns (stance, the first window of that stance, its example)."""
+    weights: dict[str, float] = {}
+    first: dict[str, tuple[object, str]] = {}
+    for s in support:
+        st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
+        weights[st] = weights.get(st, 0.0) + s.score
+        first.setdefault(st, (s.window, ex))
+    best = max(weights, key=lambda k: (weights[k], k == "asserts"))
+    return best, first[best][0], first[best][1]

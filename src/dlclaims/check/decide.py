@@ -1,0 +1,78 @@
+"""The learned, calibrated decision: does a sheet state a claim? (logistic regression on detect.FEATURES)
+
+    P(states c | x) = sigmoid(w . (x - mu) / sd + b)
+
+x: the features of the claim's best window on the sheet (detect.py). Fitted with scikit-learn on
+(sheet, claim) pairs of real answer sheets, labelled by hand (../shared/checker-corpus), with the
+threshold chosen by leave-one-sheet-out cross-validation (benchmarks/bench_checker_corpus.py).
+Below ``threshold`` there is no finding (the checker abstains); between ``threshold`` and
+``review`` a finding is kept but flagged for a person to check. The fitted numbers (no text) are
+stored in knowledge/decider.json; ``fit`` and ``choose_threshold`` recompute them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .detect import FEATURES
+
+PATH = Path(__file__).with_name("knowledge") / "decider.json"
+C_REG = 1.0  # inverse L2 strength of the logistic regression
+
+
+@dataclass
+class Decider:
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    threshold: float = 0.5
+    review: float = 0.65
+    note: str = ""
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        z = (X - np.array(self.mean)) / np.array(self.scale)
+        return 1.0 / (1.0 + np.exp(-(z @ np.array(self.coef) + self.intercept)))
+
+    def save(self, path: Path = PATH) -> None:
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
+
+
+def fit(X: np.ndarray, y: np.ndarray, *, C: float = C_REG, weight: np.ndarray | None = None) -> Decider:
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.asarray(X, dtype=np.float64)
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    lr = LogisticRegression(C=C, max_iter=2000)
+    lr.fit((X - mu) / sd, y, sample_weight=weight)
+    return Decider(list(FEATURES), mu.tolist(), sd.tolist(), lr.coef_[0].tolist(), float(lr.intercept_[0]))
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None) -> float:
+    """The probability cut with the best F1 of (p >= cut) against y (ties: the higher cut, fewer findings)."""
+    grid = np.round(np.arange(0.2, 0.86, 0.02), 2) if grid is None else grid
+    best, cut = -1.0, 0.5
+    for t in grid:
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        f1 = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
+        if f1 >= best:
+            best, cut = f1, float(t)
+    return cut
+
+
+@lru_cache(maxsize=1)
+def default() -> Decider:
+    """The shipped decision (knowledge/decider.json)."""
+    d = json.loads(PATH.read_text(encoding="utf-8"))
+    if d.get("features") != list(FEATURES):
+        raise ValueError(f"{PATH.name} was fitted on other features; refit with benchmarks/bench_checker_corpus.py --fit")
+    return Decider(**d)

@@ -1,0 +1,266 @@
+"""Which claims an answer states: windows of text scored against the knowledge base's examples.
+
+For each window w (a sentence, a clause of a long sentence, or two neighbouring sentences) and each
+claim c, with R_c the examples of c (asserts, denies and corrects; aliases made canonical in both):
+
+    wl(w, c) = max_{r in R_c} cos(WordLlama(w), WordLlama(r))
+    tf(w, c) = max_{r in R_c} (cos_words(w, r) + cos_chars(w, r)) / 2      (TF-IDF, word 1-2 / char 3-5 grams)
+    s(w, c)  = wl + 2 tf                                                   (the first-stage score)
+
+Per (sheet, claim) the window with the largest s(w, c) + 0.5 family(block of w, c) is kept, and its
+features (``FEATURES``) go to the learned decision (decide.py): the two similarities, the claim's rank
+among all claims in the window, its margin over the family's other claims, how well the answer block
+matches the claim's family, how many windows rank the claim first, the similarity to the claim's
+negative examples, and whether a structural extractor (orders, tables, trends) found the claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from . import embed, kb
+from .stance import clauses
+
+FEATURES = ("wl", "tf", "log_rank", "family_margin", "block_family", "block_top", "block_gap", "window_family_top",
+            "log_n_first", "negative_gap", "structural", "beyond")
+MIN_WORDS = 3  # a shorter sentence ("Pooling:") is read only with its neighbour
+CLAUSE_MIN_WORDS = 4
+CLAUSE_SPLIT_WORDS = 10  # sentences longer than this are also read clause by clause
+SUPPORT_WINDOWS = 3  # windows that vote on the stance of a found claim
+SUPPORT_RATIO = 0.85  # ... when they score at least this share of the best window's score
+
+
+@dataclass
+class Window:
+    text: str
+    block: int  # index of the answer block
+    part: str = ""
+    sentence: str = ""  # the whole sentence a clause window was cut from (quotes use the sheet's whole words)
+
+    @property
+    def quote(self) -> str:
+        return self.sentence or self.text
+
+
+@dataclass
+class Support:
+    """A window that matches a claim, with the closest example of each stance: stance -> (score, example)."""
+
+    window: Window
+    score: float
+    by_stance: dict[str, tuple[float, str]]
+
+
+@dataclass
+class Candidate:
+    claim: str
+    x: np.ndarray  # (len(FEATURES),)
+    window: Window
+    example: str  # the knowledge-base example the window matched best
+    example_stance: str
+    support: list[Support] = field(default_factory=list)  # the best windows, best first
+
+
+@dataclass
+class _Refs:
+    texts: list[str]
+    claim_of: np.ndarray  # (R,) claim index
+    stance_of: list[str]
+    claims: list[str]
+    family_of: list[str]
+    families: list[str]
+    pos_cols: list[np.ndarray]  # per claim: columns of its asserts / denies / corrects
+    stance_cols: dict[str, list[np.ndarray]]  # stance -> per claim: columns of its examples of that stance
+    neg_cols: list[np.ndarray]  # per claim: columns of its negatives
+    emb: np.ndarray | None  # (R, 256)
+    word: object
+    char: object
+    Rw: object
+    Rc: object
+    beyond: np.ndarray  # (C,) 1 for claims the catalogue marks (beyond)
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\\(?:begin|end)\{[^}]*\}", " ", text)
+    t = re.sub(r"\\(?:mathcal|mathbb|mathrm|operatorname|text|left|right|big|Big|cdot|times|frac|sqrt|hat|tilde|bar|"
+               r"quad|qquad|mathbf|boldsymbol)", " ", text)
+    t = re.sub(r"[$`*_#|{}\\]", " ", t)
+    return kb.canonical(re.sub(r"\s+", " ", t).strip())
+
+
+@lru_cache(maxsize=1)
+def refs() -> _Refs:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from ..core.catalogue import claims_by_id
+
+    base = kb.load()
+    cat = claims_by_id()
+    claims = sorted(base.claims)
+    texts, claim_of, stance_of = [], [], []
+    for i, cid in enumerate(claims):
+        c = base.claims[cid]
+        extra = [cat[cid].claim] if cat[cid].claim.strip() else []
+        for st in ("asserts", "denies", "corrects", "negatives"):
+            for t in (list(c.examples[st]) + (extra if st == "asserts" else [])):
+                texts.append(t)
+                claim_of.append(i)
+                stance_of.append(st)
+    claim_of_a = np.array(claim_of)
+    pos = [np.where((claim_of_a == i) & np.array([s != "negatives" for s in stance_of]))[0] for i in range(len(claims))]
+    neg = [np.where((claim_of_a == i) & np.array([s == "negatives" for s in stance_of]))[0] for i in range(len(claims))]
+    st_a = np.array(stance_of)
+    stance_cols = {st: [np.where((claim_of_a == i) & (st_a == st))[0] for i in range(len(claims))]
+                   for st in ("asserts", "denies", "corrects")}
+    cleaned = [_clean(t) for t in texts]
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
+                           token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    Rw, Rc = word.fit_transform(cleaned), char.fit_transform(cleaned)
+    emb = embed.embed(cleaned) if embed.available() else None
+    fams = sorted(base.families)
+    return _Refs(texts, claim_of_a, stance_of, claims, [base.claims[c].family for c in claims], fams, pos, stance_cols,
+                 neg, emb,
+                 word, char, Rw, Rc, np.array([0.0 if cat[c].claim.strip() else 1.0 for c in claims]))
+
+
+def windows_of(block: int, parts: list[tuple[str, list[str]]]) -> list[Window]:
+    """Sentences, clauses of long sentences, and pairs of neighbouring sentences of one answer block.
+
+    ``parts``: (part label, its sentences in order)."""
+    out: list[Window] = []
+    for label, sents in parts:
+        for k, s in enumerate(sents):
+            if len(s.split()) >= MIN_WORDS:
+                out.append(Window(s, block, label))
+            if len(s.split()) > CLAUSE_SPLIT_WORDS:
+                cl = [c for c in clauses(s) if len(c.split()) >= CLAUSE_MIN_WORDS]
+                if len(cl) > 1:
+                    out += [Window(c, block, label, s) for c in cl]
+            if k + 1 < len(sents):
+                out.append(Window(s + " " + sents[k + 1], block, label))
+    return out
+
+
+@dataclass
+class Scores:
+    wl: np.ndarray  # (W, C)
+    tf: np.ndarray  # (W, C)
+    neg: np.ndarray  # (W, C)
+    best_col: np.ndarray  # (W, C) column of the best-matching example
+    by_stance: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # stance -> (W, C) score, column
+
+
+def _per_claim_max(S: np.ndarray, cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    out = np.zeros((S.shape[0], len(cols)), dtype=np.float32)
+    arg = np.zeros((S.shape[0], len(cols)), dtype=np.int64)
+    for i, c in enumerate(cols):
+        if c.size:
+            sub = S[:, c]
+            j = sub.argmax(axis=1)
+            out[:, i] = sub[np.arange(S.shape[0]), j]
+            arg[:, i] = c[j]
+    return out, arg
+
+
+def score_windows(texts: list[str]) -> Scores:
+    r = refs()
+    cleaned = [_clean(t) for t in texts]
+    Ww, Wc = r.word.transform(cleaned), r.char.transform(cleaned)
+    tf_all = 0.5 * ((Ww @ r.Rw.T).toarray() + (Wc @ r.Rc.T).toarray())  # (W, R)
+    if r.emb is not None:
+        wl_all = embed.embed(cleaned) @ r.emb.T
+    else:
+        wl_all = np.zeros_like(tf_all)
+    comb = wl_all + 2 * tf_all
+    _, best = _per_claim_max(comb, r.pos_cols)
+    rows = np.arange(len(texts))[:, None]
+    wl = wl_all[rows, best]
+    tf = tf_all[rows, best]
+    negc = _per_claim_max(comb, r.neg_cols)[0]
+    has_neg = np.array([c.size > 0 for c in r.neg_cols])
+    neg = np.where(has_neg[None, :], negc - (wl + 2 * tf), -1.0)
+    by_stance = {st: _per_claim_max(comb, cols) for st, cols in r.stance_cols.items()}
+    return Scores(wl.astype(np.float32), tf.astype(np.float32), neg.astype(np.float32), best, by_stance)
+
+
+def candidates(wins: list[Window], block_fam: np.ndarray, structural: set[str]) -> list[Candidate]:
+    """One candidate per claim of the catalogue for a sheet: the features of its best window.
+
+    ``block_fam``: (B, F) family match scores per answer block, families in ``refs().families`` order."""
+    r = refs()
+    C = len(r.claims)
+    if not wins:
+        return []
+    sc = score_windows([w.text for w in wins])
+    s = sc.wl + 2 * sc.tf  # (W, C)
+    fam_idx = np.array([r.families.index(f) for f in r.family_of])  # (C,)
+    blocks = np.array([w.block for w in wins])
+    bf = block_fam[blocks][:, fam_idx]  # (W, C) block's score for each claim's family
+    order = np.argsort(-s, axis=1)
+    rank = np.empty_like(order)
+    rank[np.arange(len(wins))[:, None], order] = np.arange(C)[None, :]
+    same = fam_idx[:, None] == fam_idx[None, :]  # (C, C)
+    margin = np.zeros_like(s)
+    for c in range(C):
+        others = np.where(same[c] & (np.arange(C) != c))[0]
+        margin[:, c] = s[:, c] - (s[:, others].max(axis=1) if others.size else 0.0)
+    # the window's own family: the family of its best-scoring claim
+    win_fam = fam_idx[s.argmax(axis=1)]
+    n_first = np.bincount(s.argmax(axis=1), minlength=C)
+    top_block = block_fam.max(axis=1)  # (B,)
+    top_fam_block = block_fam.argmax(axis=1)
+    pick = (s + 0.5 * bf).argmax(axis=0)  # (C,) best window per claim
+    out = []
+    for c in range(C):
+        w = pick[c]
+        b = blocks[w]
+        x = np.array([sc.wl[w, c], sc.tf[w, c], np.log1p(rank[w, c]), margin[w, c], bf[w, c],
+                      float(top_fam_block[b] == fam_idx[c]), top_block[b] - bf[w, c], float(win_fam[w] == fam_idx[c]),
+                      np.log1p(n_first[c]), sc.neg[w, c], float(r.claims[c] in structural), r.beyond[c]],
+                     dtype=np.float64)
+        col = int(sc.best_col[w, c])
+        ranked = np.argsort(-(s[:, c] + 0.5 * bf[:, c]))[:SUPPORT_WINDOWS]
+        support = [Support(wins[k], float(s[k, c]),
+                           {st: (float(v[k, c]), r.texts[int(cols[k, c])]) for st, (v, cols) in sc.by_stance.items()
+                            if r.stance_cols[st][c].size})
+                   for k in ranked if s[k, c] >= SUPPORT_RATIO * s[w, c]]
+        out.append(Candidate(r.claims[c], x, wins[w], r.texts[col], r.stance_of[col], support))
+    return out
+
+
+@lru_cache(maxsize=64)
+def contrast_words(claim: str) -> dict[str, float]:
+    """stem -> log-odds that an example containing it asserts (vs denies / corrects) the claim:
+    log((df_a + 0.5) / (N_a + 1)) - log((df_d + 0.5) / (N_d + 1)) over 5-letter stems of content words,
+    kept where |log-odds| >= 1 (a word that tells the sides apart: "minus" / "plus", "lower" / "upper")."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    r = refs()
+    i = r.claims.index(claim)
+    docs: dict[str, list[set[str]]] = {"a": [], "d": []}
+    for t, ci, st in zip(r.texts, r.claim_of, r.stance_of):
+        if ci == i and st != "negatives":
+            words = {w[:5] for w in re.findall(r"[a-z][a-z0-9]+", _clean(t)) if w not in ENGLISH_STOP_WORDS or
+                     w in ("not", "no", "never", "cannot")}
+            docs["a" if st == "asserts" else "d"].append(words)
+    if not docs["d"]:
+        return {}
+    na, nd = len(docs["a"]), len(docs["d"])
+    vocab = set().union(*docs["a"], *docs["d"])
+    odds = {w: float(np.log((sum(w in d for d in docs["a"]) + 0.5) / (na + 1))
+                     - np.log((sum(w in d for d in docs["d"]) + 0.5) / (nd + 1))) for w in vocab}
+    return {w: v for w, v in odds.items() if abs(v) >= 1.0}
+
+
+def best_example(window: str, claim: str) -> tuple[str, str]:
+    """The example of the claim (asserts / denies / corrects) closest to a window, and its stance."""
+    r = refs()
+    c = r.claims.index(claim)
+    sc = score_windows([window])
+    col = int(sc.best_col[0, c])
+    return r.texts[col], r.stance_of[col]
