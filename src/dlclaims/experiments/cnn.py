@@ -274,36 +274,22 @@ def padded_mlp_maker(side: int, width: int, pad_to: int) -> Callable[[torch.Gene
 
 def _sweep_family(data: SeedData, seeds: tuple[int, ...], cfg: CnnConfig, widths: tuple[int, ...],
                   channels: tuple[int, ...], keep: set[str]) -> tuple[dict, dict[str, Trained]]:
-    """Every architecture's sweep: all MLP widths x lrs x seeds in one stack (padded widths), and per CNN
-    size and head one stack of lrs x seeds."""
-    side, K, L = data.side, len(seeds), len(cfg.lrs)
+    """Every architecture's sweep, one stack of lrs x seeds per MLP width and per CNN size and head.
+
+    (Widths could share one stack as padded nets, ``padded_mlp_maker``; measured on one CPU thread the
+    padded stack is slower than one stack per width, since every member then computes the widest net.)
+    """
+    side, K = data.side, len(seeds)
     kw = {"steps": cfg.steps, "batch_size": cfg.batch_size, "eval_every": cfg.eval_every}
+    makers = {f"mlp/{w}": mlp_maker(side, w) for w in widths}
+    makers.update({f"cnn-{h}/{c}": cnn_maker(side, c, h) for c in channels for h in HEADS})
     records, kept = {}, {}
-    t = train_sweep([padded_mlp_maker(side, w, max(widths)) for w in widths], data, seeds, cfg.lrs, **kw)
-    for g, w in enumerate(widths):
-        part = slice(g * L * K, (g + 1) * L * K)
-        sub = Trained(t.stack, t.seed_row[part], t.lr[part], t.val[part], t.best_step[part], t.test[part],
-                      t.x_test[part], t.y_test[part])
-        records[f"mlp/{w}"] = sweep_record(sub, cfg.lrs, K, count_params(mlp_maker(side, w)))
-        if f"mlp/{w}" in keep:
-            kept[f"mlp/{w}"] = _substack(t, part)
-    for c in channels:
-        for h in HEADS:
-            key, make = f"cnn-{h}/{c}", cnn_maker(side, c, h)
-            t = train_sweep(make, data, seeds, cfg.lrs, **kw)
-            records[key] = sweep_record(t, cfg.lrs, K, count_params(make))
-            if key in keep:
-                kept[key] = t
+    for key, make in makers.items():
+        t = train_sweep(make, data, seeds, cfg.lrs, **kw)
+        records[key] = sweep_record(t, cfg.lrs, K, count_params(make))
+        if key in keep:
+            kept[key] = t
     return records, kept
-
-
-def _substack(t: Trained, part: slice) -> Trained:
-    """The members ``part`` of a trained stack, as a stack of their own."""
-    p = {k: v[part].detach() for k, v in t.stack.params.items()}
-    b = {k: v[part] for k, v in t.stack.buffers.items()}
-    stack = StackedModels(t.stack.base, p, b, t.stack.seeds[part])
-    return Trained(stack, t.seed_row[part], t.lr[part], t.val[part], t.best_step[part], t.test[part],
-                   t.x_test[part], t.y_test[part])
 
 
 def _add_shifts(records: dict, kept: dict[str, Trained], side: int, shifts: tuple[int, ...], K: int) -> None:
