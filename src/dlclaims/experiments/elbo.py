@@ -300,8 +300,8 @@ def judge(runs: list[Measurements], cfg: ElboConfig) -> list:
     v_roles = verdict(
         "elbo.term-roles",
         holds=holds,
-        rule=f"train VAEs on rec - beta KL for beta = {b0}, {b1}, {bl}; the KL term is the regulariser (and the "
-             "claim that the likelihood term is fails) if the KL falls at each step up in beta and the "
+        rule=f"train VAEs on rec - beta KL for beta = {b0}, {b1}, {bl}; the KL term is the regulariser (so the "
+             "claim that the likelihood term is the regulariser fails) if the KL falls at each step up in beta and the "
              "reconstruction error rises from beta = 0 to the large beta, each by the 95% interval across seeds; "
              "the reverse orderings would support the claim; anything else is undecided",
         numbers={"kl_beta0_minus_beta1": kl_drop_01, "kl_beta1_minus_large": kl_drop_1l,
