@@ -3,10 +3,10 @@
 Claim judged: latent.accuracy-vs-h.
 
 Each seed has its own train / validation / test split of the digits (``load_digits_tvt(seed)``:
-stratified, validation carved from train). The autoencoders of every width h and seed (each on its
-seed's training split) train together in one stack with the multi-seed trainer (torch.func stacking +
-vmap; latent layers padded to the largest h and masked, models/autoencoder.py) on the reconstruction
-loss alone. Their encoders are frozen; a linear probe (scikit-learn LogisticRegression
+stratified, validation carved from train). The autoencoders of every seed (each on its seed's training
+split) and of neighbouring widths train together in one stack with the multi-seed trainer (torch.func
+stacking + vmap; latent layers padded to the group's largest h and masked, models/autoencoder.py) on
+the reconstruction loss alone. Their encoders are frozen; a linear probe (scikit-learn LogisticRegression
 on standardised codes) is fitted on the training codes with its inverse regularisation C chosen on the
 validation codes, then scored once on the test codes. Recorded per (h, seed): probe train / validation /
 test accuracy and the autoencoder's train and test reconstruction loss.
@@ -101,23 +101,28 @@ def _run(cfg: LatentConfig, ctx: RunContext) -> Measurements:
     x = {k: torch.stack([getattr(sp, f"x_{k}") for sp in splits]).to(ctx.device)
          for k in ("train", "val", "test")}  # (S, N_k, 64)
     y = {k: [getattr(sp, f"y_{k}").numpy() for sp in splits] for k in ("train", "val", "test")}
-    S, pad = len(ctx.seeds), max(cfg.widths)
-    members = [(h, s) for h in cfg.widths for s in ctx.seeds]  # every width and seed in one stack
-    it = iter(members)
+    S = len(ctx.seeds)
+    models: dict[int, list] = {}  # h -> the S trained autoencoders
     t0 = time.perf_counter()
-    stack = StackedModels.create(lambda g: Autoencoder(64, next(it)[0], cfg.hidden, generator=g, pad_to=pad),
-                                 seeds=[s for _, s in members], device=ctx.device)
-    xm = x["train"].repeat(len(cfg.widths), 1, 1)  # (W S, N, 64): member (h, seed i) trains on split i
-    train_stacked(stack, xm, xm, loss=bce_loss, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  per_member_data=True)
+    for group in width_groups(cfg.widths):
+        pad = max(group)
+        members = [(h, s) for h in group for s in ctx.seeds]  # widths of one group and every seed: one stack
+        it = iter(members)
+        stack = StackedModels.create(lambda g, it=it, pad=pad: Autoencoder(64, next(it)[0], cfg.hidden,
+                                                                            generator=g, pad_to=pad),
+                                     seeds=[s for _, s in members], device=ctx.device)
+        xm = x["train"].repeat(len(group), 1, 1)  # (G S, N, 64): member (h, seed i) trains on split i
+        train_stacked(stack, xm, xm, loss=bce_loss, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                      per_member_data=True)
+        trained = stack.unstack()
+        for j, h in enumerate(group):
+            models[h] = trained[j * S:(j + 1) * S]
     train_s = time.perf_counter() - t0
-    models = stack.unstack()
     per_h = {}
-    for j, h in enumerate(cfg.widths):
+    for h in cfg.widths:
         rec: dict[str, list] = {"probe": [], "recon_train": [], "recon_test": []}
         with torch.no_grad():
-            for i in range(S):
-                model = models[j * S + i]
+            for i, model in enumerate(models[h]):
                 z = {k: model.encode(x[k][i])[:, :h].cpu().numpy() for k in x}  # (N_k, h)
                 rec["probe"].append(_probe(z, {k: y[k][i] for k in y}, cfg))
                 rec["recon_train"].append(float(bce_loss(model(x["train"][i]), x["train"][i])))
@@ -129,6 +134,18 @@ def _run(cfg: LatentConfig, ctx: RunContext) -> Measurements:
            for i in range(len(ctx.seeds))]
     return {"seeds": list(ctx.seeds), "per_h": per_h, "raw_pixel_probe_accuracy": raw,
             "stacked_training_seconds": train_s}
+
+
+def width_groups(widths: tuple[int, ...], ratio: int = 4) -> list[list[int]]:
+    """Widths grouped from the largest down so that a group's largest is at most ``ratio`` x its smallest:
+    each group trains as one stack padded to its largest width (little padding, few loops)."""
+    groups: list[list[int]] = []
+    for h in sorted(widths, reverse=True):
+        if groups and max(groups[-1]) <= ratio * h:
+            groups[-1].append(h)
+        else:
+            groups.append([h])
+    return [sorted(g) for g in groups]
 
 
 def _p(d: np.ndarray, alternative: str) -> float:
