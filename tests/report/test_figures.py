@@ -45,6 +45,20 @@ def test_a_wide_log_range_is_left_alone_and_overlapping_labels_are_reported():
     plt.close(fig)
 
 
+def test_axes_turned_off_have_no_tick_labels_to_overlap():
+    fig, axes = plt.subplots(2, 1, figsize=(3, 3))
+    fig.subplots_adjust(hspace=0.0)
+    for ax in axes:
+        ax.plot([0, 1])
+        ax.set_title("a title right under the panel above")
+    before = text_overlaps(fig)
+    assert any("tick" in o and "title" in o for o in before)  # the top panel's ticks run into the title below
+    for ax in axes:
+        ax.axis("off")
+    assert text_overlaps(fig) == []
+    plt.close(fig)
+
+
 def test_sink_keeps_a_given_caption_else_makes_one_from_the_figure(tmp_path):
     sink = FigureSink(tmp_path, "exp")
     fig = _small_log_range_figure()

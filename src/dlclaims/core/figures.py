@@ -87,7 +87,7 @@ def _texts(fig, renderer) -> list[tuple[str, Any]]:
         for t in (ax.title, ax._left_title, ax._right_title):
             add(f"{name} title", t)
         for axis, letter in ((ax.xaxis, "x"), (ax.yaxis, "y")):
-            if not axis.get_visible():
+            if not axis.get_visible() or not ax.axison:  # ax.axis("off") draws no ticks and no labels
                 continue
             add(f"{name} {letter} label", axis.label)
             add(f"{name} {letter} offset", axis.get_offset_text())
