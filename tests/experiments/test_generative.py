@@ -103,6 +103,14 @@ def test_latent_fall_is_judged_for_overfitting() -> None:
     assert _latent_status(no_gap) == "partial"  # falls, but not from overfitting
 
 
+def test_latent_width_groups_pad_little() -> None:
+    from dlclaims.experiments.latent import width_groups
+
+    groups = width_groups((1, 2, 4, 8, 16, 32, 64, 128))
+    assert sorted(h for g in groups for h in g) == [1, 2, 4, 8, 16, 32, 64, 128]
+    assert all(max(g) <= 4 * min(g) for g in groups) and len(groups) == 3
+
+
 def test_latent_noisy_differences_are_undecided() -> None:
     noisy = _latent([0.3, 0.6, 0.9, 0.95, 0.95], spread=(-0.05, 0.0, 0.06))
     noisy["per_h"]["16"]["accuracy"] = [0.99, 0.90, 0.96]
