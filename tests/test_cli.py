@@ -109,7 +109,8 @@ def test_list_json_names_every_catalogue_claim(tmp_path):
     listed = {c["claim"] for q in rows for c in q["claims"]}
     assert listed == set(claims_by_id())
     minmax = next(q for q in rows if q["question"] == "Q-minmax")
-    assert minmax["experiments"][0]["config"]["quick"]["steps"] > 0
+    exp = next(e for e in minmax["experiments"] if e["id"] == "minmax")
+    assert exp["config"]["quick"]["steps"] > 0 and exp["config"]["full"]["steps"] >= exp["config"]["quick"]["steps"]
 
 
 @pytest.mark.parametrize("width", [80, 200])
