@@ -36,9 +36,9 @@ def _intervals(numbers: Any, prefix: str = "", depth: int = 0) -> list[tuple[str
             if is_interval(v):
                 out.append((name, v))
             elif isinstance(v, (dict, list)):
-                out += _intervals(v, name + ".", depth + 1)
+                out += _intervals(v, name + " / ", depth + 1)
     elif isinstance(numbers, list) and all(is_interval(v) for v in numbers):
-        out += [(f"{prefix.rstrip('.')}[{i}]", v) for i, v in enumerate(numbers)]
+        out += [(f"{prefix.removesuffix(' / ')}[{i}]", v) for i, v in enumerate(numbers)]
     return out
 
 
