@@ -51,10 +51,6 @@ def render_terminal(outcome: Any, width: int = 120) -> Iterator[Any]:
             yield Text("  not matched to any question: " + ", ".join(r["unmatched"]), style="dim")
         if r.get("to_measure"):
             yield Text(f"  to measure the unknown ones: {r['to_measure']}", style="dim")
-    if getattr(outcome, "results", None) and not getattr(outcome, "store_exists", True):
-        yield Text(f"no store found at {outcome.store_path}: every finding is unknown; point to one with "
-                   "--store PATH or DLCLAIMS_STORE=PATH, or run the commands above (or add --run-missing)",
-                   style="yellow")
     for p in getattr(outcome, "written", []) or []:
         if str(p).endswith(("class.csv", "class-summary.md", ".md")) and "class" in str(p):
             yield Text(f"wrote {p}", style="dim")
