@@ -31,7 +31,7 @@ BATCH = 64
 Maker = Callable[[torch.Generator], nn.Module]
 # (label, regime, canvas, [(stacked maker, loop maker) per group], seeds, lrs): the stacks of the quick and full
 # profiles; MLP widths share one stack as padded nets (ShallowReLU), the loop trains each at its own width
-MLP_QUICK, MLP_FULL = (8, 32, 128), (8, 16, 32, 64, 128)
+MLP_QUICK, MLP_FULL = (8, 16, 32, 64, 128), (8, 16, 32, 64, 128)
 
 
 def _mlp_groups(side: int, widths: tuple[int, ...]) -> list[tuple[Maker, Maker]]:
@@ -43,7 +43,7 @@ def _cnn_groups(side: int, c1: int, head: str) -> list[tuple[Maker, Maker]]:
 
 
 CASES = [
-    ("MLP widths (8, 32, 128), 8x8 digits, quick (per width 2 lrs x 3 seeds)", "digits", 14,
+    ("MLP widths (8 .. 128), 8x8 digits, quick (per width 2 lrs x 3 seeds)", "digits", 14,
      lambda s: _mlp_groups(s, MLP_QUICK), 3, (1e-2, 3e-2)),
     ("MLP widths (8 .. 128), 8x8 digits, full (per width 3 lrs x 5 seeds)", "digits", 16,
      lambda s: _mlp_groups(s, MLP_FULL), 5, (3e-3, 1e-2, 3e-2)),

@@ -518,7 +518,7 @@ EXPERIMENT = experiment(
     "cnn",
     question="Q-cnn",
     claims=("cnn.params", "cnn.shift-robustness", "cnn.linear-stack"),
-    configs={"quick": CnnConfig(canvas=14, margin=2, mlp_widths=(8, 32, 128), cnn_channels=(2, 4, 8),
+    configs={"quick": CnnConfig(canvas=14, margin=2, mlp_widths=(8, 16, 32, 64, 128), cnn_channels=(2, 4, 8),
                                 lrs=(1e-2, 3e-2), mlp_ref=32, cnn_ref=4, n_linear=16, steps=120),
              "full": CnnConfig(canvas=16, mlp_widths=(8, 16, 32, 64, 128), cnn_channels=(2, 4, 8), cnn_ref=4,
                                mlp_ref=32, steps=250)},
