@@ -92,7 +92,7 @@ def diffusion_runs(*, is_gap: float = 0.5, t1_gap: tuple[float, ...] = (0.3, 0.3
         def block(T: int, i: int = i) -> dict:
             elbo_pp = [-2.0 - 0.1 * p for p in range(pts)]
             return {"T": T, "elbo": sum(elbo_pp) / pts, "elbo_per_point": elbo_pp,
-                    "is": {str(k): {"mean": -2.0 + is_gap * n, "minus_elbo": is_gap * n, "ess_fraction": 0.5,
+                    "is": {str(k): {"mean": -2.0 + is_gap * n, "minus_elbo": is_gap * n + 0.01 * i, "ess_fraction": 0.5,
                                     "per_point": [e + is_gap * n + 0.01 * ((p + i) % 3) for p, e in enumerate(elbo_pp)]}
                            for n, k in enumerate(D_CFG.ks)}}
 

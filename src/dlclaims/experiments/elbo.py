@@ -360,7 +360,7 @@ EXPERIMENT = experiment(
     "elbo",
     question="Q-elbo",
     claims=("elbo.decomposition", "elbo.bound", "elbo.term-roles"),
-    configs={"quick": ElboConfig(steps=600, warmup=300, hidden=128, lr=3e-3, ks=(1, 10, 100, 1000), n_eval=100,
+    configs={"quick": ElboConfig(steps=600, warmup=300, hidden=128, lr=3e-3, ks=(1, 10, 100, 500), n_eval=100,
                                 n_mc=400, classifier_steps=400, n_prior=300, rep_samples=200),
              "full": ElboConfig(steps=2000, hidden=256, n_eval=200, n_mc=1000, rep_samples=500)},
     run=run,
