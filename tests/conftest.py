@@ -4,8 +4,11 @@ store for the whole session.
 ``quick_store`` (session-scoped) is how end-to-end tests get real measurements without training again:
 ``quick_store("Q-minmax", "scalar")`` runs the quick profile (default seeds, CPU) of what those ids name
 into one store shared by every test of the session, skipping what an earlier test already measured, and
-returns its path. Treat that store as read-only; ``quick_store.copy_to(folder, *ids)`` gives a private
-copy (store and figures, laid out as ``folder/dlclaims-results/``) for a test that writes to it.
+returns its path. Treat that store as read-only; ``quick_store.verdicts(*ids)`` gives the verdicts of the
+claims those ids measure, and ``quick_store.copy_to(folder, *ids)`` a private copy (store and figures, laid
+out as ``folder/dlclaims-results/``) for a test that writes to it. A family's end-to-end test written as
+``vs = quick_store.verdicts("Q-minmax")`` trains nothing that another test (or the figure-overlap test, which
+measures the whole quick profile) already trained.
 """
 
 from __future__ import annotations
@@ -46,6 +49,15 @@ class QuickStore:
             assert not summary.failed, summary.failed
             self.measured |= set(key)
         return self.path
+
+    def verdicts(self, *ids: str) -> dict:
+        """claim -> StoredVerdict of the claims these ids measure (after measuring them), for family tests."""
+        from dlclaims.core.registry import select
+        from dlclaims.core.store import Store
+
+        claims = {c for e in select(list(ids) or None) for c in e.claims}
+        with Store.open(self(*ids), create=False, readonly=True) as store:
+            return {v.claim: v for v in store.latest_verdicts() if v.claim in claims}
 
     def copy_to(self, folder: Path, *ids: str) -> Path:
         """A private copy of the store (after measuring ``ids``) and its figures; the copy's store path."""
