@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import embed, kb
 from .stance import clauses
@@ -40,6 +41,7 @@ class Window:
     block: int  # index of the answer block
     part: str = ""
     sentence: str = ""  # the whole sentence a clause window was cut from (quotes use the sheet's whole words)
+    pair: tuple[int, int] | None = None  # a two-sentence window: the indices of its two sentence windows
 
     @property
     def quote(self) -> str:
@@ -128,21 +130,22 @@ def refs() -> _Refs:
                  word, char, Rw, Rc, np.array([0.0 if cat[c].claim.strip() else 1.0 for c in claims]))
 
 
-def windows_of(block: int, parts: list[tuple[str, list[str]]]) -> list[Window]:
+def windows_of(block: int, parts: list[tuple[str, list[str]]], offset: int = 0) -> list[Window]:
     """Sentences, clauses of long sentences, and pairs of neighbouring sentences of one answer block.
 
-    ``parts``: (part label, its sentences in order)."""
+    ``parts``: (part label, its sentences in order); ``offset``: where these windows start in the sheet's list
+    (pair windows name their two sentences by index in that list)."""
     out: list[Window] = []
     for label, sents in parts:
-        for k, s in enumerate(sents):
-            if len(s.split()) >= MIN_WORDS:
-                out.append(Window(s, block, label))
+        first = offset + len(out)
+        out += [Window(s, block, label) for s in sents]  # every sentence (short ones are read only in pairs)
+        for k in range(len(sents) - 1):
+            out.append(Window(sents[k] + " " + sents[k + 1], block, label, pair=(first + k, first + k + 1)))
+        for s in sents:
             if len(s.split()) > CLAUSE_SPLIT_WORDS:
                 cl = [c for c in clauses(s) if len(c.split()) >= CLAUSE_MIN_WORDS]
                 if len(cl) > 1:
                     out += [Window(c, block, label, s) for c in cl]
-            if k + 1 < len(sents):
-                out.append(Window(s + " " + sents[k + 1], block, label))
     return out
 
 
@@ -167,13 +170,35 @@ def _per_claim_max(S: np.ndarray, cols: list[np.ndarray]) -> tuple[np.ndarray, n
     return out, arg
 
 
-def score_windows(texts: list[str]) -> Scores:
+def _tfidf(vec, counts):
+    """TF-IDF rows from raw counts, as the fitted vectorizer computes them (sublinear tf, idf, l2 norm)."""
+    from sklearn.preprocessing import normalize
+
+    X = counts.astype(np.float64).tocsr(copy=True)
+    X.data = 1.0 + np.log(X.data)
+    return normalize(X @ sp.diags(vec.idf_), norm="l2", copy=False)
+
+
+def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None = None) -> Scores:
+    """Similarities of each window to every example. A window with ``pairs[i] = (j, k)`` is the concatenation
+    of windows j and k: its counts and token sums are theirs added, not recomputed."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
     r = refs()
-    cleaned = [_clean(t) for t in texts]
-    Ww, Wc = r.word.transform(cleaned), r.char.transform(cleaned)
+    pairs = pairs or [None] * len(texts)
+    base = [i for i, p in enumerate(pairs) if p is None]
+    pos = {i: k for k, i in enumerate(base)}
+    cleaned = [_clean(texts[i]) for i in base]
+    # (W, n_base) sparse map: a base window is itself, a pair window the sum of its two
+    ri = [i for i, p in enumerate(pairs) for _ in ((i,) if p is None else p)]
+    ci = [pos[j] for i, p in enumerate(pairs) for j in ((i,) if p is None else p)]
+    M = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(len(texts), len(base)))
+    Ww = _tfidf(r.word, M @ CountVectorizer.transform(r.word, cleaned))
+    Wc = _tfidf(r.char, M @ CountVectorizer.transform(r.char, cleaned))
     tf_all = 0.5 * ((Ww @ r.Rw.T).toarray() + (Wc @ r.Rc.T).toarray())  # (W, R)
     if r.emb is not None:
-        wl_all = embed.embed(cleaned) @ r.emb.T
+        sums, _ = embed.token_sums(cleaned)
+        wl_all = embed.unit(M @ sums) @ r.emb.T
     else:
         wl_all = np.zeros_like(tf_all)
     comb = wl_all + 2 * tf_all
@@ -196,8 +221,10 @@ def candidates(wins: list[Window], block_fam: np.ndarray, structural: set[str]) 
     C = len(r.claims)
     if not wins:
         return []
-    sc = score_windows([w.text for w in wins])
+    sc = score_windows([w.text for w in wins], [w.pair for w in wins])
+    short = np.array([w.pair is None and not w.sentence and len(w.text.split()) < MIN_WORDS for w in wins])
     s = sc.wl + 2 * sc.tf  # (W, C)
+    s[short] = -1.0  # a sentence of one or two words ("Pooling:") is read only with its neighbour
     fam_idx = np.array([r.families.index(f) for f in r.family_of])  # (C,)
     blocks = np.array([w.block for w in wins])
     bf = block_fam[blocks][:, fam_idx]  # (W, C) block's score for each claim's family

@@ -48,16 +48,28 @@ def _model():
     return tok, E
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    """(N, 256) unit vectors; an empty text gives the zero vector."""
+def token_sums(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 256) sums of the token embeddings of each text and (N,) token counts: the mean of a concatenation
+    is the sum of the parts' sums over the sum of their counts, so neighbouring windows need no re-embedding."""
     tok, E = _model()
-    out = np.zeros((len(texts), E.shape[1]), dtype=np.float32)
+    sums = np.zeros((len(texts), E.shape[1]), dtype=np.float32)
+    counts = np.zeros(len(texts), dtype=np.float32)
     if not texts:
-        return out
+        return sums, counts
     for i, enc in enumerate(tok.encode_batch(texts, add_special_tokens=False)):
         ids = np.clip(np.asarray(enc.ids, dtype=np.int64), 0, E.shape[0] - 1)
         if ids.size:
-            v = E[ids].mean(axis=0)
-            n = float(np.linalg.norm(v))
-            out[i] = v / n if n > 0 else v
-    return out
+            sums[i] = E[ids].sum(axis=0)
+            counts[i] = ids.size
+    return sums, counts
+
+
+def unit(sums: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (a zero row stays zero); the mean's direction is the sum's."""
+    n = np.linalg.norm(sums, axis=1, keepdims=True)
+    return sums / np.where(n > 0, n, 1.0)
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """(N, 256) unit vectors of the mean token embedding; an empty text gives the zero vector."""
+    return unit(token_sums(texts)[0])

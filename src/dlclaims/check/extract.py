@@ -22,9 +22,11 @@ __all__ = ["Assertion", "Stance", "Unit", "complexity", "extract", "negated", "r
            "units"]
 
 
-def extract(question: str, parts: list[tuple[str, str]]) -> list[Assertion]:
-    """Every structural assertion an answer (its (part label, text) pairs) makes about its family's claims."""
-    every = [u for label, text in parts for u in units(text, label)]
+def extract(question: str, parts: list[tuple[str, str]], every: list[Unit] | None = None) -> list[Assertion]:
+    """Every structural assertion an answer (its (part label, text) pairs) makes about its family's claims;
+    ``every``: the parts' units when the caller has them already."""
+    if every is None:
+        every = [u for label, text in parts for u in units(text, label)]
     us = [u for u in every if not u.asks]
     found = (complexity(question, us) + sequences(question, every) + trends(question, us)
              + formulas(question, us))  # formulas.py: claims carried by formulas (A2)

@@ -1,14 +1,14 @@
 """OCR-tolerant text for cue matching: lower case, fixed big-O misreads, and words corrected toward the domain.
 
 A word of a transcribed sheet that is not in the domain vocabulary (the
-catalogue's words and the cue terms) is replaced by its closest domain word
-when they are nearly the same (difflib ratio >= 0.84, and >= 0.88 for short
+catalogue's words and the knowledge base's words, aliases and examples) is replaced by its closest domain word
+when they are nearly the same (rapidfuzz normalised Indel ratio >= 0.84, and >= 0.88 for short
 words): "transfomer" -> "transformer", "softrnax" -> "softmax".
 """
 
 from __future__ import annotations
 
-import difflib
+from rapidfuzz import fuzz, process
 import re
 from functools import lru_cache
 
@@ -19,13 +19,17 @@ _COMMON = frozenset(["about", "above", "after", "again", "against", "always", "a
 
 @lru_cache(maxsize=1)
 def vocabulary() -> tuple[frozenset[str], dict[int, list[str]]]:
-    from .cues import FAMILY_CUES, PROPOSITIONS
+    from .kb import load
 
     words = set(re.findall(r"[a-z]{4,}", catalogue_text().lower()))
-    pats = [p for c in FAMILY_CUES.values() for p, _ in c]
-    pats += [p for pr in PROPOSITIONS for p in pr.pos + pr.neg + pr.exclude + tuple(x for x, _ in pr.nuance)]
-    for p in pats:
-        words.update(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-z]", " ", p)))
+    base = load()  # the knowledge base's words, aliases and examples
+    for fk in base.families.values():
+        words.update(re.findall(r"[a-z]{4,}", fk.words.lower()))
+        for canon, alts in fk.aliases.items():
+            words.update(re.findall(r"[a-z]{4,}", " ".join((canon,) + alts)))
+        for c in fk.claims:
+            for ex in c.examples.values():
+                words.update(re.findall(r"[a-z]{4,}", " ".join(ex).lower()))
     words.update(("recurrent", "transformer", "softmax", "autoencoder", "equivalent", "bottleneck", "plateau",
                   "plateaus", "accuracy", "convolution", "convolutional", "equivariant", "invariant", "jacobian",
                   "gradient", "converge", "converges", "diverges", "oscillates", "optimum", "equilibrium",
@@ -55,7 +59,7 @@ def correct_word(w: str) -> str:
         return w
     cands = [c for n in range(len(w) - 2, len(w) + 3) for c in by_len.get(n, ())]
     cutoff = 0.84 if len(w) >= 7 else 0.88
-    hit = difflib.get_close_matches(w, cands, n=1, cutoff=cutoff)
+    hit = process.extractOne(w, cands, scorer=fuzz.ratio, score_cutoff=100 * cutoff)
     return hit[0] if hit else w
 
 

@@ -10,9 +10,10 @@ matched to questions by their content.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
 
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "i": "1", "S": "5", "s": "5",
                              "Z": "2", "z": "2", "B": "8", "g": "9"})
@@ -77,8 +78,8 @@ def _kw_heading(line: str) -> tuple[str, int | None, str] | None:
             return None
         return _clean_label(line, m), _to_int(m.group("num")), _clean_rest(rest)
     m = _HEAD_FUZZY.match(line)
-    if m and 6 <= len(w := m.group("word").lower().replace(" ", "")) <= 10 and difflib.SequenceMatcher(
-            None, w, "question").ratio() >= 0.75:  # "Questlon 2", "Qu estion 6"
+    if m and 6 <= len(w := m.group("word").lower().replace(" ", "")) <= 10 and fuzz.ratio(
+            w, "question") >= 75:  # "Questlon 2", "Qu estion 6"
         return _clean_label(line, m), _to_int(m.group("num")), _clean_rest(m.group("rest"))
     m = _HEAD_O.match(line)
     if m:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.catalogue import claims_by_id
+from ..core.catalogue import claims_by_id, questions
 from . import kb
 from .decide import Decider
 from .decide import default as default_decider
@@ -65,8 +65,9 @@ def _strip_prompt(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return parts
 
 
-def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]], list[str]]:
-    """(family, sheet label, [(part label, text)], match) per answer, and labels no family matched."""
+def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]], list[str], list[np.ndarray]]:
+    """(family, sheet label, [(part label, text)], match) per answer, labels no family matched, and each
+    answer's family scores (the row of the text it was matched on; merged paragraphs: their maximum)."""
     segs = segment(text)
     # every text that may need a family, scored in one batch
     texts: list[str] = []
@@ -88,6 +89,7 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
         texts += [p.text for p in subs]
     scored = score_many(texts) if texts else None
     groups: list[tuple[str, str, list[tuple[str, str]], Any]] = []
+    rows: list[np.ndarray] = []
     unmatched: list[str] = []
     for seg, pieces, parts, idx, sub_idx in plan:
         if idx < 0:  # no heading: match paragraph by paragraph, merge neighbours
@@ -98,8 +100,10 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
                 label = f"line {para.line}" + (f" ({para.label})" if para.label else "")
                 if groups and groups[-1][0] == m.question and groups[-1][1].startswith("line "):
                     groups[-1][2].append((para.label, para.text))
+                    rows[-1] = np.maximum(rows[-1], scored.scores[i])
                 else:
                     groups.append((m.question, label, [(para.label, para.text)], m))
+                    rows.append(scored.scores[i])
             continue
         m = match_row(scored, idx)
         if m.question is None and m.runner_up and m.score >= WEAK_MIN_SCORE:
@@ -121,12 +125,14 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
                 pm = moved[id(part)]
                 where = f"({part.label})" if part.label else f"(line {part.line})"
                 groups.append((pm.question, f"{seg.label} {where}", [(part.label, part.text)], pm))
+                rows.append(scored.scores[sub_idx[parts.index(part)]])
             else:
                 own.append((part.label, part.text))
         own = _strip_prompt(own)
         if own:
             groups.append((m.question, seg.label, own, m))
-    return groups, unmatched
+            rows.append(scored.scores[idx])
+    return groups, unmatched, rows
 
 
 @dataclass
@@ -140,25 +146,27 @@ class Analysis:
 
 
 def analyse(text: str) -> Analysis:
-    groups, unmatched = _groups(text)
+    groups, unmatched, rows = _groups(text)
     structural: list[tuple[Assertion, str, Any]] = []
     wins: list[Window] = []
     for b, (q, label, parts, m) in enumerate(groups):
         every = [(lab, units(t, lab)) for lab, t in parts]
-        found = extract(q, parts)
+        flat = [u for _, us in every for u in us]
+        found = extract(q, parts, flat)
         if m.runner_up and m.runner_up_score >= SIBLING_RATIO * m.score:  # e.g. one answer on CNN vs MLP and bias
             have = {a.claim for a in found}
-            found += [a for a in extract(m.runner_up, parts) if a.claim not in have]
+            found += [a for a in extract(m.runner_up, parts, flat) if a.claim not in have]
         have = {a.claim for a in found}  # a table or formula that names its family, in a block matched elsewhere
         found += [a for _, a in self_evident(parts) if a.claim not in have]  # (structural.py, A2)
         for a in found:
             structural.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
-        wins += windows_of(b, [(lab, [u.text for u in us if u.rows is None and not u.asks]) for lab, us in every])
+        wins += windows_of(b, [(lab, [u.text for u in us if u.rows is None and not u.asks]) for lab, us in every],
+                           offset=len(wins))
     cands: list[Candidate] = []
     if groups:
         fams = refs().families
-        scored = score_many(["\n".join(t for _, t in parts) for _, _, parts, _ in groups])
-        block_fam = scored.scores[:, [scored.ids.index(f) for f in fams]]
+        ids = [q.id for q in questions()]
+        block_fam = np.array(rows)[:, [ids.index(f) for f in fams]]
         cands = candidates(wins, block_fam, {a.claim for a, _, _ in structural})
     return Analysis(groups, structural, cands, unmatched)
 
