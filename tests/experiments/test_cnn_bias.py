@@ -19,9 +19,9 @@ JIT = np.array([0.0, 0.004, -0.003])  # per-seed jitter: intervals get a spread
 JIT2 = np.array([0.01, -0.006, 0.002])
 
 
-def _rec(params, acc, *, worse_lr=0.05, shifted=None):
+def _rec(params, acc, *, worse_lr=0.05, shifted=None, jit=None):
     """An architecture's sweep: the second lr is the better one on validation (and test)."""
-    acc = acc + JIT
+    acc = acc + (JIT if jit is None else jit)
     rec = {"params": params, "lrs": LRS, "val": [list(acc - worse_lr), list(acc)],
            "test": [list(acc - worse_lr - 0.01), list(acc - 0.01)], "best_step": [[100.0] * K] * 2}
     if shifted is not None:
@@ -38,7 +38,7 @@ def _cnn_regime(cnn_fewer: bool | None, mlp_drops_more: bool, linear_ok: bool = 
         cnn["cnn-flatten/2"], cnn["cnn-flatten/4"] = _rec(700, np.array([0.5, 0.5, 0.8])), _rec(9000, 0.95)
     else:
         p = (100, 300) if cnn_fewer else (550, 2500)
-        cnn = {"cnn-pooled/2": _rec(p[0], 0.80), "cnn-pooled/4": _rec(p[1], 0.95),
+        cnn = {"cnn-pooled/2": _rec(p[0], 0.80, jit=-JIT2), "cnn-pooled/4": _rec(p[1], 0.95, jit=JIT2),
                "cnn-flatten/2": _rec(5000, 0.5), "cnn-flatten/4": _rec(9000, 0.6)}
     big, small = {"1": 0.5, "2": 0.7}, {"1": 0.1, "2": 0.2}
     shift = {"mlp/32": _rec(2400, 0.95, shifted=big if mlp_drops_more else small),
