@@ -53,9 +53,12 @@ def _compact(numbers: dict[str, Any], limit: int = 700) -> dict[str, Any]:
 def evidence(claim: str, v: Any) -> dict[str, Any]:
     if v is None:
         return {"note": "no stored verdict for this claim yet", "command": run_command(claim)}
-    ev: dict[str, Any] = {"rule": v.rule, "numbers": _compact(v.numbers), "link": REPORT_LINK.format(claim=claim)}
+    ev: dict[str, Any] = {"rule": v.rule, "numbers": _compact(v.numbers), "link": REPORT_LINK.format(claim=claim),
+                          "kind": getattr(v, "evidence", "measured")}  # exact | measured | simulated
     if v.parts:
         ev["parts"] = dict(v.parts)
+        if getattr(v, "part_evidence", None):
+            ev["part_kinds"] = dict(v.part_evidence)
     if v.figures:
         ev["figures"] = list(v.figures)
     ev["profile"] = v.profile

@@ -226,12 +226,17 @@ def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool 
              "match_score": round(float(m.score), 3) if m is not None else None}
         if a.hedged:
             f["hedged"] = True
+        # how sure the reader is that the sheet states this claim (decide.py); below `review`: for a person to check
+        f["confidence"] = a.data.get("confidence")
+        if a.data.get("review"):
+            f["review"] = True
         if a.kind == "complexity":
             keys = ("aspect", "role", "sheet", "claimed", "truth", "grade", "measured_slopes")
             f["orders"] = [{k: p.get(k) for k in keys}
                            for p in a.data["pieces"]]
         if a.claim in per_claim:  # the same claim twice on one sheet: one finding, grades combined
             old = per_claim[a.claim]
+            old["confidence"] = max(old.get("confidence") or 0.0, f["confidence"] or 0.0)
             old["grade"] = _combine([old["grade"], g])
             old["quote"] = (old["quote"] + " / " + a.quote)[:600]
             continue

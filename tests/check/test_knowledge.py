@@ -1,0 +1,107 @@
+"""The knowledge base (validated at load), the offline embeddings, stance rules, and the cross-validated
+score on the real-sheet corpus (../shared/checker-corpus, skipped when absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlclaims.check import embed, kb
+from dlclaims.check.stance import aligned_parity, framed_false, window_stance
+from dlclaims.core.catalogue import claims_by_id
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "checker-corpus"
+
+
+def test_every_catalogue_claim_has_twenty_examples_and_a_family():
+    base = kb.load()
+    assert set(base.claims) == set(claims_by_id())
+    for c in base.claims.values():
+        assert len(c.examples["asserts"]) + len(c.examples["denies"]) + len(c.examples["corrects"]) >= 20
+        assert c.family == claims_by_id()[c.id].question
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    d = tmp_path / "kb"
+    d.mkdir(exist_ok=True)
+    (d / "x.toml").write_text(body, encoding="utf-8")
+    return d
+
+
+@pytest.mark.parametrize("body,message", [
+    ('family = "Q-nope"\n', "unknown family"),
+    ('family = "Q-elbo"\n[[claim]]\nid = "elbo.nope"\nasserts = ["a"]\n', "unknown claim id"),
+    ('family = "Q-elbo"\n[[claim]]\nid = "elbo.bound"\nasserts = ["a"]\ndenies = []\n', "elbo.bound.denies is empty"),
+    ('family = "Q-elbo"\n[[claim]]\nid = "elbo.bound"\nasserts = ["a", "b"]\n', "at least 20"),
+    ('family = "Q-elbo"\n[[claim]]\nid = "seq.memory"\nasserts = ["a"]\n', "belongs to Q-seq"),
+    ('family = "Q-elbo"\n[aliases]\nkl = []\n', "non-empty list"),
+])
+def test_malformed_knowledge_is_a_clear_error(tmp_path, body, message):
+    with pytest.raises(kb.KBError, match=message):
+        kb.load(_write(tmp_path, body))
+
+
+def test_aliases_become_canonical_terms():
+    assert kb.canonical("An FCNN, i.e. a fully connected network") == "an mlp, i.e. a mlp"
+    assert "kl" in kb.alias_hits("the Kullback-Leibler term")
+
+
+@pytest.mark.skipif(not embed.available(), reason="wordllama is not installed")
+def test_embeddings_load_offline_and_rank_paraphrases_first():
+    e = embed.embed(["the ELBO is a lower bound on log p(x)", "log p(x) is at least the ELBO",
+                     "a CNN has fewer parameters than an MLP"])
+    assert e.shape == (3, embed.DIM)
+    assert np.allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+    assert e[0] @ e[1] > e[0] @ e[2] + 0.2
+
+
+def test_token_sums_add_up_over_concatenations():
+    if not embed.available():
+        pytest.skip("wordllama is not installed")
+    s, n = embed.token_sums(["weight sharing", "reduces parameters", "weight sharing reduces parameters"])
+    assert n[2] == n[0] + n[1]
+    assert np.allclose(s[0] + s[1], s[2], atol=1e-4)
+
+
+def test_negation_counts_only_where_its_scope_is_shared():
+    assert aligned_parity("it does not compute the same function", "it is not the same function") == 1
+    assert aligned_parity("LayerNorm acts on each token on its own, without looking at other positions",
+                          "LayerNorm acts on each token separately") == 0
+
+
+def test_a_statement_framed_as_false_is_flipped():
+    assert framed_false("It is a misconception that the KL term reconstructs the input.")
+    assert framed_false("A plain autoencoder gives realistic samples from random codes; it cannot.")
+    assert not framed_false("The KL term regularizes the latent space.")
+
+
+def test_window_stance_prefers_assertion_unless_a_denial_is_clearly_closer():
+    by = {"asserts": (1.50, "The MLP suffers more from shifted objects than the CNN."),
+          "denies": (1.70, "Both models suffer equally from shifts.")}
+    loose = "The CNN and the MLP were both trained on shifted digits."
+    assert window_stance(loose, by, "negation")[0] == "asserts"  # a loose match to a negated claim says little
+    assert window_stance(loose, by, "content")[0] == "denies"  # a correct version in other words does
+    # a tight paraphrase with the other negation parity flips the matched example's stance
+    by = {"asserts": (2.0, "Bob's attention does not compute the same function as softmax attention."),
+          "denies": (1.0, "Bob's version is mathematically equivalent to standard attention.")}
+    assert window_stance("Bob's attention computes the same function as softmax attention.", by, "negation")[0] \
+        == "denies"
+    assert window_stance("Bob's attention does not compute the same function.", by, "negation")[0] == "asserts"
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="no ../shared/checker-corpus")
+def test_cross_validated_scores_on_real_sheets():
+    """Leave-one-sheet-out on real answer sheets (benchmarks/bench_checker_corpus.py). Measured: F1 0.80, grade
+    accuracy 0.90; the bars are those minus a margin (the issue's targets, 0.85 / 0.9, are not reached)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_checker_corpus import evaluate
+
+    res = evaluate(CORPUS)
+    t = res["total"]
+    print({k: t[k] for k in ("precision", "recall", "f1", "grade_accuracy", "wrong_precision")})
+    assert t["f1"] >= 0.77
+    assert t["grade_accuracy"] >= 0.86
