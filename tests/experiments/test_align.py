@@ -242,6 +242,11 @@ def test_one_to_one_every_status():
     # far above the diagonal, far below IBM Model 1 (what the trained model shows)
     v = verdicts(fake_runs(att_hit=0.75, ibm_hit=0.92))["align.one-to-one"]
     assert v.status == "partial"
+    # within the non-inferiority margin but consistently a little less precise: the shortfall refutes part 2
+    v = verdicts(fake_runs(att_hit=0.90, ibm_hit=0.93, noise=0.005))["align.one-to-one"]
+    assert v.status == "partial"
+    part2 = next(k for k in v.parts if "IBM" in k)
+    assert v.parts[part2] == "refuted"
     # no better than position alone
     assert verdicts(fake_runs(att_hit=0.40, ibm_hit=0.92, diag_hit=0.55))["align.one-to-one"].status == "refuted"
     # two models, wide spread: nothing decided

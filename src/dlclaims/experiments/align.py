@@ -24,6 +24,15 @@ on rows constructed through the model's own attention (scores scaled from flat t
 rows exist whatever training did) and on every held-out row, next to the counterfactual without a
 shared total (an element-wise sigmoid on the same scores).
 
+What theory leads one to expect: nothing in the loss asks attention to align; it is trained only
+to help predict the next word. The query s_{i-1} (Bahdanau) has not read y_{i-1}, so a bright cell can
+sit one word off, and a bidirectional encoder mixes context into every key, so a word that needs two
+source words ("au" = "to" + "the") can read both from one key: the claim that such words spread their
+row is testable, not implied. A reordered word only needs the bright cell to move, and the two target
+words of a one-to-many source word can both look at it (a column with two bright cells, not a spread
+row). IBM Model 1 is fitted to align (EM on the link posteriors), so it is the reference for how
+precise bright rows can be on this corpus.
+
 Every run seed s trains ``models_per_seed`` models (seeds s R + r), each on its own sample of
 sentences over one lexicon (train and test), with its own initialisation and batch order; all
 train together (multiseed: stacked parameters, vmap). Intervals are 95% t-intervals across models.
@@ -80,7 +89,7 @@ class AlignConfig:
     ibm1_iters: int = 10  # EM iterations of the IBM Model 1 baseline
     thresholds: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)  # bright-cell thresholds (row max >= t)
     white: float = 0.9  # a cell >= white is (near) white
-    noninferiority: float = 0.05  # align.one-to-one: attention precision may trail IBM1's by at most this
+    noninferiority: float = 0.05  # align.one-to-one: to hold, attention precision trails IBM1's by less than this
     alpha: float = 0.05  # one-sided tests, Holm-corrected over the thresholds
     gold_share: float = 0.5  # align.spread: a many-to-one row puts more than this on its gold words
     split_min: float = 0.1  # align.spread: the lesser gold word holds at least this share of the row
@@ -437,12 +446,16 @@ def judge(runs: list[Measurements], cfg: AlignConfig) -> list:
     ibm = np.array([precision_curve(s, taus, "ibm1") for s in seeds])
     diag = np.array([diagonal_precision(s) for s in seeds])  # (models,)
     holds_pos, above_pos, below_pos = _compare_all(att - diag[:, None], 0.0, cfg.alpha)
-    holds_ibm, above_ibm, below_ibm = _compare_all(att - ibm, -cfg.noninferiority, cfg.alpha)
+    # vs IBM Model 1: a significant shortfall at any t refutes "as reliably"; non-inferiority within the margin
+    # at every t (and no shortfall) supports it
+    above_ibm = _holm_side(att - ibm, -cfg.noninferiority, cfg.alpha, "greater")
+    below_ibm = _holm_side(att - ibm, 0.0, cfg.alpha, "less")
+    holds_ibm = False if any(below_ibm) else True if all(above_ibm) else None
     by_tau = {f"{t:g}": {"attention": _ci(att[:, c]), "ibm1": _ci(ibm[:, c]),
                          "attention_minus_diagonal_above_0 (Holm)": above_pos[c],
                          "attention_minus_diagonal_below_0 (Holm)": below_pos[c],
                          f"attention_minus_ibm1_above_-{cfg.noninferiority:g} (Holm)": above_ibm[c],
-                         f"attention_minus_ibm1_below_-{cfg.noninferiority:g} (Holm)": below_ibm[c],
+                         "attention_minus_ibm1_below_0 (Holm)": below_ibm[c],
                          "bright_share_attention": _ci([np.mean(np.asarray(s["row_max"]) >= t) for s in seeds]),
                          "bright_share_ibm1": _ci([np.mean(np.asarray(s["ibm1_row_max"]) >= t) for s in seeds])}
               for c, t in enumerate(taus)}
@@ -452,15 +465,16 @@ def judge(runs: list[Measurements], cfg: AlignConfig) -> list:
     v_121 = verdict_from_parts(
         "align.one-to-one",
         parts={"bright rows mark the aligned source word more often than position alone (the diagonal)": holds_pos,
-               "bright rows mark it about as reliably as a word aligner's bright rows (IBM Model 1)": holds_ibm},
+               "bright rows mark it as reliably as a word aligner's bright rows (IBM Model 1)": holds_ibm},
         rule=f"precision(t) = share of rows with row max >= t whose target word has exactly one gold source word "
              f"and whose bright cell is that word, at t = {', '.join(f'{t:g}' for t in taus)}, per model "
              f"({n_models} models). Part 1: precision(t) minus the diagonal's precision (it marks every row) is "
              f"above 0 at every t (one-sided t-tests across models, Holm-corrected over t at {cfg.alpha:g}); "
              f"significantly below 0 at some t refutes it. Part 2: precision(t) minus IBM Model 1's precision(t) "
-             f"(EM on the same training pairs, its link posteriors as rows) is above -{cfg.noninferiority:g} at "
-             f"every t (non-inferiority, same tests); significantly below -{cfg.noninferiority:g} at some t "
-             "refutes it. Both hold: supported; one holds and one is refuted: partial",
+             f"(EM on the same training pairs, its link posteriors as rows) significantly below 0 at some t (the "
+             f"attention is less precise than the aligner; same tests) refutes it; otherwise it holds if the "
+             f"difference is above -{cfg.noninferiority:g} at every t (non-inferiority, same tests). Both hold: "
+             "supported; one holds and one is refuted: partial; a part neither holds nor is refuted: inconclusive",
         numbers={"precision_by_threshold": by_tau, "diagonal_precision": _ci(diag.tolist()),
                  "bright_fraction_by_type (row max >= 0.7)": bright_by_type, "models": n_models},
         figures=["precision", "heatmaps"],
