@@ -508,7 +508,7 @@ EXPERIMENT = experiment(
     "diffusion",
     question="Q-diffusion",
     claims=("diffusion.bound", "diffusion.intractable", "diffusion.LT", "diffusion.simple-loss"),
-    configs={"quick": DiffusionConfig(T=50, hidden=64, steps=500, n_eval=40, ks=(1, 10, 100), quad_grid=121,
+    configs={"quick": DiffusionConfig(T=50, hidden=64, steps=500, n_eval=100, ks=(1, 10, 100), quad_grid=121,
                                       n_samples=500, n_train=2000, lt_ts=(1, 5, 10, 100, 1000), lt_cf_steps=30,
                                       sl_T=300, sl_hidden=64, sl_steps=500, batch_size=128),
              "full": DiffusionConfig(steps=2500, n_eval=50, ks=(1, 10, 100, 500), digits_steps=1500, sl_T=1000,
