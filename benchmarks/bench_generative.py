@@ -94,7 +94,8 @@ def profile(name: str, seeds: int | None = None, only: list[str] | None = None) 
         rows.append(["all (incl. judging and figures)", "", f"{total_wall:.1f}", f"{total_cpu:.1f}",
                      f"failed: {failed or 'none'}"])
     budget = "120 s" if name == "quick" else "20 min"
-    record(f"Generative: {name} profile", ["experiment", "seeds", "wall s", "CPU s", "verdicts"], rows,
+    section = f"Generative: {name} profile" + (f" ({', '.join(sorted(exps))})" if only else "")
+    record(section, ["experiment", "seeds", "wall s", "CPU s", "verdicts"], rows,
            note=f"Budget: {budget} for all five on the 2-core machine; elbo + diffusion + gen: "
                 f"{'30 s' if name == 'quick' else '~6 min'} of CPU on one thread.")
 
