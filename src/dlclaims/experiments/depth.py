@@ -54,7 +54,7 @@ class DepthConfig:
     init_scale: float = 20.0  # one-hidden-layer init: kinks uniform on [0, 1], inner weights U(-s, s)
     uat_target: float = 0.02  # uat: the test RMSE the widest net must reach ("as close as wanted")
     lrs: tuple[float, ...] = (3e-3, 1e-2, 3e-2)  # tuned per architecture and width on validation
-    deep_widths: tuple[int, ...] = (2, 4, 8, 16)  # efficiency: deep nets of k_train layers of these widths
+    deep_widths: tuple[int, ...] = (2, 4, 8)  # efficiency: deep nets of k_train layers of these widths
     clear_margin: float = 0.5  # trainability: "clearly beats the constant": RMSE interval below this x its RMSE
     alpha: float = 0.05  # efficiency: level of the one-sided test on the units needed
 

@@ -348,7 +348,7 @@ EXPERIMENT = experiment(
     "gan",
     question="Q-minmax",
     claims=("minmax.gan",),
-    configs={"quick": GanConfig(grad_evals=400, lrs=(3e-3, 1e-2), tune_seeds=1, hidden=32, batch_size=64, checkpoints=10,
+    configs={"quick": GanConfig(grad_evals=300, lrs=(3e-3, 1e-2), tune_seeds=1, hidden=32, batch_size=64, checkpoints=10,
                                 n_eval=300),
              "full": GanConfig(grad_evals=2000, batch_size=128)},
     run=run,
