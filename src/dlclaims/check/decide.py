@@ -22,7 +22,7 @@ import numpy as np
 from .detect import FEATURES
 
 PATH = Path(__file__).with_name("knowledge") / "decider.json"
-C_REG = 1.0  # inverse L2 strength of the logistic regression
+C_REG = 1.0  # inverse L2 strength of the logistic regression (0.2 and 5 gave the same cross-validated F1)
 
 
 @dataclass

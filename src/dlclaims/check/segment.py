@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "i": "1", "S": "5", "s": "5",
                              "Z": "2", "z": "2", "B": "8", "g": "9"})
 _KW = r"(?:q(?:uestion|ues|u|n|st)?|problem|prob|exercise|ex|task|aufgabe|frage|part|answer|ans)"
-_NUM = r"(?P<num>[0-9][0-9OoIl|]?|[OoIl|][0-9]|[Il|Ss](?=\s*[(:.)\-\]]|\s*$))"
+_NUM = r"(?P<num>[0-9][0-9OoIl|]?|[OoIl|][0-9]|[Il|Ss](?=\s*[(:.)\-\]]|\s*$|\s{2,}\S))"  # "Ql   text": Q1
 _HEAD_KW = re.compile(
     rf"^\s*(?:#{{1,6}}\s*)?(?:\*\*|__)?\s*[(\[]?\s*(?P<kw>{_KW})\s*[.:#\-]?\s*{_NUM}(?P<rest>.*)$", re.IGNORECASE)
 _HEAD_FUZZY = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<word>[A-Za-z]{6,10}|[A-Za-z]{1,6} [A-Za-z]{1,6})\s*[.:#\-]?\s*"
@@ -26,12 +26,13 @@ _HEAD_FUZZY = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?P<word>[A-Za-z]{6,
                          + r"(?P<rest>.*)$")
 _HEAD_O = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:O\s*(?:[.:]\s*(?P<num>[1-9][0-9]?)\b|"
                      r"(?P<num2>[1-9][0-9]?)\s*(?:[:.)\-]|\*\*|$))|"
-                     r"0 ?\. ?(?P<num3>[1-9][0-9]?)(?=\s*$|\s+[A-Z(*#]|\s*[:)\-]))"  # "0.2": Q.2 misread
+                     r"0 ?\. ?(?P<num3>[1-9][0-9]?)(?=\s*$|\s+[A-Z(*#]|\s*[:)\-]|\s{2,}\S)|"  # "0.2": Q.2 misread
+                     r"8\.(?P<num4>[1-9][0-9]?)(?=\s*$|\s{2,}\S))"  # "8.4  text": Q.4 misread, text after 2+ spaces
                      r"(?P<rest>.*)$")
 _HEAD_NUM = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*\(?(?P<num>[1-9][0-9]?)\s*(?:[.)\]:]|\*\*)(?:\*\*|__)?"
                        r"(?P<rest>(?:\s+.*)?)$")
 _HEAD_HASH = re.compile(r"^\s*#{1,6}\s*(?P<num>[1-9][0-9]?)\b(?P<rest>.*)$")
-_NUMERIC_REST = re.compile(r"^\s*[,;|\t]?\s*[-+]?\d")
+_NUMERIC_REST = re.compile(r"^\s*[,;|\t]?\s*[-+]?\d+(?:\.\d+)?(?:\s*[,;|\t]\s*|\s+)[-+]?\d")  # "q  1  2  1"
 _SUB = re.compile(r"^\s*(?:\*\*|__)?\s*(?:part\s+)?\(?(?P<sub>[a-hA-H]|i{1,3}|iv|v|vi{1,3})\s*(?:\)|\.\s|:\s)"
                   r"(?:\*\*|__)?(?P<rest>.*)$")
 
@@ -83,7 +84,7 @@ def _kw_heading(line: str) -> tuple[str, int | None, str] | None:
         return _clean_label(line, m), _to_int(m.group("num")), _clean_rest(m.group("rest"))
     m = _HEAD_O.match(line)
     if m:
-        return _clean_label(line, m), _to_int(m.group("num") or m.group("num2") or m.group("num3")), _clean_rest(m.group("rest"))
+        return _clean_label(line, m), _to_int(m.group("num") or m.group("num2") or m.group("num3") or m.group("num4")), _clean_rest(m.group("rest"))
     return None
 
 
@@ -131,7 +132,7 @@ def segment(text: str) -> list[Segment]:
             re.match(r".*[.:!?)|]\s*$", lines[i - 1]))
 
     kw = [(i, _kw_heading(line)) for i, line in enumerate(lines)]
-    heads = {i: h for i, h in kw if h and (not lines[i].lstrip().startswith(("O", "0")) or after_break(i))}
+    heads = {i: h for i, h in kw if h and (not lines[i].lstrip().startswith(("O", "0", "8")) or after_break(i))}
     if not heads:
         heads = {i: h for i, h in ((i, _num_heading(line)) for i, line in enumerate(lines)) if h and after_break(i)}
         if len(heads) < 2 and not any(h[1] == 1 for h in heads.values()):
