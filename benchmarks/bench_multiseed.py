@@ -43,6 +43,8 @@ def _cnn_groups(side: int, c1: int, head: str) -> list[tuple[Maker, Maker]]:
 
 
 CASES = [
+    ("MLP 64-32-10, 8x8 digits, 16 seeds x 1 lr (the earlier benchmark's stack)", "digits", 14,
+     lambda s: _mlp_groups(s, (32,)), 16, (1e-2,)),
     ("MLP widths (8 .. 128), 8x8 digits, quick (per width 2 lrs x 3 seeds)", "digits", 14,
      lambda s: _mlp_groups(s, MLP_QUICK), 3, (1e-2, 3e-2)),
     ("MLP widths (8 .. 128), 8x8 digits, full (per width 3 lrs x 5 seeds)", "digits", 16,
