@@ -45,7 +45,7 @@ from ..data.canvas import load_canvas_tvt
 from ..data.digits import SIDE, DigitsTVT, load_digits_tvt
 from ..data.views import DIRECTIONS, frame, shift
 from ..models.cnn import CNN, HEADS, compose_kernels, stacked_convs
-from ..models.mlp import MLP, ShallowReLU, n_params
+from ..models.mlp import MLP, n_params
 
 Regime = Literal["digits", "canvas"]
 REGIMES: tuple[Regime, ...] = ("digits", "canvas")
@@ -267,17 +267,12 @@ def family_keys(cfg_widths: tuple[int, ...], cfg_channels: tuple[int, ...]) -> d
             "cnn": [f"cnn-{h}/{c}" for c in cfg_channels for h in HEADS]}
 
 
-def padded_mlp_maker(side: int, width: int, pad_to: int) -> Callable[[torch.Generator], nn.Module]:
-    """A one-hidden-layer MLP of ``width`` units held in ``pad_to`` slots (masked): widths share one stack."""
-    return lambda g: ShallowReLU(side * side, width, 10, pad_to=pad_to, generator=g)
-
-
 def _sweep_family(data: SeedData, seeds: tuple[int, ...], cfg: CnnConfig, widths: tuple[int, ...],
                   channels: tuple[int, ...], keep: set[str]) -> tuple[dict, dict[str, Trained]]:
     """Every architecture's sweep, one stack of lrs x seeds per MLP width and per CNN size and head.
 
-    (Widths could share one stack as padded nets, ``padded_mlp_maker``; measured on one CPU thread the
-    padded stack is slower than one stack per width, since every member then computes the widest net.)
+    (Widths could share one stack as padded nets (models.mlp.ShallowReLU); measured on one CPU thread that
+    stack is slower than one stack per width, since every member then computes the widest net.)
     """
     side, K = data.side, len(seeds)
     kw = {"steps": cfg.steps, "batch_size": cfg.batch_size, "eval_every": cfg.eval_every}
