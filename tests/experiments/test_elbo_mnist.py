@@ -14,7 +14,7 @@ from dlclaims.core.registry import RunContext
 from dlclaims.experiments.elbo import PUBLISHED_MNIST_LOG_PX, ElboConfig, burda_setup_differences, judge, run
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "data"))
-from test_mnist import fake_mnist  # noqa: E402
+from test_mnist import fake_mnist
 
 
 def _small(cfg: ElboConfig) -> ElboConfig:

@@ -89,7 +89,7 @@ def diffusion_runs(*, is_gap: float = 0.5, t1_gap: tuple[float, ...] = (0.3, 0.3
     for i in range(seeds):
         pts = 6
 
-        def block(T: int, i: int = i) -> dict:
+        def block(T: int, i: int = i, pts: int = pts) -> dict:
             elbo_pp = [-2.0 - 0.1 * p for p in range(pts)]
             return {"T": T, "elbo": sum(elbo_pp) / pts, "elbo_per_point": elbo_pp,
                     "is": {str(k): {"mean": -2.0 + is_gap * n, "minus_elbo": is_gap * n + 0.01 * i, "ess_fraction": 0.5,
@@ -175,7 +175,7 @@ def gen_runs(*, ae: float = 1.3, vae: float = 0.3, w2: tuple[float, float] = (50
         j = 1 + 0.02 * i
         real, indep = 1.0 * j, 40.0 * j
 
-        def fd(pos: float) -> float:
+        def fd(pos: float, real: float = real, indep: float = indep, i: int = i) -> float:
             return real * (indep / real) ** (pos + 0.01 * i)
 
         sc = {k: {"frechet": fd(p), "confidence": 0.8, "diversity": 0.9}

@@ -109,7 +109,7 @@ def test_latent_width_zero_is_rejected() -> None:
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_depth_sets_the_hidden_layers_of_both_networks(depth: int) -> None:
     vae = VAE(d_in=6, d_latent=3, hidden=16, depth=depth, generator=torch.Generator().manual_seed(0))
-    n_linear = lambda net: sum(isinstance(m, torch.nn.Linear) for m in net)  # noqa: E731
+    n_linear = lambda net: sum(isinstance(m, torch.nn.Linear) for m in net)
     assert n_linear(vae.encoder) == n_linear(vae.decoder) == depth + 1
     x = torch.rand(4, 6, generator=torch.Generator().manual_seed(1))
     assert vae(x).shape == (4, 6)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -122,7 +122,7 @@ def train_ddpms_stacked(xs: torch.Tensor, *, data_index: Sequence[int], seeds: S
     ((S, N, D) -> its (N, D)) and the loss kinds[m]: E ||eps - eps_theta||^2 (simple) or T E[w_t ||eps -
     eps_theta||^2] (bound). Each model's t and eps are its own draws; Adam acts element-wise, so every model
     trains as it would alone (up to the order of the random draws)."""
-    M, N, D = len(seeds), xs.shape[1], xs.shape[2]
+    N, D = xs.shape[1], xs.shape[2]
     dev = xs.device
     stack = StackedModels.create(lambda g: DDPM(D, T=T, schedule=schedule, hidden=hidden, generator=g),  # type: ignore[arg-type]
                                  seeds, device=dev)

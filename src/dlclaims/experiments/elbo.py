@@ -347,7 +347,7 @@ def figures(runs: list[Measurements], cfg: ElboConfig, out: FigureSink) -> None:
     axes[0].set_xticks(np.arange(len(bs)) + 0.2, [f"beta={x}" for x in bs])
     axes[0].legend()
     axes[0].set_title("nats per digit (mean over seeds)")
-    side = int(round(math.sqrt(len(roles[bs[0]]["grid"][0]))))
+    side = round(math.sqrt(len(roles[bs[0]]["grid"][0])))
     for ax, x in zip(axes[1:], bs):
         if side == 8:
             _grid(ax, np.array(roles[x]["grid"], dtype=float), 4, 4)
