@@ -391,8 +391,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"dlclaims: no store found at {store_path.absolute()}: every finding is graded unknown. Point to "
               "the store of your runs with --store PATH or DLCLAIMS_STORE=PATH, or run the experiments here "
               "(dlclaims run, or add --run-missing).", file=sys.stderr)
-    outcome = check_sheets(args.sheets, store_path, out_dir=out, run_missing=args.run_missing,
-                           record=args.record or out is not None)
+    record = args.record
+    if out is not None and not args.record:  # --out records too, where the store can be written
+        record = store_path.exists() and os.access(store_path, os.W_OK) and os.access(store_path.parent, os.W_OK)
+        if store_path.exists() and not record:
+            print(f"dlclaims: {store_path} is read-only: the grades are not recorded for the report",
+                  file=sys.stderr)
+    outcome = check_sheets(args.sheets, store_path, out_dir=out, run_missing=args.run_missing, record=record)
     if args.json:
         from .core.types import strict_json
 
