@@ -21,6 +21,11 @@ Adam), each with its own seed's init, batch order and data. Per seed:
   trained with the simplified loss and with the bound's weighting w_t = beta_t^2 / (2 sigma_t^2 alpha_t
   (1 - abar_t)), on at least ``sl_seeds`` seeds; sample quality = energy distance to held-out data, and
   the ELBO of each.
+
+Theory: log p(x0) - ELBO = E_q KL(q(x_{1:T}|x0) || p(x_{1:T}|x0)) >= 0; the posterior needs p(x0), an integral
+with no closed form once the reverse mean is a network; L_T has no parameters, so dropping it cannot change
+training whatever its value (small L_T only makes the bound tight there); Ho et al. report better samples
+and worse likelihoods from the simplified loss at T = 1000, where the bound weights small t most heavily.
 """
 
 from __future__ import annotations
