@@ -260,7 +260,7 @@ EXPERIMENT = experiment(
     "scalar",
     question="Q-scalar",
     claims=("scalar.error", "scalar.vjp", "scalar.cost"),
-    configs={"quick": ScalarConfig(width=256, outputs=(2, 8, 32, 128, 256), repeats=1),
+    configs={"quick": ScalarConfig(width=128, outputs=(2, 8, 32, 128), repeats=1),
              "full": ScalarConfig(outputs=(2, 4, 8, 16, 32, 64, 128, 256, 512))},
     run=run,
     judge=judge,
