@@ -203,6 +203,9 @@ def test_a_store_in_a_read_only_folder_serves_the_commands_that_only_read(ran, t
             raise sqlite3.OperationalError("unable to open database file")
 
         monkeypatch.setattr(Store, "_init", refuse)
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if (
+            mode & os.W_OK and str(path).startswith(str(ro))) else real_access(path, mode, **kw))
     ro.chmod(0o555)
     (ro / "store.sqlite").chmod(0o444)
     sheet = tmp_path / "s.md"
@@ -216,6 +219,8 @@ def test_a_store_in_a_read_only_folder_serves_the_commands_that_only_read(ran, t
         assert main(["report", "--store", store, "--out", str(tmp_path / "report")]) == 0
         assert (tmp_path / "report" / "index.html").exists()
         capsys.readouterr()
+        assert main(["check", str(sheet), "--store", store, "--out", str(tmp_path / "fb")]) == 0
+        assert "not recorded" in capsys.readouterr().err and (tmp_path / "fb" / "s.html").exists()
         assert main(["run", "--only", "minmax", "--quiet", "--store", store]) == 2  # writing is refused: one line
         assert len(capsys.readouterr().err.strip().splitlines()) == 1
     finally:
