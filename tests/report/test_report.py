@@ -350,3 +350,41 @@ def test_markdown_quote_keeps_the_sheets_lines_and_stays_inert(tmp_path):
     write_sheet_pages([r], tmp_path)
     md = (tmp_path / "s.md").read_text()
     assert "> \\| a \\| b \\|\n>\n> &lt;script&gt;x&lt;/script&gt; \\[l\\](javascript:1)" in md
+
+
+# -- words instead of nan, reasons, seeds ----------------------------------------------------------
+@pytest.mark.parametrize("x,want", [
+    ({"mean": float("nan"), "lo": float("nan"), "hi": float("nan"), "n": 0, "dropped": 3}, "not measured"),
+    ({"mean": 0.5, "lo": float("nan"), "hi": float("nan"), "n": 1, "dropped": 0}, "0.5 (one value: no interval)"),
+    ({"mean": 0.5, "lo": float("nan"), "hi": float("nan"), "n": 3, "dropped": 0}, "0.5 (no spread: no interval)"),
+    ({"slope": 0.0, "lo": float("nan"), "hi": float("nan"), "n_points": 2}, "slope 0 (two points: no interval)"),
+    ({"mean": 0.5, "lo": 0.25, "hi": 0.75, "n": 3, "dropped": 0}, "0.5 [0.25, 0.75]"),
+])
+def test_an_interval_that_decides_nothing_says_why_instead_of_nan(x, want):
+    t = to_node(x)
+    assert t.text == want and "nan" not in t.text
+    assert ("dropped=3" in t.note) == (x.get("dropped") == 3)  # a zero count of dropped values is not shown
+
+
+def test_reasons_name_the_failed_parts_and_the_interval_that_decided_nothing():
+    from dlclaims.report.reasons import reason, undecided, what_would_decide
+
+    ci = {"mean": 0.0876, "lo": -0.041, "hi": 0.216, "n": 3}
+    numbers = {"log_score_ae_over_vae": ci, "ok": {"mean": 2.0, "lo": 1.5, "hi": 2.5, "n": 3}, "steps": 200}
+    assert reason("inconclusive", numbers) == "log score ae over vae 0.0876 [-0.041, 0.216]: the interval contains 0"
+    assert undecided({"a": {"b": {"mean": 1.0, "lo": float("nan"), "hi": float("nan"), "n": 1}}}) == [
+        "a / b 1 (one value: no interval)"]
+    assert reason("partial", {}, {"small t": "supported", "large t": "refuted"}) == "1 of 2 parts hold; refuted: large t"
+    assert reason("supported", numbers) == "log score ae over vae 0.0876 [-0.041, 0.216], ok 2 [1.5, 2.5]"
+    assert "--profile full" in what_would_decide("quick", 3) and "--seeds 6" in what_would_decide("quick", 3)
+    assert "--profile full" not in what_would_decide("full", 5)
+
+
+def test_seeds_fact_says_how_many_seeds_in_words():
+    from dlclaims.report.build import seeds_fact
+
+    class V:
+        def __init__(self, seeds):
+            self.seeds = seeds
+
+    assert seeds_fact([V([0, 1, 2])] * 37 + [V([0])] * 10) == "3 seeds (0–2) for 37 claims; one run (seed 0) for 10 claims"

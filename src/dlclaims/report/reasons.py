@@ -84,7 +84,9 @@ def undecided(numbers: dict[str, Any], parts: dict[str, str] | None = None, limi
     for name, x in _intervals(numbers):
         why = why_undecided(x)
         if why:
-            found.append(f"{_label(name)} {fmt_interval(x).text}: {why}")
+            text = fmt_interval(x).text
+            said = "no interval" in text or "not measured" in text  # the text already says why
+            found.append(f"{_label(name)} {text}" + ("" if said else f": {why}"))
     return out + found[:limit]
 
 
