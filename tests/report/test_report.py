@@ -388,3 +388,25 @@ def test_seeds_fact_says_how_many_seeds_in_words():
             self.seeds = seeds
 
     assert seeds_fact([V([0, 1, 2])] * 37 + [V([0])] * 10) == "3 seeds (0–2) for 37 claims; one run (seed 0) for 10 claims"
+
+
+def test_feedback_explains_the_grade_in_sentences_and_shows_the_figures(tmp_path):
+    r = sheet("s.md", ("minmax.small-step", "a smaller step would converge", "wrong"))
+    f = r["findings"][0]
+    f.update(stance="assert", verdict="refuted")
+    f["evidence"].update(numbers={"converged_runs": 0}, figures=["minmax-radius.png"])
+    d = sheet("d.md", ("minmax.table", "no cycle", "wrong"))
+    d["findings"][0].update(stance="deny", verdict="supported")
+    d["findings"][0]["evidence"]["numbers"] = {"max_abs_error": 0.0}
+    u = sheet("u.md", ("minmax.gan", "x", "unknown"))
+    u["findings"][0].update(verdict="inconclusive")
+    u["findings"][0]["evidence"]["numbers"] = {"gap": {"mean": 0.5, "lo": -1.0, "hi": 2.0, "n": 3}}
+    write_sheet_pages([r, d, u], tmp_path, report_href="report/index.html")
+    page = html.unescape((tmp_path / "s.html").read_text())
+    assert "The sheet claims that the step size is too large" in page
+    assert "The measurement refutes the claim (converged runs 0). The sheet says the opposite" in page
+    assert '<img src="report/figures/minmax-radius.png"' in page
+    page = html.unescape((tmp_path / "d.html").read_text())
+    assert "The sheet denies that" in page and "The measurement supports the claim (max abs error 0)" in page
+    page = html.unescape((tmp_path / "u.html").read_text())
+    assert "could not decide this claim (gap 0.5 [-1, 2]: the interval contains 0)" in page
