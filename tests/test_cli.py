@@ -239,3 +239,35 @@ def test_list_wraps_between_words_at_any_width(tmp_path, width):
         assert c.id in r.stdout
         for w in (c.claim or c.test).split():
             assert w in r.stdout, (c.id, w)
+
+
+def test_progress_names_the_running_unit_and_counts_down_the_time_left(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from dlclaims.cli import _RichProgress
+    from dlclaims.core.runner import Task, TaskResult
+
+    clock = [100.0]
+    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    p = _RichProgress(Console(file=io.StringIO(), width=120))
+    a = Task("elbo", None, "h", (0, 1, 2), "quick", "cpu", expected_s=30.0)
+    b = Task("gan", None, "h", (1,), "quick", "cpu", expected_s=10.0)
+    c = Task("new", None, "h", (0,), "quick", "cpu", expected_s=None)
+    p.planned([a, b, c], skipped=2)
+    try:
+        assert p.time_left() == "about 40 s left + 1 unit(s) never timed"
+        p.started(a)
+        assert p.bar.tasks[0].description == "running elbo seeds 0–2"
+        clock[0] += 12
+        assert p.time_left() == "about 28 s left + 1 unit(s) never timed"
+        p.finished(a, TaskResult("ok", {}, None, 12.0))
+        assert p.bar.tasks[0].description == "judging elbo, drawing its figures"
+        p.started(b)
+        assert p.bar.tasks[0].description == "running gan seed 1"
+        clock[0] += 70
+        p.finished(b, TaskResult("ok", {}, None, 70.0))
+        assert p.time_left() == "time left: not known yet"
+    finally:
+        p.stop()
