@@ -92,6 +92,7 @@ def hedged(window: str) -> bool:
     return bool(HEDGE.search(window.lower()))
 
 
+STANCE_MIN_WORDS = 6  # a shorter window ("in the latent space.") finds a claim but does not vote on its stance
 DENY_MARGIN = 0.08  # a window takes the stance of a denial (or correction) only when it beats the assertions by this
 TIGHT = 0.35  # content-word overlap (Jaccard) above which a negation-parity difference flips the stance
 
@@ -140,7 +141,8 @@ def vote(support: list, denials: str = "content", odds: dict[str, float] | None 
     returns (stance, the first window of that stance, its example)."""
     weights: dict[str, float] = {}
     first: dict[str, tuple[object, str]] = {}
-    for s in support:
+    full = [s for s in support if len(s.window.text.split()) >= STANCE_MIN_WORDS]
+    for s in full or support[:1]:
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
         weights[st] = weights.get(st, 0.0) + s.score
         first.setdefault(st, (s.window, ex))
