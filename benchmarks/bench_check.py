@@ -62,9 +62,10 @@ def main() -> None:
         dt_out = time.perf_counter() - t0
     findings = sum(len(r["findings"]) for r in out.results)
     print(f"{args.sheets} sheets (~{size / 1000:.1f} kB each), {findings} findings")
-    print(f"warm-up (first sheet): {warm:.2f} s")
+    print(f"warm-up (first sheet, model load included): {warm:.2f} s wall")
     print(f"grade {args.sheets} sheets: {dt:.2f} s wall, {cpu:.2f} s CPU ({1000 * cpu / args.sheets:.1f} ms CPU/sheet); "
-          f"target <= 10 s: {'OK' if min(dt, cpu) <= 10 else 'OVER'} (CPU time is the fair figure on a shared machine)")
+          f"with the model load: {warm + cpu:.1f} s; target <= 10 s: {'OK' if warm + min(dt, cpu) <= 10 else 'OVER'} "
+          f"(CPU time is the fair figure on a shared machine)")
     print(f"with --out (pages, class CSV): {dt_out:.2f} s, {len(out2.written)} files")
     print("\n| benchmark | sheets | kB/sheet | findings | wall s | CPU s | ms CPU/sheet | with --out (wall s) |")
     print("|---|---|---|---|---|---|---|---|")

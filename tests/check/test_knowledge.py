@@ -93,6 +93,27 @@ def test_window_stance_prefers_assertion_unless_a_denial_is_clearly_closer():
     assert window_stance("Bob's attention does not compute the same function.", by, "negation")[0] == "asserts"
 
 
+def test_two_claims_in_one_sentence_are_both_found():
+    from dlclaims.check.sheet import extract_sheet
+
+    text = "Q3\nWith eta = 1 alternating GDA never converges, but a smaller step size would make it converge.\n"
+    got = {a.claim: a.stance for a, _, _ in extract_sheet(text, sheet="t").items}
+    assert got.get("minmax.no-convergence") == "assert"
+    assert got.get("minmax.small-step") == "assert"
+
+
+def test_findings_carry_a_confidence_and_low_ones_are_flagged(fixture_store):
+    from dlclaims.check import check_sheets
+
+    r = check_sheets([str(ROOT / "tests" / "sheets" / "example.md")], fixture_store).results[0]
+    conf = [f["confidence"] for f in r["findings"]]
+    assert all(isinstance(c, float) and 0.0 <= c <= 1.0 for c in conf)
+    from dlclaims.check.decide import default
+
+    assert all(f.get("review", False) == (f["kind"] == "proposition" and f["confidence"] < default().review)
+               for f in r["findings"])
+
+
 @pytest.mark.skipif(not CORPUS.exists(), reason="no ../shared/checker-corpus")
 def test_cross_validated_scores_on_real_sheets():
     """Leave-one-sheet-out on real answer sheets (benchmarks/bench_checker_corpus.py). Measured: F1 0.80, grade

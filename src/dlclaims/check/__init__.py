@@ -1,7 +1,9 @@
 """The answer-sheet checker: ``dlclaims check SHEET ...``.
 
-segment (segment.py) -> match by content (match.py, cues.py) -> extract
-(extract.py over units.py, complexity.py, series.py, orders.py) -> grade against the stored verdicts (grade.py);
+segment (segment.py) -> match each answer to a family by content (match.py) -> structural extraction
+(extract.py over units.py, complexity.py, series.py, orders.py) and claims found by similarity to the
+knowledge base's examples (knowledge/*.toml, kb.py, embed.py, detect.py) kept by a learned, calibrated
+decision (decide.py), stance from negation scope (stance.py) -> grade against the stored verdicts (grade.py);
 output for the terminal (render.py) and for --out (output.py). The checker
 reads the store; it trains nothing unless --run-missing asks for it.
 """
