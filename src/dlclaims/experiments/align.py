@@ -641,7 +641,7 @@ def figures(runs: list[Measurements], cfg: AlignConfig, out: FigureSink) -> None
         ax.set_ylabel(label)
     for t in cfg.thresholds:  # the bright thresholds of align.one-to-one
         axes[0].axhline(t, color="gray", ls=":", lw=0.6)
-    fig.suptitle("Attention rows by gold alignment type (dots: seeds; bars: 95% interval)")
+    fig.suptitle("Attention rows by gold alignment type (dots: models; bars: 95% interval across models)")
     out.save(fig, "types")
 
     taus = tuple(cfg.thresholds)
