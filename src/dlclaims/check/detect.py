@@ -159,13 +159,16 @@ class Scores:
 
 
 def _per_claim_max(S: np.ndarray, cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    out = np.zeros((S.shape[0], len(cols)), dtype=np.float32)
-    arg = np.zeros((S.shape[0], len(cols)), dtype=np.int64)
+    """(W, C) maximum of S over each claim's columns, and the column where it is reached."""
+    S = np.ascontiguousarray(S.T)  # (R, W): a claim's examples are consecutive rows
+    out = np.zeros((S.shape[1], len(cols)), dtype=np.float32)
+    arg = np.zeros((S.shape[1], len(cols)), dtype=np.int64)
     for i, c in enumerate(cols):
         if c.size:
-            sub = S[:, c]
-            j = sub.argmax(axis=1)
-            out[:, i] = sub[np.arange(S.shape[0]), j]
+            a, b = int(c[0]), int(c[-1]) + 1
+            sub = S[a:b] if b - a == c.size else S[c]  # a view when the columns are contiguous (they are)
+            j = sub.argmax(axis=0)
+            out[:, i] = sub.max(axis=0)
             arg[:, i] = c[j]
     return out, arg
 
