@@ -298,3 +298,45 @@ def test_an_order_off_the_claim_is_graded_by_measured_slopes():
     right = {"aspect": "time-train", "role": "rnn", "exponents": {"t": 1.0, "n": 2.0}}
     wrong = {"aspect": "time-train", "role": "rnn", "exponents": {"t": 2.0}}
     assert _by_slopes(right, numbers) == "right" and _by_slopes(wrong, numbers) == "wrong"
+
+
+def _finding(claim, grade, confidence, review):
+    return {"question": "Q-minmax", "claim": claim, "quote": f"words for {claim}", "says": "asserts", "verdict": "supported",
+            "grade": grade, "evidence": {"rule": "r"}, "confidence": confidence, "review": review}
+
+
+def _outcome_with_a_review():
+    from types import SimpleNamespace
+
+    r = {"sheet": "s.md", "findings": [_finding("minmax.table", "right", 0.93, False),
+                                       _finding("minmax.small-step", "wrong", 0.41, True)],
+         "score": 0.5, "tally": {"right": 1, "wrong": 1}}
+    return SimpleNamespace(results=[r], written=[])
+
+
+def test_terminal_sets_low_confidence_findings_apart():
+    from rich.console import Console
+
+    from dlclaims.check import render_terminal
+
+    console = Console(record=True, width=200)
+    for x in render_terminal(_outcome_with_a_review()):
+        console.print(x)
+    text = console.export_text()
+    head, _, apart = text.partition("to check by a person")
+    assert "minmax.table" in head and "minmax.small-step" not in head  # the sure finding in the main table
+    assert "minmax.small-step" in apart and "0.41" in apart and "minmax.table" not in apart.split("score")[0]
+    assert "to check 1" in text
+
+
+def test_feedback_pages_mark_low_confidence_findings(tmp_path):
+    from dlclaims.check.output import write_outputs
+
+    paths = write_outputs(_outcome_with_a_review().results, tmp_path)
+    md = next(p for p in paths if str(p).endswith(".md")).read_text(encoding="utf-8")
+    sure, unsure = md.split("## 2.")  # the second finding is the unsure one
+    assert "to check" not in sure.split("- findings:")[1].split("## 1.")[1]
+    assert "— to check" in unsure and "confidence 0.41" in unsure
+    assert "to check by a person: 1 finding" in md
+    page = next(p for p in paths if str(p).endswith(".html")).read_text(encoding="utf-8")
+    assert page.count('class="finding st-wrong review"') == 1 and 'class="finding st-right"' in page

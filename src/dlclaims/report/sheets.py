@@ -43,6 +43,8 @@ class FindingView:
     why_sentence: str = ""  # what was measured and why that makes the answer right, wrong or partly right
     rule: str = ""  # the verdict's rule in words
     figures: list[tuple[str, str]] = field(default_factory=list)  # (href, file name) of the verdict's figures
+    confidence: float | None = None  # how sure the checker is that the sheet states this claim (0..1)
+    review: bool = False  # low confidence: a person should check that the sheet says this
 
 
 @dataclass
@@ -201,11 +203,17 @@ def _finding(f: dict[str, Any], report_href: str | None) -> FindingView:
     return FindingView(_text(f.get("question")), claim, href, _text(f.get("quote")), _text(f.get("says")),
                        verdict, is_status, _text(f.get("grade")) or "unknown", _text(f.get("why")),
                        evidence_node(rest, report_href), KV(extra), says_sentence(f), why_sentence(f, verdict),
-                       _text(ev.get("rule")) if isinstance(ev, dict) else "", _figures(f, report_href))
+                       _text(ev.get("rule")) if isinstance(ev, dict) else "", _figures(f, report_href),
+                       _confidence(f.get("confidence")), f.get("review") is True)
+
+
+def _confidence(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 else None
 
 
 _KNOWN = {"sheet", "findings", "score", "tally"}
-_FINDING_KEYS = {"question", "claim", "quote", "says", "verdict", "grade", "evidence", "why", "stance"}
+_FINDING_KEYS = {"question", "claim", "quote", "says", "verdict", "grade", "evidence", "why", "stance", "confidence",
+                 "review"}
 
 
 def _score(x: Any) -> str:
