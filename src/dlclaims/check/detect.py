@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from . import embed, kb
+from . import embed, kb, ngrams
 from .stance import clauses
 
 FEATURES = ("wl", "tf", "log_rank", "family_margin", "block_family", "block_top", "block_gap", "window_family_top",
@@ -158,9 +158,10 @@ class Scores:
     by_stance: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # stance -> (W, C) score, column
 
 
-def _per_claim_max(S: np.ndarray, cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(W, C) maximum of S over each claim's columns, and the column where it is reached."""
-    S = np.ascontiguousarray(S.T)  # (R, W): a claim's examples are consecutive rows
+def _per_claim_max(S: np.ndarray, cols: list[np.ndarray], transposed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(W, C) maximum of S (W, R) over each claim's columns, and the column where it is reached. With
+    ``transposed`` S is given as its contiguous (R, W) transpose (made once for several calls)."""
+    S = S if transposed else np.ascontiguousarray(S.T)  # (R, W): a claim's examples are consecutive rows
     out = np.zeros((S.shape[1], len(cols)), dtype=np.float32)
     arg = np.zeros((S.shape[1], len(cols)), dtype=np.int64)
     for i, c in enumerate(cols):
@@ -197,22 +198,30 @@ def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None =
     ci = [pos[j] for i, p in enumerate(pairs) for j in ((i,) if p is None else p)]
     M = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(len(texts), len(base)))
     Ww = _tfidf(r.word, M @ CountVectorizer.transform(r.word, cleaned))
-    Wc = _tfidf(r.char, M @ CountVectorizer.transform(r.char, cleaned))
+    Wc = _tfidf(r.char, M @ ngrams.counts(r.char, cleaned))
     tf_all = 0.5 * ((Ww @ r.Rw.T).toarray() + (Wc @ r.Rc.T).toarray())  # (W, R)
     if r.emb is not None:
         sums, _ = embed.token_sums(cleaned)
         wl_all = embed.unit(M @ sums) @ r.emb.T
     else:
         wl_all = np.zeros_like(tf_all)
-    comb = wl_all + 2 * tf_all
-    _, best = _per_claim_max(comb, r.pos_cols)
+    combT = np.ascontiguousarray((wl_all + 2 * tf_all).T)  # (R, W), once for every per-claim maximum below
+    by_stance = {st: _per_claim_max(combT, cols, True) for st, cols in r.stance_cols.items()}
+    # the best example over asserts / denies / corrects is the best of the three stances' best
+    # (ties to the earlier column, as one argmax over the claim's columns would)
+    sts = [st for st in ("asserts", "denies", "corrects") if st in by_stance]
+    has = np.stack([np.array([r.stance_cols[st][c].size > 0 for c in range(len(r.claims))]) for st in sts])  # (3, C)
+    vals = np.stack([np.where(has[k][None, :], by_stance[st][0], -np.inf) for k, st in enumerate(sts)])  # (3, W, C)
+    colsk = np.stack([by_stance[st][1] for st in sts])
+    top = vals.max(axis=0)
+    first = np.where(vals == top[None], colsk, np.iinfo(np.int64).max).min(axis=0)
+    best = np.where(np.isfinite(top), first, 0)
     rows = np.arange(len(texts))[:, None]
     wl = wl_all[rows, best]
     tf = tf_all[rows, best]
-    negc = _per_claim_max(comb, r.neg_cols)[0]
+    negc = _per_claim_max(combT, r.neg_cols, True)[0]
     has_neg = np.array([c.size > 0 for c in r.neg_cols])
     neg = np.where(has_neg[None, :], negc - (wl + 2 * tf), -1.0)
-    by_stance = {st: _per_claim_max(comb, cols) for st, cols in r.stance_cols.items()}
     return Scores(wl.astype(np.float32), tf.astype(np.float32), neg.astype(np.float32), best, by_stance)
 
 

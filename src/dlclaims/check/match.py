@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.catalogue import questions
+from . import ngrams
 
 MIN_SCORE = 0.16  # below this an answer matches no family
 TERM_WEIGHT = 0.0  # per distinct family term found; 0.04 lowered corpus F1 (0.81 -> 0.76), so terms only explain
@@ -100,7 +101,7 @@ def score_many(texts: list[str]) -> Scored:
     m = _model()
     cleaned = [clean_for_match(t) for t in texts]
     aw = m.word.transform(cleaned)
-    ac = m.char.transform(cleaned)
+    ac = ngrams.tfidf(m.char, ngrams.counts(m.char, cleaned))  # = m.char.transform(cleaned), word by word
     sw = (aw @ m.Dw.T).toarray()
     sc = (ac @ m.Dc.T).toarray()
     cue_s = np.zeros_like(sw)
@@ -132,10 +133,19 @@ def match_row(s: Scored, i: int, *, min_score: float = MIN_SCORE) -> Match:
     if row[best] < min_score:
         return Match(None, float(row[best]), (), s.ids[best], float(row[best]))
     m = _model()
-    w = m.Dw[best].multiply(s.words[i]).toarray().ravel()
-    top = [str(m.vocab[j]) for j in np.argsort(-w)[:6] if w[j] > 0]
+    top = [str(m.vocab[j]) for j in _top_shared(m.Dw, best, s.words, i, 6)]
     words = tuple(dict.fromkeys(s.cue_hits[i][best] + top))
     return Match(s.ids[best], float(row[best]), words, s.ids[second], float(row[second]))
+
+
+def _top_shared(A, a: int, B, b: int, k: int) -> list[int]:
+    """The k columns with the largest A[a, j] * B[b, j] > 0 (ties by column), read from the two CSR rows."""
+    ia = slice(A.indptr[a], A.indptr[a + 1])
+    ib = slice(B.indptr[b], B.indptr[b + 1])
+    cols, ja, jb = np.intersect1d(A.indices[ia], B.indices[ib], assume_unique=True, return_indices=True)
+    w = A.data[ia][ja] * B.data[ib][jb]
+    keep = np.argsort(-w, kind="stable")[:k]
+    return [int(cols[j]) for j in keep if w[j] > 0]
 
 
 def match(text: str, *, min_score: float = MIN_SCORE) -> Match:

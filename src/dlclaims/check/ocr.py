@@ -119,8 +119,10 @@ def expand_abbreviations(t: str) -> str:
     return t
 
 
+@lru_cache(maxsize=16384)
 def ocr_lower(text: str) -> str:
-    """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved)."""
+    """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved). Kept per text: a
+    sentence is read by several extractors, and as part of its paragraph."""
     t = delatex(text.lower())
     t = _BIGO.sub("o", t)
     t = _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), t)

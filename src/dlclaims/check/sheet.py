@@ -18,6 +18,7 @@ from .extract import Assertion, extract, units
 from .stance import hedged, vote
 from .grade import _combine, evidence, grade, run_command
 from .match import Match, match_row, score_many
+from .ocr import ocr_lower
 from .segment import Part, Segment, segment
 
 WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
@@ -146,6 +147,7 @@ class Analysis:
 
 
 def analyse(text: str) -> Analysis:
+    ocr_lower.cache_clear()  # its cache serves the readers of one sheet (no carry-over between sheets)
     groups, unmatched, rows = _groups(text)
     structural: list[tuple[Assertion, str, Any]] = []
     wins: list[Window] = []
@@ -157,7 +159,7 @@ def analyse(text: str) -> Analysis:
             have = {a.claim for a in found}
             found += [a for a in extract(m.runner_up, parts, flat) if a.claim not in have]
         have = {a.claim for a in found}  # a table or formula that names its family, in a block matched elsewhere
-        found += [a for _, a in self_evident(parts) if a.claim not in have]  # (structural.py, A2)
+        found += [a for _, a in self_evident(parts, flat) if a.claim not in have]  # (structural.py, A2)
         for a in found:
             structural.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
         wins += windows_of(b, [(lab, [u.text for u in us if u.rows is None and not u.asks]) for lab, us in every],

@@ -15,10 +15,11 @@ from .series import sequences
 from .units import Assertion, units
 
 
-def self_evident(parts: list[tuple[str, str]]) -> list[tuple[str, Assertion]]:
+def self_evident(parts: list[tuple[str, str]], read: list | None = None) -> list[tuple[str, Assertion]]:
     """(question, assertion) for every self-identifying structural finding of an answer's (label, text) parts:
-    sequence tables read under the family's own names or aliases, and ELBO formulas."""
-    every = [u for label, text in parts for u in units(text, label)]
+    sequence tables read under the family's own names or aliases, and ELBO formulas. ``read``: the parts'
+    units when the caller has them already (``units(text, label)`` of each part, in order)."""
+    every = read if read is not None else [u for label, text in parts for u in units(text, label)]
     us = [u for u in every if not u.asks]
     out: list[tuple[str, Assertion]] = []
     for spec in cues.SEQUENCES:
