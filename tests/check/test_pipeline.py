@@ -340,3 +340,12 @@ def test_feedback_pages_mark_low_confidence_findings(tmp_path):
     assert "to check by a person: 1 finding" in md
     page = next(p for p in paths if str(p).endswith(".html")).read_text(encoding="utf-8")
     assert page.count('class="finding st-wrong review"') == 1 and 'class="finding st-right"' in page
+
+
+@pytest.mark.parametrize("text,neg", [("No, it is a cycle.", 0), ("**No**, the iterates cycle.", 0),
+                                      ("No. They never converge.", 1), ("There is no convergence.", 1),
+                                      ("No step size fixes it.", 1)])
+def test_a_leading_no_answers_the_question_and_does_not_negate(text, neg):
+    from dlclaims.check.stance import parity
+
+    assert parity(text) == neg

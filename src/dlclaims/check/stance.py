@@ -19,7 +19,9 @@ NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|noth
                  r"wasn't|weren't|lacks?|non)\b|n't\b")
 NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
                      r"\bno (?:less|fewer|longer than) \b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari|"
-                     r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)")
+                     r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
+                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
+                     r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
 CLAUSE = re.compile(r"[;:]|,\s+|\s\(|\)\s|\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
                     r"\s+and\s+(?=(?:never|not|no|cannot|can't|doesn't|don't|isn't|won't)\b)")
 HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|sometimes|i think|i believe|"
