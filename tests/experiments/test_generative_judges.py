@@ -196,9 +196,9 @@ def _gen(**kw) -> dict:
 
 def test_gen_ae_prior_one_criterion_for_both_models() -> None:
     assert _gen()["gen.ae-prior"].status == "supported"
-    assert _gen(vae=0.9)["gen.ae-prior"].status == "partial"  # both unrealistic
-    assert _gen(ae=0.2, vae=0.9)["gen.ae-prior"].status == "refuted"
-    assert _gen(ae=0.48, vae=0.48)["gen.ae-prior"].status == "inconclusive"  # both straddle the limit
+    assert _gen(vae=1.3)["gen.ae-prior"].status == "partial"  # both unrealistic
+    assert _gen(ae=0.2, vae=1.3)["gen.ae-prior"].status == "refuted"
+    assert _gen(ae=0.98, vae=0.98)["gen.ae-prior"].status == "inconclusive"  # both straddle the limit
 
 
 def test_gen_latent_gap_and_interpolation_reach_supported_and_refuted() -> None:
