@@ -60,6 +60,10 @@ def build_store(path: Path, only: set[str] | None = None) -> Path:
             vs.append(verdict_from_parts(claim, parts=how, rule="test fixture: parts as the catalogue's test expects"))
         else:
             vs.append(verdict(claim, holds=bool(how), rule="test fixture: as the catalogue's test expects"))
+    if only is None or "latent.accuracy-vs-h" in only:  # theory: a rise to a knee, then a plateau (no width falls)
+        vs = [v for v in vs if v.claim != "latent.accuracy-vs-h"]
+        vs.append(verdict("latent.accuracy-vs-h", holds=True, rule="test fixture: as the catalogue's test expects",
+                          numbers={"shape": {"knee_h": 16, "falls_at": []}}))
     if only is None or "minmax.table" in only:
         p, q = _alternating(6)
         claimed_q, claimed_p = [1, 2, 1, -1, -2, -1, 1], [1, -1, -2, -1, 1, 2, 1]

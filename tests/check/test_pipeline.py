@@ -349,3 +349,11 @@ def test_a_leading_no_answers_the_question_and_does_not_negate(text, neg):
     from dlclaims.check.stance import parity
 
     assert parity(text) == neg
+
+
+@pytest.mark.parametrize("falls_at,want", [([], "rise-plateau"), ([64, 128], "rise-fall")])
+def test_the_labs_shape_test_gives_the_measured_trend(falls_at, want):
+    from dlclaims.check.grade import _shape_in
+
+    assert _shape_in({"accuracy": {"8": {"mean": 0.9}}, "shape": {"knee_h": 16, "falls_at": falls_at}}) == want
+    assert _shape_in({"shape": {"knee_h": 16}}) is None  # no falls_at: not the lab's shape test

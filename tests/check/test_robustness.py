@@ -97,7 +97,8 @@ def test_retractions_spaced_orders_and_degrade_words(verdicts, text, claim, grad
 
 @pytest.mark.parametrize("table,grade", [
     ("| h | 2 | 8 | 32 | 128 |\n|---|---|---|---|---|\n| accuracy | 0.55 | 0.83 | 0.90 | 0.90 |", "right"),
-    ("h\tacc\n2\t0.5\n8\t0.8\n32\t0.92\n128\t0.88", "right"),
+    # a fall after the knee where the lab measured a plateau (the fixture's shape test): the fall branch, partly
+    ("h\tacc\n2\t0.5\n8\t0.8\n32\t0.92\n128\t0.88", "partly"),
     ("| h | accuracy |\n|---|---|\n| 2 | 0.5 |\n| 8 | 0.7 |\n| 32 | 0.8 |\n| 128 | 0.9 |", "wrong"),
 ])
 def test_trend_read_off_a_table(verdicts, table, grade):

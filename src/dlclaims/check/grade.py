@@ -175,11 +175,15 @@ def _combine(grades: list[Grade]) -> Grade:
 
 
 def _shape_in(numbers: Any) -> str | None:
-    """A measured trend shape ('rise-plateau', ...) stored among the verdict's numbers as words, if any."""
+    """A measured trend shape ('rise-plateau', ...) stored among the verdict's numbers as words, or as the lab's
+    shape test (``knee_h`` and ``falls_at``: rise-fall where some width after the knee falls, else rise-plateau)."""
     found: list[str] = []
 
     def walk(x: Any, key: str = "") -> None:
-        if isinstance(x, dict):
+        if isinstance(x, dict) and re.search(r"shape|trend", key, re.IGNORECASE) and "knee_h" in x and \
+                isinstance(x.get("falls_at"), list):  # the lab's shape test: a knee, then the widths that fall
+            found.append("rise-fall" if x["falls_at"] else "rise-plateau")
+        elif isinstance(x, dict):
             for k, v in x.items():
                 walk(v, str(k))
         elif isinstance(x, str) and re.search(r"shape|trend", key, re.IGNORECASE):
