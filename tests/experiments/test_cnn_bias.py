@@ -68,6 +68,8 @@ def test_cnn_params_reaches_every_status():
     nums = _judge_cnn(fewer, fewer)["cnn.params"].numbers["8x8 digits"]
     assert nums["mlp"]["best_lr_per_seed"] == [0.03] * K  # the lr chosen on validation is reported
     assert nums["ratio_mlp_over_cnn"]["mean"] > 2
+    assert nums["cnn_head_per_seed"] == ["pooled"] * K  # the head chosen on validation, then measured on test
+    assert nums["matched_test_accuracy_per_seed"] == pytest.approx(list(0.95 + np.minimum(JIT, JIT2) - 0.01 - CNN_CFG.match_margin))
 
 
 def test_cnn_shift_and_linear_reach_supported_refuted_partial():

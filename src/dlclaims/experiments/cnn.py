@@ -10,9 +10,9 @@ model (torch.func + vmap, ``fit_stacked``). The families: MLP (one hidden layer,
 CNN (swept channels, both heads: global-average "pooled" and "flatten"); per seed the learning
 rate, and for the CNN the head, are chosen on validation; test accuracy is read only at the end.
 
-- params: per seed, at a matched validation accuracy (the lower of the two families' best
-  validation accuracies on that seed, minus a margin) the parameters each family needs
-  (log-interpolated along each architecture's sweep, the CNN's smaller head), and their ratio MLP / CNN.
+- params: lr and CNN head chosen per seed on validation; measured on test: at a matched test accuracy
+  (the lower of the two families' best test accuracies on that seed, minus a margin) the parameters
+  each family needs (log-interpolated along its sweep), and their ratio MLP / CNN.
 - shift-robustness: test images shifted by 1 and 2 pixels inside a blank frame, so nothing is
   cropped (8x8 digits centred in a frame of max-shift px; the canvas keeps a margin as wide); each
   model's drop relative to its own clean accuracy, (clean - shifted) / clean, MLP against CNN.
@@ -335,25 +335,32 @@ def _tuned(records: dict, key: str) -> dict:
 
 
 def _matched(runs: dict, keys: dict[str, list[str]], margin: float) -> dict:
-    """Per seed, the parameters each family needs to reach that seed's matched validation accuracy: the
-    lower of the two families' best validation accuracies on that seed, minus ``margin`` (so both reach it)."""
+    """Per seed, the parameters each family needs to reach that seed's matched test accuracy.
+
+    Selection on validation only: per seed each architecture's lr, and the CNN's head (the head whose best
+    architecture has the higher validation accuracy). Measurement on test (held out, never selected on):
+    the matched accuracy is the lower of the two families' best test accuracies on that seed minus ``margin``
+    (so both reach it), and each family's parameters are log-interpolated along its test-accuracy curve.
+    """
     tuned = {key: _tuned(runs, key) for ks in keys.values() for key in ks}  # lr chosen per seed on validation
     n_seeds = len(next(iter(tuned.values()))["val"])
-    best = {f: [max(tuned[key]["val"][k] for key in ks) for k in range(n_seeds)] for f, ks in keys.items()}
-    targets = [min(best[f][k] for f in keys) - margin for k in range(n_seeds)]
+    cnn_heads = {h: [k for k in keys["cnn"] if k.startswith(f"cnn-{h}/")] for h in HEADS}
+    head = [max(HEADS, key=lambda h, k=k: max(tuned[key]["val"][k] for key in cnn_heads[h])) for k in range(n_seeds)]
+    fam = [{"mlp": keys["mlp"], "cnn": cnn_heads[head[k]]} for k in range(n_seeds)]
+    best = {f: [max(tuned[key]["test"][k] for key in fam[k][f]) for k in range(n_seeds)] for f in ("mlp", "cnn")}
+    targets = [min(best[f][k] for f in best) - margin for k in range(n_seeds)]
 
     def curve_need(ks: list[str], k: int) -> float:
         ps = [runs[key]["params"] for key in ks]
         order = np.argsort(ps)
-        return params_needed([ps[i] for i in order], [tuned[ks[i]]["val"][k] for i in order], targets[k])
+        return params_needed([ps[i] for i in order], [tuned[ks[i]]["test"][k] for i in order], targets[k])
 
-    cnn_heads = {h: [k for k in keys["cnn"] if k.startswith(f"cnn-{h}/")] for h in HEADS}
-    need = {"mlp": [curve_need(keys["mlp"], k) for k in range(n_seeds)],
-            "cnn": [min(curve_need(ks, k) for ks in cnn_heads.values()) for k in range(n_seeds)]}
+    need = {f: [curve_need(fam[k][f], k) for k in range(n_seeds)] for f in ("mlp", "cnn")}
     ratios = [math.log(m / c) if math.isfinite(m) and math.isfinite(c) else math.nan  # NaN: censored, dropped
               for m, c in zip(need["mlp"], need["cnn"])]
-    return {"target_val_acc": targets, "best_val_acc": {f: float(np.mean(v)) for f, v in best.items()},
-            "params_mlp": need["mlp"], "params_cnn": need["cnn"], "log_ratio": mean_ci(ratios)}
+    return {"target_test_acc": targets, "best_test_acc": {f: float(np.mean(v)) for f, v in best.items()},
+            "cnn_head_per_seed": head, "params_mlp": need["mlp"], "params_cnn": need["cnn"],
+            "log_ratio": mean_ci(ratios)}
 
 
 def family_summary(runs: dict, keys: list[str]) -> dict:
@@ -382,8 +389,8 @@ def judge(runs: list[Measurements], cfg: CnnConfig) -> list:
         rr = m["regimes"][r]
         mt = _matched(rr["runs"], keys, cfg.match_margin)
         parts[names[r]] = interval_sign(mt["log_ratio"], math.log(cfg.far_ratio))
-        nums[names[r]] = {"matched_val_accuracy_per_seed": mt["target_val_acc"],
-                          "best_mean_val_accuracy": mt["best_val_acc"],
+        nums[names[r]] = {"matched_test_accuracy_per_seed": mt["target_test_acc"],
+                          "best_mean_test_accuracy": mt["best_test_acc"], "cnn_head_per_seed": mt["cnn_head_per_seed"],
                           "params_mlp_per_seed": mt["params_mlp"], "params_cnn_per_seed": mt["params_cnn"],
                           "ratio_mlp_over_cnn": {k: math.exp(v) for k, v in mt["log_ratio"].to_dict().items()
                                                  if k in ("mean", "lo", "hi")},
@@ -395,9 +402,10 @@ def judge(runs: list[Measurements], cfg: CnnConfig) -> list:
         rule=f"per regime and seed, every architecture (MLP widths {list(cfg.mlp_widths)}; CNN channels "
              f"{list(cfg.cnn_channels)} with a pooled and a flatten head) is trained with each learning rate "
              f"{list(cfg.lrs)} for {cfg.steps} Adam steps, early-stopped on validation, and its lr chosen on "
-             f"validation; at each seed's matched validation accuracy (the lower of the two families' best on "
-             f"that seed, minus {cfg.match_margin:g}, so both reach it) each family's parameter count is "
-             "log-interpolated along each architecture line (the CNN's cheaper head); the CNN needs far fewer if "
+             "validation, as is the CNN's head (the head whose best architecture is better on validation); "
+             "measured on the held-out test set: at each seed's matched test accuracy (the lower of the two "
+             f"families' best on that seed, minus {cfg.match_margin:g}, so both reach it) each family's parameter "
+             "count is log-interpolated along its test-accuracy curve; the CNN needs far fewer if "
              f"the 95% interval of the geometric-mean ratio MLP/CNN lies above {cfg.far_ratio:g}, not if it lies "
              "below; " + regime_rule(parts))
 
@@ -458,15 +466,15 @@ def figures(runs: list[Measurements], cfg: CnnConfig, out: FigureSink) -> None:
     for ax, r in zip(axes, REGIMES):
         rr = m["regimes"][r]["runs"]
         for label, ks in lines.items():
-            ivs = [mean_ci(_tuned(rr, k)["val"]) for k in ks]
+            ivs = [mean_ci(_tuned(rr, k)["test"]) for k in ks]
             ax.errorbar([rr[k]["params"] for k in ks], [i.mean for i in ivs],
                         yerr=[[_err(i.mean - i.lo) for i in ivs], [_err(i.hi - i.mean) for i in ivs]], fmt="o-",
                         capsize=3, label=label)
-        ax.axhline(float(np.mean(_matched(rr, keys, cfg.match_margin)["target_val_acc"])), color="grey", ls=":",
+        ax.axhline(float(np.mean(_matched(rr, keys, cfg.match_margin)["target_test_acc"])), color="grey", ls=":",
                    label="matched accuracy (mean over seeds)")
         ax.set_xscale("log")
         ax.set_xlabel("parameters")
-        ax.set_ylabel("validation accuracy (lr tuned per seed)")
+        ax.set_ylabel("test accuracy (lr chosen per seed on validation)")
         ax.set_title(regime_name(r, cfg.canvas))
         ax.legend(fontsize=8)
     fig.suptitle("Accuracy against parameters (mean, 95% interval over seeds)")
