@@ -42,7 +42,7 @@ class QuickStore:
         from dlclaims.core.store import Store
 
         key = tuple(sorted(ids)) or ("*",)
-        if not set(key) <= self.measured:
+        if "*" not in self.measured and not set(key) <= self.measured:  # all measured covers any ids
             with Store.open(self.path) as store:
                 summary = run_plans(plans_for(list(ids) or None, profile="quick", seeds=None, sets={},
                                               device="cpu"), store)

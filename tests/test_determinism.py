@@ -1,6 +1,6 @@
-"""The same seed on CPU gives bitwise-identical measurements: each cheap experiment's first quick unit is
-run twice in this process and the two results compared as JSON (floats written exactly, so equal JSON is
-equal bits), timings left out."""
+"""The same seed on CPU gives bitwise-identical measurements: each cheap experiment's last quick unit is run
+twice in this process (once into the session's shared quick-profile store, once here) and the two results
+compared as JSON (floats written exactly, so equal JSON is equal bits), timings left out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from dlclaims.core.runner import execute_task, plans_for
+from dlclaims.core.store import Store
 
 # Experiments whose quick unit costs at most ~2 s of CPU (measured; ema ~4 s and elbo ~5 s per unit are left out
 # to keep the suite short).
@@ -34,11 +35,14 @@ def test_without_drops_keys_at_any_depth():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("exp", CHEAP)
-def test_the_same_seed_gives_bitwise_identical_measurements(exp):
-    (plan,) = plans_for([exp], profile="quick", seeds=2, sets={}, device="cpu")
+def test_the_same_seed_gives_bitwise_identical_measurements(exp, quick_store):
+    """The first run is the one the session's shared quick-profile store holds; the second runs here."""
+    (plan,) = plans_for([exp], profile="quick", seeds=None, sets={}, device="cpu")
     task = plan.tasks[-1]  # the last unit: a seed other than the one the process started with, for unit="seed"
-    first, second = execute_task(task), execute_task(task)
-    assert first.status == second.status == "ok", (first.error, second.error)
+    with Store.open(quick_store(exp), create=False, readonly=True) as store:
+        first = store.get_result(task.experiment, task.config_hash, task.seeds)
+    second = execute_task(task)
+    assert first is not None and first.status == second.status == "ok", second.error
     keys = TIMING_KEYS.get(exp, set())
     a = json.dumps(without(first.measurements, keys), sort_keys=True)
     b = json.dumps(without(second.measurements, keys), sort_keys=True)

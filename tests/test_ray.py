@@ -63,16 +63,16 @@ def _verdicts(summary) -> dict:
 
 
 @pytest.mark.slow
-def test_ray_gives_the_verdicts_of_the_local_executor(local_ray, tmp_path):
-    def plans():
-        return plans_for(["minmax", "scalar"], profile="quick", seeds=2, sets={}, device="cpu")
-
-    local = run_plans(plans(), Store.open(tmp_path / "local" / "s.sqlite"))
+def test_ray_gives_the_verdicts_of_the_local_executor(local_ray, quick_store, tmp_path):
+    # the local executor's verdicts: the session's shared quick-profile store (cheap experiments, default seeds)
+    a = quick_store.verdicts("minmax", "scalar")
+    plans = plans_for(["minmax", "scalar"], profile="quick", seeds=None, sets={}, device="cpu")
     with Store.open(tmp_path / "ray" / "s.sqlite") as store:
-        remote = run_plans(plans(), store, executor=RayExecutor(address=None))
-        assert len(store.results()) == 3 and all(r.status == "ok" for r in store.results())
-    assert remote.failed == {} and local.failed == {}
-    a, b = _verdicts(local), _verdicts(remote)
+        remote = run_plans(plans, store, executor=RayExecutor(address=None))
+        units = sum(len(p.tasks) for p in plans)
+        assert len(store.results()) == units and all(r.status == "ok" for r in store.results())
+    assert remote.failed == {} and len(remote.ran) == units  # Ray ran every unit itself
+    b = _verdicts(remote)
     assert set(a) == set(b) == {"minmax.table", "minmax.no-convergence", "minmax.small-step", "minmax.equilibrium",
                                 "scalar.error", "scalar.vjp", "scalar.cost"}
     for claim in set(a) - {"scalar.cost"}:  # scalar.cost is judged from timings, which differ from run to run

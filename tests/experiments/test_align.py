@@ -14,8 +14,7 @@ import torch.nn.functional as F
 from dlclaims.core.errors import ConfigError
 from dlclaims.core.multiseed import StackedModels
 from dlclaims.core.registry import load_all
-from dlclaims.core.runner import plans_for, run_plans
-from dlclaims.core.store import Store
+from dlclaims.core.runner import plans_for
 from dlclaims.data.bilingual import Pair
 from dlclaims.experiments.align import (
     AlignConfig,
@@ -153,16 +152,13 @@ def test_bad_corpus_via_set_is_a_config_error():
 
 
 @pytest.mark.slow
-def test_quick_profile_end_to_end(tmp_path):
-    plans = plans_for(["Q-align"], profile="quick", seeds=2, sets={}, device="cpu")
-    with Store.open(tmp_path / "s.sqlite") as store:
-        summary = run_plans(plans, store)
-        got = {v.claim: v for v in store.latest_verdicts()}
-    assert not summary.failed
+def test_quick_profile_end_to_end(quick_store):
+    got = quick_store.verdicts("Q-align")  # the session's shared quick-profile store (no unit failed)
     assert set(load_all()["align"].claims) <= set(got)
     assert got["align.why-grey"].evidence == "exact"
+    figures = quick_store("Q-align").parent / "figures"
     for name in ("heatmaps", "maxent", "types", "precision", "spread"):
-        assert (tmp_path / "figures" / f"align-{name}.png").stat().st_size > 1000
+        assert (figures / f"align-{name}.png").stat().st_size > 1000
 
 
 # ---- judges, from hand-made measurements ------------------------------------------------------------------------

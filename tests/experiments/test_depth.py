@@ -8,8 +8,6 @@ import pytest
 
 from dlclaims.core.errors import ConfigError
 from dlclaims.core.registry import RunContext
-from dlclaims.core.runner import plans_for, run_plans
-from dlclaims.core.store import Store
 from dlclaims.core.types import to_jsonable
 from dlclaims.experiments.depth import DepthConfig, judge, log_ratio_bounds, run
 
@@ -142,8 +140,7 @@ def test_bad_config_is_a_config_error(kw, msg):
 
 
 @pytest.mark.slow
-def test_quick_profile_end_to_end(tmp_path):
-    plans = plans_for(["Q-depth"], profile="quick", seeds=2, sets={}, device="cpu")
-    summary = run_plans(plans, Store.open(tmp_path / "s.sqlite"))
-    assert not summary.failed
-    assert {v.claim for v in summary.verdicts["depth"]} == {"depth.uat", "depth.efficiency", "depth.trainability"}
+def test_quick_profile_end_to_end(quick_store):
+    got = quick_store.verdicts("Q-depth")  # the session's shared quick-profile store (no unit failed)
+    assert set(got) == {"depth.uat", "depth.efficiency", "depth.trainability"}
+    assert all(v.profile == "quick" and v.rule and v.numbers for v in got.values())

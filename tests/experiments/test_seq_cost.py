@@ -10,8 +10,7 @@ import torch
 from dlclaims.core.config import apply_overrides
 from dlclaims.core.errors import ConfigError
 from dlclaims.core.registry import load_all
-from dlclaims.core.runner import plans_for, run_plans
-from dlclaims.core.store import Store
+from dlclaims.core.runner import plans_for
 from dlclaims.experiments.seq_cost import (
     QUICK,
     SeqCostConfig,
@@ -225,12 +224,8 @@ def test_judge_reaches_refuted_where_no_part_holds():
 
 
 @pytest.mark.slow
-def test_quick_profile_end_to_end(tmp_path):
-    plans = plans_for(["Q-seq"], profile="quick", seeds=2, sets={}, device="cpu")
-    with Store.open(tmp_path / "s.sqlite") as store:
-        summary = run_plans(plans, store)
-        got = {v.claim: v for v in store.latest_verdicts()}
-    assert not summary.failed
+def test_quick_profile_end_to_end(quick_store):
+    got = quick_store.verdicts("Q-seq")  # the session's shared quick-profile store (no unit failed)
     assert set(load_all()["seq_cost"].claims) <= set(got)
     # exact counts: the verdicts do not depend on timing noise
     assert got["seq.per-token"].status == "supported"
@@ -239,4 +234,4 @@ def test_quick_profile_end_to_end(tmp_path):
     assert got["seq.time-infer"].parts["Transformer without a cache: same order in t as training"] == "refuted"
     assert all(v.evidence == "exact" for v in got.values() if v.claim.startswith("seq."))
     for name in ("time-t", "time-n", "infer", "memory", "depth", "jacobian"):
-        assert (tmp_path / "figures" / f"seq_cost-{name}.png").stat().st_size > 1000
+        assert (quick_store("Q-seq").parent / "figures" / f"seq_cost-{name}.png").stat().st_size > 1000
