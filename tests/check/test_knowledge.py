@@ -50,7 +50,12 @@ def test_aliases_become_canonical_terms():
     assert "kl" in kb.alias_hits("the Kullback-Leibler term")
 
 
-@pytest.mark.skipif(not embed.available(), reason="wordllama is not installed")
+def test_wordllama_is_installed_with_its_bundled_files():
+    """wordllama is a hard dependency (pyproject): without it the checker loses its embeddings, so fail loudly."""
+    assert embed.available(), ("wordllama (a hard dependency in pyproject.toml) is not installed or lacks its "
+                               "bundled tokenizer/weights files: pip install wordllama")
+
+
 def test_embeddings_load_offline_and_rank_paraphrases_first():
     e = embed.embed(["the ELBO is a lower bound on log p(x)", "log p(x) is at least the ELBO",
                      "a CNN has fewer parameters than an MLP"])
@@ -60,8 +65,6 @@ def test_embeddings_load_offline_and_rank_paraphrases_first():
 
 
 def test_token_sums_add_up_over_concatenations():
-    if not embed.available():
-        pytest.skip("wordllama is not installed")
     s, n = embed.token_sums(["weight sharing", "reduces parameters", "weight sharing reduces parameters"])
     assert n[2] == n[0] + n[1]
     assert np.allclose(s[0] + s[1], s[2], atol=1e-4)
