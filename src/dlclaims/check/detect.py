@@ -158,6 +158,15 @@ class Scores:
     by_stance: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # stance -> (W, C) score, column
 
 
+@lru_cache(maxsize=1)
+def _ref_mats() -> tuple[object, object, np.ndarray | None]:
+    """The reference matrices as the products below read them, made once: Rw^T, Rc^T in CSR (R columns) and the
+    (256, R) embedding transpose in float64 (a float32 operand would be cast on every call)."""
+    r = refs()
+    embT = None if r.emb is None else np.ascontiguousarray(r.emb.T.astype(np.float64))
+    return r.Rw.T.tocsr(), r.Rc.T.tocsr(), embT
+
+
 def _per_claim_max(S: np.ndarray, cols: list[np.ndarray], transposed: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(W, C) maximum of S (W, R) over each claim's columns, and the column where it is reached. With
     ``transposed`` S is given as its contiguous (R, W) transpose (made once for several calls)."""
@@ -199,10 +208,11 @@ def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None =
     M = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(len(texts), len(base)))
     Ww = _tfidf(r.word, M @ CountVectorizer.transform(r.word, cleaned))
     Wc = _tfidf(r.char, M @ ngrams.counts(r.char, cleaned))
-    tf_all = 0.5 * ((Ww @ r.Rw.T).toarray() + (Wc @ r.Rc.T).toarray())  # (W, R)
-    if r.emb is not None:
+    RwT, RcT, embT = _ref_mats()
+    tf_all = 0.5 * ((Ww @ RwT).toarray() + (Wc @ RcT).toarray())  # (W, R)
+    if embT is not None:
         sums, _ = embed.token_sums(cleaned)
-        wl_all = embed.unit(M @ sums) @ r.emb.T
+        wl_all = embed.unit(M @ sums) @ embT
     else:
         wl_all = np.zeros_like(tf_all)
     combT = np.ascontiguousarray((wl_all + 2 * tf_all).T)  # (R, W), once for every per-claim maximum below

@@ -97,13 +97,21 @@ class Scored:
     words: object  # (N, V) sparse TF-IDF word vectors
 
 
+@lru_cache(maxsize=1)
+def _transposed() -> tuple[object, object]:
+    """Dw^T and Dc^T in CSR, made once (the products below would convert them on every call)."""
+    m = _model()
+    return m.Dw.T.tocsr(), m.Dc.T.tocsr()
+
+
 def score_many(texts: list[str]) -> Scored:
     m = _model()
     cleaned = [clean_for_match(t) for t in texts]
     aw = m.word.transform(cleaned)
     ac = ngrams.tfidf(m.char, ngrams.counts(m.char, cleaned))  # = m.char.transform(cleaned), word by word
-    sw = (aw @ m.Dw.T).toarray()
-    sc = (ac @ m.Dc.T).toarray()
+    DwT, DcT = _transposed()
+    sw = (aw @ DwT).toarray()
+    sc = (ac @ DcT).toarray()
     cue_s = np.zeros_like(sw)
     hits_all: list[list[list[str]]] = []
     for i, low in enumerate(cleaned):
