@@ -161,9 +161,10 @@ class Scores:
 @lru_cache(maxsize=1)
 def _ref_mats() -> tuple[object, object, np.ndarray | None]:
     """The reference matrices as the products below read them, made once: Rw^T, Rc^T in CSR (R columns) and the
-    (256, R) embedding transpose in float64 (a float32 operand would be cast on every call)."""
+    (256, R) embedding transpose, contiguous (the window-by-example cosine is taken in float32, as the embeddings are
+    stored: 2-3x faster than float64 on CPU)."""
     r = refs()
-    embT = None if r.emb is None else np.ascontiguousarray(r.emb.T.astype(np.float64))
+    embT = None if r.emb is None else np.ascontiguousarray(r.emb.T)
     return r.Rw.T.tocsr(), r.Rc.T.tocsr(), embT
 
 
@@ -212,7 +213,7 @@ def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None =
     tf_all = 0.5 * ((Ww @ RwT).toarray() + (Wc @ RcT).toarray())  # (W, R)
     if embT is not None:
         sums, _ = embed.token_sums(cleaned)
-        wl_all = embed.unit(M @ sums) @ embT
+        wl_all = (embed.unit(M @ sums).astype(np.float32) @ embT).astype(np.float64)
     else:
         wl_all = np.zeros_like(tf_all)
     combT = np.ascontiguousarray((wl_all + 2 * tf_all).T)  # (R, W), once for every per-claim maximum below
