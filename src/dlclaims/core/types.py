@@ -9,6 +9,7 @@ turn them into one of the four statuses.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -141,25 +142,24 @@ def verdict_from_parts(
 
 def strict_json(x: Any) -> Any:
     """Like :func:`to_jsonable`, and NaN / inf become the strings "nan", "inf", "-inf" (strict JSON output)."""
-    x = to_jsonable(x)
+    return _finite_strings(to_jsonable(x))  # one conversion of the whole tree, then one pass (not one per level)
+
+
+def _finite_strings(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
     if isinstance(x, dict):
-        return {k: strict_json(v) for k, v in x.items()}
+        return {k: _finite_strings(v) for k, v in x.items()}
     if isinstance(x, list):
-        return [strict_json(v) for v in x]
+        return [_finite_strings(v) for v in x]
     return x
 
 
 def to_jsonable(x: Any) -> Any:
     """Tensors, arrays and NumPy scalars -> plain Python (lists, floats, ints); NaN and inf stay floats."""
-    try:
-        import torch
-
-        if isinstance(x, torch.Tensor):
-            return to_jsonable(x.detach().cpu().tolist())
-    except ImportError:  # pragma: no cover
-        pass
+    torch = sys.modules.get("torch")  # a tensor exists only where torch was imported: never import it here (1-1.5 s)
+    if torch is not None and isinstance(x, torch.Tensor):
+        return to_jsonable(x.detach().cpu().tolist())
     if isinstance(x, np.ndarray):
         return to_jsonable(x.tolist())
     if isinstance(x, (np.floating,)):
