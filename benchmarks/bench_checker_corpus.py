@@ -8,7 +8,9 @@ graded against a fixture store whose verdicts are what theory says (tests/check/
 Scores, per family and in total:
   detection   precision / recall / F1 of (sheet, claim) pairs against the labels (all labels);
   grades      accuracy on the found claims whose label has a firm grade (not '?');
-  "wrong"     precision: of the findings graded wrong, the share the label grades wrong.
+  "wrong"     precision: of the findings graded wrong, the share the label grades wrong (old count: on labelled
+              claims with a firm grade only; "(all)": every "wrong" grade given, false findings included);
+  "to check"  findings set apart for a person (not confident enough for a firm "wrong").
 With --store PATH (a real lab store) grades are also compared with the lab's verdicts: a grade that
 differs from the label only because the stored verdict differs from theory is counted apart.
 
@@ -184,13 +186,17 @@ def _scores(rows: list[tuple]) -> dict:
     firm = [r for r in rows if r[4] and r[3] in ("right", "wrong", "partly")]
     same = sum(r[5] == r[3] for r in firm)
     wrong = [r for r in firm if r[5] == "wrong"]
+    wrong_all = [r for r in rows if r[4] and r[5] == "wrong"]  # every "wrong" grade, false findings included
     p = tp / (tp + fp) if tp + fp else 1.0
     rc = tp / (tp + fn) if tp + fn else 1.0
     return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": rc,
             "f1": 2 * p * rc / (p + rc) if p + rc else 0.0, "graded": len(firm),
             "grade_accuracy": same / len(firm) if firm else float("nan"),
             "wrong_findings": len(wrong),
-            "wrong_precision": sum(r[3] == "wrong" for r in wrong) / len(wrong) if wrong else float("nan")}
+            "wrong_precision": sum(r[3] == "wrong" for r in wrong) / len(wrong) if wrong else float("nan"),
+            "wrong_all": len(wrong_all),
+            "wrong_precision_all": sum(r[3] == "wrong" for r in wrong_all) / len(wrong_all) if wrong_all else float("nan"),
+            "to_check": sum(1 for r in rows if r[4] and r[5] == "to check")}
 
 
 def main() -> None:
@@ -214,12 +220,13 @@ def main() -> None:
     res = evaluate(args.corpus, store=args.store, fit_all=args.fit, own=not args.no_own)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     header = ["family", "TP", "FP", "FN", "precision", "recall", "F1", "graded", "grade acc", "wrong found",
-              "wrong precision"]
+              "wrong precision", "wrong given", "wrong precision (all)", "to check"]
     table = []
     for fam, s in list(res["per_family"].items()) + [("total", res["total"])]:
         table.append([fam, s["tp"], s["fp"], s["fn"], round(s["precision"], 3), round(s["recall"], 3),
                       round(s["f1"], 3), s["graded"], round(s["grade_accuracy"], 3), s["wrong_findings"],
-                      round(s["wrong_precision"], 3)])
+                      round(s["wrong_precision"], 3), s["wrong_all"], round(s["wrong_precision_all"], 3),
+                      s["to_check"]])
     if args.verbose:
         for r in res["rows"]:
             tag = "MISS" if r[2] and not r[4] else "FALSE" if r[4] and not r[2] else \
