@@ -156,7 +156,8 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
         found_lab = {f["claim"]: f["grade"] for f in grade_sheet(ex, lab)["findings"]} if lab else {}
         for c in sorted(set(found) | set(s.labels)):
             st, g = s.labels.get(c, ("", ""))
-            rows.append((s.name, c, st, g, c in found, found[c]["grade"] if c in found else "", found_lab.get(c, ""),
+            fg = ("to check" if found[c].get("to_check") else found[c]["grade"]) if c in found else ""
+            rows.append((s.name, c, st, g, c in found, fg, found_lab.get(c, ""),
                          round(float(pr.get(c, 0.0)), 2)))
     res = {"sheets": len(sheets), "labels": sum(len(s.labels) for s in sheets), "rows": rows,
            "thresholds": thresholds, "analyse_s": t_an, "analyse_cpu_s": c_an,
