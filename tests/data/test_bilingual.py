@@ -15,10 +15,12 @@ from dlclaims.data.bilingual import (
     PAD,
     SPECIALS,
     BilingualConfig,
+    Pair,
     alignment_types,
     feasible_lengths,
     generate,
     min_vocab_size,
+    single_source_shortcut,
     to_tensors,
 )
 
@@ -129,3 +131,24 @@ def test_multiword_share_needs_room_for_a_contraction():
         BilingualConfig(min_len=3, max_len=5, multiword_share=0.2)
     with pytest.raises(ConfigError, match="p_pp"):
         BilingualConfig(p_pp=0.0, multiword_share=0.2)
+
+
+def test_single_source_shortcut_on_hand_made_pairs():
+    # source 5 = "to", 6 = "the", 7 = "a"; target 10 = "au" (to + the), 11 = "a", 12 = "le", 13 = "un"
+    au = Pair((5, 6), (10,), ((0, 0), (0, 1)))
+    to_a = Pair((5, 7), (11, 13), ((0, 0), (1, 1)))
+    the = Pair((6,), (12,), ((0, 0),))
+    got = single_source_shortcut([au, to_a, the])
+    # "to" goes to au once and to "a" once (1/2); "the" to au once and to "le" once (1/2): neither alone tells
+    assert got == {"many_to_one_words": 1, "determined_by_one_source_word": 0,
+                   "mean_best_single_word_probability": 0.5}
+    # without "to a", "to" always yields "au": one source word determines the many-to-one word
+    got = single_source_shortcut([au, the])
+    assert got["determined_by_one_source_word"] == 1 and got["mean_best_single_word_probability"] == 1.0
+
+
+def test_the_generated_contractions_need_both_source_words(corpus):
+    """"to the" -> "au": neither "to" (also "to a") nor "the" (also "le") alone gives the contraction."""
+    got = single_source_shortcut(corpus.train)
+    assert got["many_to_one_words"] > 0 and got["determined_by_one_source_word"] == 0
+    assert got["mean_best_single_word_probability"] < 0.9

@@ -297,6 +297,32 @@ def generate(cfg: BilingualConfig) -> Corpus:
     return Corpus(src_vocab, tgt_vocab, train, draw(cfg.n_test, round(cfg.multiword_share * cfg.n_test)))
 
 
+def single_source_shortcut(pairs: tuple[Pair, ...] | list[Pair]) -> dict[str, float | int]:
+    """Can a many-to-one target word be told from ONE of its gold source words alone?
+
+    For a source word w, p(f | w) = share of w's links (over ``pairs``) that go to target word f. A many-to-one
+    word f_i with gold source words G_i is determined by one of them if max_{j in G_i} p(f_i | w_j) = 1: then a
+    model could emit it while attending to that word only, and the gold alignment would not be what it must use.
+    Returns the number of many-to-one words, how many one gold source word determines, and the mean of
+    max_{j in G_i} p(f_i | w_j) over them (NaN without a many-to-one word).
+    """
+    count: dict[int, dict[int, int]] = {}
+    for p in pairs:
+        for i, j in p.links:
+            row = count.setdefault(p.src[j], {})
+            row[p.tgt[i]] = row.get(p.tgt[i], 0) + 1
+    best = []
+    for p in pairs:
+        src_of: dict[int, list[int]] = {}
+        for i, j in p.links:
+            src_of.setdefault(i, []).append(j)
+        for i, js in src_of.items():
+            if len(js) >= 2:
+                best.append(max(count[p.src[j]][p.tgt[i]] / sum(count[p.src[j]].values()) for j in js))
+    return {"many_to_one_words": len(best), "determined_by_one_source_word": sum(b == 1.0 for b in best),
+            "mean_best_single_word_probability": float(np.mean(best)) if best else float("nan")}
+
+
 def to_tensors(pairs: tuple[Pair, ...] | list[Pair], *, src_len: int | None = None,
                tgt_len: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """Right-padded id tensors: src (N, S), tgt_in = <s> + tgt (N, T), tgt_out = tgt + </s> (N, T).
