@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from . import embed, kb, ngrams
+from . import embed, kb, ngrams, refcache
 from .stance import clauses
 
 FEATURES = ("wl", "tf", "log_rank", "family_margin", "block_family", "block_top", "block_gap", "window_family_top",
@@ -96,8 +96,6 @@ def _clean(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def refs() -> _Refs:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from ..core.catalogue import claims_by_id
 
     base = kb.load()
@@ -119,11 +117,11 @@ def refs() -> _Refs:
     stance_cols = {st: [np.where((claim_of_a == i) & (st_a == st))[0] for i in range(len(claims))]
                    for st in ("asserts", "denies", "corrects")}
     cleaned = [_clean(t) for t in texts]
-    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
-                           token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-    Rw, Rc = word.fit_transform(cleaned), char.fit_transform(cleaned)
-    emb = embed.embed(cleaned) if embed.available() else None
+    # TfidfVectorizer settings; fitted once, then read from the user cache (refcache.py; no sklearn import then)
+    word_kw = dict(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
+    char_kw = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    (word, Rw), (char, Rc) = refcache.fit_tfidf("examples", cleaned, [word_kw, char_kw])
+    emb = embed.embed_cached(cleaned) if embed.available() else None
     fams = sorted(base.families)
     return _Refs(texts, claim_of_a, stance_of, claims, [base.claims[c].family for c in claims], fams, pos, stance_cols,
                  neg, emb,
@@ -186,18 +184,12 @@ def _per_claim_max(S: np.ndarray, cols: list[np.ndarray], transposed: bool = Fal
 
 def _tfidf(vec, counts):
     """TF-IDF rows from raw counts, as the fitted vectorizer computes them (sublinear tf, idf, l2 norm)."""
-    from sklearn.preprocessing import normalize
-
-    X = counts.astype(np.float64).tocsr(copy=True)
-    X.data = 1.0 + np.log(X.data)
-    return normalize(X @ sp.diags(vec.idf_), norm="l2", copy=False)
+    return ngrams.tfidf(vec, counts)
 
 
 def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None = None) -> Scores:
     """Similarities of each window to every example. A window with ``pairs[i] = (j, k)`` is the concatenation
     of windows j and k: its counts and token sums are theirs added, not recomputed."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     r = refs()
     pairs = pairs or [None] * len(texts)
     base = [i for i, p in enumerate(pairs) if p is None]
@@ -207,7 +199,7 @@ def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None =
     ri = [i for i, p in enumerate(pairs) for _ in ((i,) if p is None else p)]
     ci = [pos[j] for i, p in enumerate(pairs) for j in ((i,) if p is None else p)]
     M = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(len(texts), len(base)))
-    Ww = _tfidf(r.word, M @ CountVectorizer.transform(r.word, cleaned))
+    Ww = _tfidf(r.word, M @ ngrams.counts(r.word, cleaned))
     Wc = _tfidf(r.char, M @ ngrams.counts(r.char, cleaned))
     RwT, RcT, embT = _ref_mats()
     tf_all = 0.5 * ((Ww @ RwT).toarray() + (Wc @ RcT).toarray())  # (W, R)
@@ -288,9 +280,8 @@ def contrast_words(claim: str) -> dict[str, float]:
     """stem -> log-odds that an example containing it asserts (vs denies / corrects) the claim:
     log((df_a + 0.5) / (N_a + 1)) - log((df_d + 0.5) / (N_d + 1)) over 5-letter stems of content words,
     kept where |log-odds| >= 1 (a word that tells the sides apart: "minus" / "plus", "lower" / "upper")."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
     r = refs()
+    ENGLISH_STOP_WORDS = r.word.stop_words  # scikit-learn's English list, as the fitted vectorizer kept it
     i = r.claims.index(claim)
     docs: dict[str, list[set[str]]] = {"a": [], "d": []}
     for t, ci, st in zip(r.texts, r.claim_of, r.stance_of):

@@ -73,3 +73,17 @@ def unit(sums: np.ndarray) -> np.ndarray:
 def embed(texts: list[str]) -> np.ndarray:
     """(N, 256) unit vectors of the mean token embedding; an empty text gives the zero vector."""
     return unit(token_sums(texts)[0])
+
+
+def _identity() -> list[object]:
+    """The model files as the cache key sees them: path, size and modification time."""
+    files = _files()
+    return [] if files is None else [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+
+
+def embed_cached(texts: list[str]) -> np.ndarray:
+    """``embed(texts)`` for fixed reference texts (the knowledge base's examples), read from the disk cache
+    (refcache.py) when it holds them for these texts and these model files."""
+    from . import refcache
+
+    return refcache.array("embed", texts, {"model": _identity(), "dim": DIM}, lambda: embed(texts))

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.catalogue import questions
-from . import ngrams
+from . import ngrams, refcache
 
 MIN_SCORE = 0.16  # below this an answer matches no family
 TERM_WEIGHT = 0.0  # per distinct family term found; 0.04 lowered corpus F1 (0.81 -> 0.76), so terms only explain
@@ -64,8 +64,6 @@ class _Model:
 
 @lru_cache(maxsize=1)
 def _model() -> _Model:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     from .kb import load
 
     base = load()
@@ -79,11 +77,11 @@ def _model() -> _Model:
         if fk and fk.aliases:
             alts = sorted(fk.aliases, key=len, reverse=True)
             terms[q.id] = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in alts) + r")(?![\w-])")
-    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1,
-                           token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
-    Dw = word.fit_transform(docs)
-    Dc = char.fit_transform(docs)
+    # TfidfVectorizer settings; fitted once, then read from the user cache (refcache.py)
+    word_kw = dict(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1,
+                   token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
+    char_kw = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
+    (word, Dw), (char, Dc) = refcache.fit_tfidf("families", docs, [word_kw, char_kw])
     return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), terms)
 
 
@@ -107,7 +105,7 @@ def _transposed() -> tuple[object, object]:
 def score_many(texts: list[str]) -> Scored:
     m = _model()
     cleaned = [clean_for_match(t) for t in texts]
-    aw = m.word.transform(cleaned)
+    aw = ngrams.tfidf(m.word, ngrams.counts(m.word, cleaned))  # = m.word.transform(cleaned)
     ac = ngrams.tfidf(m.char, ngrams.counts(m.char, cleaned))  # = m.char.transform(cleaned), word by word
     DwT, DcT = _transposed()
     sw = (aw @ DwT).toarray()

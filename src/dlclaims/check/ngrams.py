@@ -1,18 +1,73 @@
-"""Character n-gram counts of many texts at once, word by word (a faster ``CountVectorizer.transform``).
+"""N-gram counts and TF-IDF of many texts at once, without scikit-learn at run time.
+
+``Vectorizer`` is a fitted TF-IDF vectorizer reduced to what the checker reads (vocabulary, idf, the analyzer's
+settings): it is fitted once with scikit-learn and then read from the disk cache (refcache.py), so a check
+never imports scikit-learn (0.7 s of imports, SciPy's statistics included).
+
+Character n-grams, word by word (a faster ``CountVectorizer.transform``):
 
 For ``analyzer="char_wb"`` a text's n-grams are the union of its words' n-grams (each word padded with a
 space on both sides), so the counts of a text are the sum of its words' counts. A word's vocabulary
 indices are computed once and kept (words recur across the windows of a sheet and across sheets), which
 turns the per-n-gram Python loop of scikit-learn's analyzer into one dictionary look-up per word. The
 result equals ``CountVectorizer.transform(vec, texts)`` (tests/check/test_ngrams.py).
+
+Word n-grams: scikit-learn's word analyzer (lower case, ``token_pattern`` tokens, stop words dropped, then
+the n-grams joined by one space), written out once, with the same counts.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
 MAX_CACHED_WORDS = 200_000
+
+
+@dataclass
+class Vectorizer:
+    """A fitted TfidfVectorizer's state (``analyzer`` "word" or "char_wb"), with the same ``transform``."""
+
+    analyzer: str
+    ngram_range: tuple[int, int]
+    vocabulary_: dict[str, int]
+    idf_: np.ndarray | None
+    lowercase: bool = True
+    token_pattern: str | None = None
+    stop_words: frozenset[str] = frozenset()
+    sublinear_tf: bool = False
+    norm: str | None = "l2"
+    use_idf: bool = True
+    dtype: type = np.float64
+    preprocessor = None  # what _plain_* read: nothing beyond the settings above
+    strip_accents = None
+    tokenizer = None
+    _terms: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_sklearn(cls, vec) -> "Vectorizer":
+        if not (_plain_char_wb(vec) or _plain_word(vec)):
+            raise ValueError(f"unsupported vectorizer settings: {vec!r}")
+        return cls(vec.analyzer, tuple(vec.ngram_range), dict(vec.vocabulary_),
+                   np.asarray(vec.idf_) if getattr(vec, "use_idf", False) else None, bool(vec.lowercase),
+                   vec.token_pattern if vec.analyzer == "word" else None, frozenset(vec.get_stop_words() or ()),
+                   bool(getattr(vec, "sublinear_tf", False)), getattr(vec, "norm", None),
+                   bool(getattr(vec, "use_idf", False)), vec.dtype)
+
+    def get_feature_names_out(self) -> np.ndarray:
+        """The terms in column order."""
+        if self._terms is None:
+            terms = [""] * len(self.vocabulary_)
+            for t, j in self.vocabulary_.items():
+                terms[j] = t
+            self._terms = np.asarray(terms, dtype=object)
+        return self._terms
+
+    def transform(self, texts: list[str]) -> sp.csr_matrix:
+        return tfidf(self, counts(self, texts))
 
 
 def _word_indices(w: str, vocab: dict[str, int], lo: int, hi: int) -> list[int]:
@@ -29,16 +84,61 @@ def _word_indices(w: str, vocab: dict[str, int], lo: int, hi: int) -> list[int]:
     return out
 
 
+def _plain(vec) -> bool:
+    return (vec.preprocessor is None and vec.strip_accents is None and vec.tokenizer is None
+            and getattr(vec, "input", "content") == "content" and hasattr(vec, "vocabulary_"))
+
+
 def _plain_char_wb(vec) -> bool:
-    return (getattr(vec, "analyzer", None) == "char_wb" and vec.preprocessor is None and vec.strip_accents is None
-            and vec.tokenizer is None and hasattr(vec, "vocabulary_"))
+    return getattr(vec, "analyzer", None) == "char_wb" and _plain(vec)
+
+
+def _plain_word(vec) -> bool:
+    return getattr(vec, "analyzer", None) == "word" and _plain(vec) and vec.token_pattern is not None \
+        and re.compile(vec.token_pattern).groups == 0 and (vec.stop_words is None or vec.stop_words == "english"
+                                                             or isinstance(vec, Vectorizer))
+
+
+def _csr(cols: list[int], indptr: list[int], n_cols: int, dtype) -> sp.csr_matrix:
+    """Counts from each text's column list (repeats counted); canonical CSR (sorted, summed) as sklearn gives."""
+    ip = np.asarray(indptr, dtype=np.int64)
+    rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(ip))
+    X = sp.csr_matrix((np.ones(len(cols), dtype=dtype), (rows, np.asarray(cols, dtype=np.int64))),
+                      shape=(len(indptr) - 1, n_cols))
+    X.sum_duplicates()
+    return X
+
+
+def _word_counts(vec, texts: list[str]) -> sp.csr_matrix:
+    """scikit-learn's word analyzer and counts: tokens of ``token_pattern`` in the lower-cased text, stop words
+    dropped, then all n-grams for n in ``ngram_range`` (tokens joined by one space), kept where in the vocabulary."""
+    vocab = vec.vocabulary_
+    lo, hi = vec.ngram_range
+    pat = re.compile(vec.token_pattern)
+    stop = vec.stop_words if isinstance(vec, Vectorizer) else frozenset(vec.get_stop_words() or ())
+    get = vocab.get
+    cols: list[int] = []
+    indptr = [0]
+    for t in texts:
+        toks = [w for w in pat.findall(t.lower() if vec.lowercase else t) if w not in stop]
+        n_t = len(toks)
+        for n in range(lo, min(hi, n_t) + 1):
+            grams = toks if n == 1 else [" ".join(toks[i:i + n]) for i in range(n_t - n + 1)]
+            for g in grams:
+                j = get(g)
+                if j is not None:
+                    cols.append(j)
+        indptr.append(len(cols))
+    return _csr(cols, indptr, len(vocab), getattr(vec, "dtype", np.int64))
 
 
 def counts(vec, texts: list[str]) -> sp.csr_matrix:
-    """(N, V) n-gram counts of the texts under a fitted char_wb vectorizer's vocabulary."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
+    """(N, V) n-gram counts of the texts under a fitted vectorizer's vocabulary (char_wb or word analyzer)."""
+    if _plain_word(vec):
+        return _word_counts(vec, texts)
     if not _plain_char_wb(vec):
+        from sklearn.feature_extraction.text import CountVectorizer
+
         return CountVectorizer.transform(vec, texts)
     vocab = vec.vocabulary_
     lo, hi = vec.ngram_range
@@ -54,21 +154,32 @@ def counts(vec, texts: list[str]) -> sp.csr_matrix:
                     cache[w] = ix
             cols.extend(ix)
         indptr.append(len(cols))
-    ip = np.asarray(indptr, dtype=np.int64)
-    rows = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(ip))
-    X = sp.csr_matrix((np.ones(len(cols), dtype=getattr(vec, "dtype", np.int64)), (rows, np.asarray(cols, dtype=np.int64))),
-                      shape=(len(texts), len(vocab)))
-    X.sum_duplicates()
+    return _csr(cols, indptr, len(vocab), getattr(vec, "dtype", np.int64))
+
+
+def l2_rows(X: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit l2 norm in place (zero rows stay zero), as ``sklearn.preprocessing.normalize`` does:
+    per row, the squares summed in index order, one square root, each entry divided by it."""
+    X = X.tocsr()
+    sq = sp.csr_matrix((X.data * X.data, X.indices, X.indptr), shape=X.shape)
+    norms = np.sqrt(sq @ np.ones(X.shape[1]))  # csr_matvec: the row's squares added in order
+    div = np.repeat(norms, np.diff(X.indptr))
+    nz = div != 0.0
+    X.data[nz] /= div[nz]
     return X
 
 
 def tfidf(vec, X) -> sp.csr_matrix:
     """TF-IDF rows from raw counts, as a fitted ``TfidfVectorizer`` computes them (sublinear tf, idf, l2 norm)."""
-    from sklearn.preprocessing import normalize
-
     X = X.astype(np.float64).tocsr(copy=True)
     if getattr(vec, "sublinear_tf", False):
         X.data = 1.0 + np.log(X.data)
     if getattr(vec, "use_idf", True):
         X = X @ sp.diags(vec.idf_)
-    return normalize(X, norm=vec.norm, copy=False) if vec.norm else X.tocsr()
+    if vec.norm == "l2":
+        return l2_rows(X)
+    if vec.norm:
+        from sklearn.preprocessing import normalize
+
+        return normalize(X, norm=vec.norm, copy=False)
+    return X.tocsr()

@@ -1,0 +1,127 @@
+"""The checker's fast paths give the same numbers as the slow ones (no timing here: see benchmarks/bench_check.py).
+
+refcache: a cached fit equals a fresh scikit-learn fit, bit for bit, and is never read for other inputs;
+ngrams: word counts and the l2 normalisation equal scikit-learn's; a check with a warm cache imports no
+scikit-learn.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from dlclaims.check import ngrams, refcache
+
+DOCS = ["The KL term acts as a regulariser of the latent space.", "a ab abc abcd abcde and the of",
+        "Self-attention costs O(n^2 d)\n per  layer; the MLP costs O(n d^2)", "", "ÉLBO ≤ log p(x)", "x y z",
+        "gradient descent ascent cycles around the equilibrium, it never converges"]
+NEW = DOCS + ["unknown zzz words a", "Abcde ABC the latent space is regularised by the KL term", "the of and"]
+WORD = dict(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
+CHAR = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+
+
+def _same(A, B) -> bool:
+    A, B = sp.csr_matrix(A), sp.csr_matrix(B)
+    return A.shape == B.shape and np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices) \
+        and np.array_equal(A.data, B.data)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLCLAIMS_CACHE_DIR", str(tmp_path / "c"))
+    return tmp_path / "c"
+
+
+@pytest.mark.parametrize("kw", [WORD, CHAR, dict(ngram_range=(2, 3), token_pattern=r"(?u)\b\w\w+\b")])
+def test_counts_equal_sklearn(kw):
+    v = TfidfVectorizer(**kw).fit(DOCS[:3])
+    assert _same(CountVectorizer.transform(v, NEW), ngrams.counts(v, NEW))
+    light = ngrams.Vectorizer.from_sklearn(v)
+    assert _same(CountVectorizer.transform(v, NEW), ngrams.counts(light, NEW))
+    assert np.abs(v.transform(NEW) - light.transform(NEW)).max() < 1e-12  # sklearn sums squares in its own order
+    X = CountVectorizer.transform(v, NEW).astype(np.float64)
+    X.data = 1.0 + np.log(X.data)
+    assert _same(normalize(X @ sp.diags(v.idf_)), light.transform(NEW))  # the checker's earlier path, same layout
+
+
+def test_l2_rows_equals_sklearn_normalize():
+    rng = np.random.default_rng(0)
+    X = sp.random(40, 300, density=0.1, format="csr", random_state=1) * 7.3
+    X = sp.vstack([X, sp.csr_matrix((1, 300))]).tocsr()  # a zero row stays zero
+    want = normalize(X, norm="l2")
+    assert _same(want, ngrams.l2_rows(X.copy()))
+    Y = sp.csr_matrix(rng.random((5, 9)))
+    assert _same(normalize(Y), ngrams.l2_rows(Y.copy()))
+
+
+def test_fit_tfidf_cached_equals_fresh_fit(cache, monkeypatch):
+    first = refcache.fit_tfidf("t", DOCS, [WORD, CHAR])
+    assert len(list(cache.glob("t-*.npz"))) == 1
+    for kw, (vec, X) in zip([WORD, CHAR], first):
+        sk = TfidfVectorizer(**kw)
+        assert _same(sk.fit_transform(DOCS), X)
+        assert vec.vocabulary_ == sk.vocabulary_ and np.array_equal(vec.idf_, sk.idf_)
+
+    import sklearn.feature_extraction.text as skt
+
+    def no_fit(*a, **k):
+        raise AssertionError("refit although the cache holds this fit")
+
+    monkeypatch.setattr(skt, "TfidfVectorizer", no_fit)
+    again = refcache.fit_tfidf("t", DOCS, [WORD, CHAR])
+    for (v1, X1), (v2, X2) in zip(first, again):
+        assert _same(X1, X2) and v1.vocabulary_ == v2.vocabulary_ and v1.stop_words == v2.stop_words
+        assert _same(v1.transform(NEW), v2.transform(NEW))
+    with pytest.raises(AssertionError, match="refit"):  # other texts: another key, never the stale entry
+        refcache.fit_tfidf("t", DOCS + ["one more example"], [WORD, CHAR])
+    with pytest.raises(AssertionError, match="refit"):  # other settings: another key
+        refcache.fit_tfidf("t", DOCS, [dict(WORD, sublinear_tf=False), CHAR])
+
+
+def test_damaged_or_absent_cache_is_refitted(cache):
+    (v, X), = refcache.fit_tfidf("d", DOCS, [CHAR])
+    (entry,) = cache.glob("d-*.npz")
+    entry.write_bytes(b"not an npz file")
+    (v2, X2), = refcache.fit_tfidf("d", DOCS, [CHAR])
+    assert _same(X, X2)
+
+
+def test_cache_off_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLCLAIMS_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert refcache.cache_dir() is None
+    a = refcache.array("a", ["x"], {}, lambda: np.arange(3.0))
+    assert np.array_equal(a, np.arange(3.0)) and not list(tmp_path.rglob("*.npz"))
+
+
+def test_array_cache_keyed_by_params(cache):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return np.full(4, float(len(calls)))
+
+    a = refcache.array("e", ["t"], {"model": 1}, build)
+    b = refcache.array("e", ["t"], {"model": 1}, build)
+    c = refcache.array("e", ["t"], {"model": 2}, build)  # another model file: recomputed
+    assert np.array_equal(a, b) and len(calls) == 2 and c[0] == 2.0
+
+
+def test_check_with_a_warm_cache_imports_no_sklearn(cache):
+    code = ("import sys; from dlclaims.check import check_text; "
+            "r = check_text('Question 1\\n\\nThe KL term pulls the codes towards the prior, so the latent space is "
+            "regularised.', None); "
+            "print(len(r['findings']), any(m.startswith('sklearn') for m in sys.modules))")
+    env = {**__import__("os").environ, "DLCLAIMS_CACHE_DIR": str(cache)}
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    n_cold, imported_cold = cold.stdout.split()
+    n_warm, imported_warm = warm.stdout.split()
+    assert imported_cold == "True" and imported_warm == "False"  # the first run fits (sklearn), the next ones read
+    assert n_cold == n_warm
