@@ -155,14 +155,16 @@ def _cnn_kernel(side: int, pool: str, head: str) -> Kernel:
         S, B = x.shape[:2]
         img = x.reshape(S, B, *x.shape[-2:]) if x.dim() == 5 else x.reshape(S, B, side, side)  # (S, B, H, W)
         h = img.permute(1, 2, 3, 0).contiguous().permute(0, 3, 1, 2)  # (B, S, H, W), channels-last memory
-        h = torch.relu(_grouped_conv(h, p["conv1.weight"], p["conv1.bias"], 1))  # (B, S C_1, H, W)
-        h = F.max_pool2d(h, 2) if pool == "max" else F.avg_pool2d(h, 2)  # (B, S C_1, H/2, W/2)
-        h = torch.relu(_grouped_conv(h, p["conv2.weight"], p["conv2.bias"], 1))  # (B, S C_2, H/2, W/2)
+        h = _grouped_conv(h, p["conv1.weight"], p["conv1.bias"], 1)  # (B, S C_1, H, W)
+        # max(relu(a)) = relu(max(a)), with the same gradient (to the window's first maximum, 0 where <= 0):
+        # the ReLU on the 4x smaller map, and its backward on tensors of one memory layout (2x faster)
+        h = torch.relu(F.max_pool2d(h, 2)) if pool == "max" else F.avg_pool2d(torch.relu(h), 2)  # (B, S C_1, H/2, W/2)
+        h = _grouped_conv(h, p["conv2.weight"], p["conv2.bias"], 1)  # (B, S C_2, H/2, W/2)
         c2 = p["conv2.weight"].shape[1]
         if head == "pooled":
-            feats = h.mean((-2, -1)).view(B, S, c2)  # (B, S, C_2)
-        else:
-            feats = h.reshape(B, S, -1)  # (B, S, C_2 H/2 W/2) in (c, i, j) order, as flatten(-3)
+            feats = torch.relu(h).mean((-2, -1)).view(B, S, c2)  # (B, S, C_2)
+        else:  # (B, S, C_2 H/2 W/2) in (c, i, j) order, as flatten(-3); ReLU after the reshape (one layout)
+            feats = torch.relu(h.reshape(B, S, -1))
         return _linear(feats.transpose(0, 1), p["head.weight"], p["head.bias"])  # (S, B, K)
 
     return run
@@ -459,7 +461,6 @@ def _stacked_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
     """
     S, B, C = logits.shape
     return F.cross_entropy(logits.reshape(S * B, C), target.reshape(S * B), reduction="none").view(S, B).mean(1)
-
 
 
 def train_stacked(
