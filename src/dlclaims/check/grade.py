@@ -253,8 +253,11 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
         measured = _shape_in(v.numbers)
         shape = a.data["shape"]
         if measured:
-            if shape == measured:
-                return "right", f"the sheet's trend matches the measured one ({measured})"
+            said, seen = shape.split("-"), measured.split("-")
+            if shape == measured or (set(said) <= set(seen) and said != ["rise"]):
+                # every piece the sheet states was measured ("it plateaus" where a rise then a plateau was
+                # measured); a lone rise says it keeps rising, which a plateau or fall after it contradicts
+                return "right", f"the sheet's trend matches the measured one ({measured}; the sheet says {shape})"
             if set(shape.split("-")) & set(measured.split("-")) - {"rise"} or (
                     shape in spec.claimed and measured in spec.claimed):
                 return "partly", f"measured: {measured}; the sheet says {shape}"
@@ -264,3 +267,25 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
         return ("wrong" if status == "supported" else "partly" if status == "partial" else "unknown",
                 f"trend {shape} against the claim; measured: {status}")
     return "unknown", "no grading rule for this kind of claim"
+
+
+STANCE_AGREE = 0.999  # a "wrong" from a proposition needs every voting window to read the same stance
+
+
+def held_back(a: Assertion, g: str) -> str | None:
+    """Why a "wrong" grade is not firm enough to give (None: give it).
+
+    Grading a right answer wrong is the worst error for a student, so a proposition found by similarity is
+    graded wrong only when its stance is unambiguous: every window that votes on the stance reads the same
+    one, and the words are not hedged. Otherwise the finding is kept, graded ``unknown``, and set apart for a
+    person with its tentative grade (``to_check``). Structural findings (a table, a sequence, an order, a
+    trend) compare numbers or exponents exactly and keep their grade. (A low decision confidence, below the
+    review cut, already sets a finding apart with ``review``; withholding its "wrong" too changed nothing
+    on the corpus, cross-validated, and withheld 3 right "wrong" grades on tests/sheets.)"""
+    if g != "wrong" or a.kind != "proposition":
+        return None
+    if float(a.data.get("stance_share", 1.0)) < STANCE_AGREE:
+        return "the sheet's sentences read this claim with different stances"
+    if a.hedged:
+        return "the sheet hedges this statement"
+    return None

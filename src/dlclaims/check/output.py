@@ -28,7 +28,8 @@ def _fallback_pages(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
         stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(r["sheet"]).stem).strip("-") or f"sheet-{i + 1}"
         lines = [f"# Feedback on {_md(r['sheet'])}", "", f"- score: {r.get('score')}", ""]
         for f in r["findings"]:
-            check = " — to check (low confidence)" if f.get("review") else ""
+            check = (f" — to check (tentatively {f['to_check']})" if f.get("to_check") else
+                     " — to check (low confidence)" if f.get("review") else "")
             lines += [f"## {_md(f['question'])} · {_md(f['claim'])} — {f['grade']}{check}", "", f"> {_md(f['quote'])}", "",
                       f"- says: {_md(f['says'])}", f"- measured: {f['verdict'] or 'not run'}",
                       f"- evidence: {_md(str(f['evidence'].get('rule') or f['evidence'].get('command', '')))}", ""]

@@ -27,7 +27,8 @@ def _row(f: dict, conf: bool = False) -> list:
     row = [Text(f"{f.get('sheet_question', '')}\n{f['question']}".strip()), Text(f["claim"]),
            Text(_short(f["quote"], 220)), Text(_short(f["says"], 140)),
            Text(f["verdict"] or "not run", style="dim" if f["verdict"] is None else ""),
-           Text(f["grade"], style=GRADE_STYLE.get(f["grade"], ""))]
+           Text(f"{f['to_check']}?" if f.get("to_check") else f["grade"],  # a tentative grade, for a person
+                style=GRADE_STYLE.get(f.get("to_check") or f["grade"], ""))]
     if conf:
         c = f.get("confidence")
         row.append(Text("?" if c is None else f"{c:.2f}", style="yellow"))
@@ -60,7 +61,7 @@ def render_terminal(outcome: Any, width: int = 120) -> Iterator[Any]:
         line = Text(f"{r['sheet']}: score {score}  ", style="bold")
         for g in ("right", "partly", "wrong", "unknown"):
             line.append(f"{g} {tally.get(g, 0)}  ", style=GRADE_STYLE[g])
-        n_check = sum(1 for f in r["findings"] if f.get("review"))
+        n_check = sum(1 for f in r["findings"] if f.get("review"))  # to_check findings are flagged review too
         if n_check:
             line.append(f"to check {n_check}", style="yellow")
         yield line

@@ -15,8 +15,8 @@ from .decide import default as default_decider
 from .detect import Candidate, Window, candidates, contrast_words, refs, windows_of
 from .structural import self_evident
 from .extract import Assertion, extract, units
-from .stance import hedged, vote
-from .grade import _combine, evidence, grade, run_command
+from .stance import hedged, vote_detail
+from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
@@ -189,15 +189,15 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         if p < d.threshold or c.claim in have:
             continue
         ck = known[c.claim]
-        st, win, _ = vote(c.support, ck.denials, contrast_words(c.claim)) if c.support else \
-            ("asserts", c.window, c.example)
+        st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim)) if c.support else \
+            ("asserts", c.window, c.example, 1.0)
         q, label, _, m = an.groups[win.block]
         stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",
                   "corrects": "nuance"}[st]
         says = ck.says.get(st) or (ck.says["asserts"] if st == "asserts" else f"not: {ck.says['asserts']}")
         a = Assertion(c.claim, "proposition", stance, win.quote, says, win.part, hedged(win.text),
                       {"spans": [win.text], "n_pos": 2, "confidence": round(float(p), 3),
-                       "review": bool(p < d.review)})
+                       "review": bool(p < d.review), "stance_share": round(float(share), 3)})
         ex.items.append((a, label + (f" ({win.part})" if win.part and "(" not in label else ""), m))
     if not an.groups:
         ex.note = "no question recognised: no answer matched a question family of the catalogue"
@@ -221,6 +221,9 @@ def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool 
     for a, label, m in ex.items:
         v = verdicts.get(a.claim)
         g, why = grade(a, v)
+        hold = held_back(a, g)  # a "wrong" that is not firm: kept, set apart for a person (grade.py)
+        if hold:
+            g, why = "unknown", f"to check: tentatively wrong ({why}), but {hold}"
         f = {"question": known[a.claim].question, "sheet_question": label, "claim": a.claim, "quote": a.quote,
              "says": a.says, "verdict": v.status if v is not None else None, "grade": g,
              "evidence": evidence(a.claim, v), "why": why, "kind": a.kind,
@@ -230,8 +233,10 @@ def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool 
             f["hedged"] = True
         # how sure the reader is that the sheet states this claim (decide.py); below `review`: for a person to check
         f["confidence"] = a.data.get("confidence")
-        if a.data.get("review"):
+        if a.data.get("review") or hold:
             f["review"] = True
+        if hold:
+            f["to_check"] = "wrong"  # the tentative grade a person should confirm (grade is "unknown" until then)
         if a.kind == "complexity":
             keys = ("aspect", "role", "sheet", "claimed", "truth", "grade", "measured_slopes")
             f["orders"] = [{k: p.get(k) for k in keys}
@@ -240,6 +245,8 @@ def grade_sheet(ex: Extracted, verdicts: dict[str, Any], *, store_missing: bool 
             old = per_claim[a.claim]
             old["confidence"] = max(old.get("confidence") or 0.0, f["confidence"] or 0.0)
             old["grade"] = _combine([old["grade"], g])
+            if old["grade"] != "unknown":
+                old.pop("to_check", None)
             old["quote"] = (old["quote"] + " / " + a.quote)[:600]
             continue
         per_claim[a.claim] = f

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|"
+NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|rather than|"
+                 r"instead of|"
                  r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
                  r"wasn't|weren't|lacks?|non)\b|n't\b")
 NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
@@ -22,7 +23,9 @@ NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bn
                      r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
                      # an answer's leading "No," / "No." replies to the question; it does not negate what follows
                      r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
-CLAUSE = re.compile(r"[;:]|,\s+|\s\(|\)\s|\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
+# clause ends: a sentence end (a negation's scope never crosses it), punctuation, contrastive conjunctions
+CLAUSE = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+|[;:]|,\s+|\s\(|\)\s|"
+                    r"\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
                     r"\s+and\s+(?=(?:never|not|no|cannot|can't|doesn't|don't|isn't|won't)\b)")
 HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|sometimes|i think|i believe|"
                    r"not sure|roughly|approximately)\b")
@@ -77,6 +80,18 @@ def matching_clause(window: str, example: str) -> str:
     return max(cl, key=lambda c: len(_content(c) & ex) / (1 + 0.05 * len(_content(c))))
 
 
+SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+")
+
+
+def matching_sentence(window: str, example: str) -> str:
+    """The sentence of the window sharing the most content words with the example (ties: the first)."""
+    ss = [x for x in SENTENCE_END.split(window) if x.strip()]
+    if len(ss) <= 1:
+        return window
+    ex = _content(example)
+    return max(ss, key=lambda x: len(_content(x) & ex))
+
+
 def framed_false(window: str) -> bool:
     low = window.lower()
     return bool(FRAMED_FALSE.search(low) or RETRACTED.search(low))
@@ -126,7 +141,9 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     other negation parity, and once more when the window frames the statement as false."""
     a = by_stance.get("asserts", (-9.0, ""))
     st, (score, ex) = "asserts", a
-    lead = CONTRAST * contrast(window, odds)  # > 0: the window's words lean to the assertions
+    # > 0: the window's words lean to the assertions; read in the window's sentence that talks about the claim
+    # (of a two-sentence window, the other sentence's "never" is not this claim's)
+    lead = CONTRAST * contrast(matching_sentence(window, " ".join(e for _, e in by_stance.values())), odds)
     for other in ("denies", "corrects"):
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
@@ -141,6 +158,13 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
 def vote(support: list, denials: str = "content", odds: dict[str, float] | None = None) -> tuple[str, object, str]:
     """The stance of a found claim: the score-weighted vote of its best windows (detect.Support);
     returns (stance, the first window of that stance, its example)."""
+    return vote_detail(support, denials, odds)[:3]  # type: ignore[return-value]
+
+
+def vote_detail(support: list, denials: str = "content",
+                odds: dict[str, float] | None = None) -> tuple[str, object, str, float]:
+    """``vote`` and the winning stance's share of the vote's weight (1.0: every voting window agrees;
+    a share below 1 means the windows read the claim with different stances: an ambiguous stance)."""
     weights: dict[str, float] = {}
     first: dict[str, tuple[object, str]] = {}
     full = [s for s in support if len(s.window.text.split()) >= STANCE_MIN_WORDS]
@@ -149,4 +173,6 @@ def vote(support: list, denials: str = "content", odds: dict[str, float] | None 
         weights[st] = weights.get(st, 0.0) + s.score
         first.setdefault(st, (s.window, ex))
     best = max(weights, key=lambda k: (weights[k], k == "asserts"))
-    return best, first[best][0], first[best][1]
+    total = sum(max(w, 0.0) for w in weights.values())
+    share = max(weights[best], 0.0) / total if total > 0 else 1.0
+    return best, first[best][0], first[best][1], share

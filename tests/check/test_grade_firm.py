@@ -1,0 +1,65 @@
+"""A "wrong" grade must earn its place (grade.held_back), and trends are graded piece by piece."""
+
+from __future__ import annotations
+
+from check_fixtures import build_store
+
+from dlclaims.check import load_verdicts
+from dlclaims.check.extract import Assertion
+from dlclaims.check.grade import grade, held_back
+from dlclaims.check.sheet import Extracted, grade_sheet
+from dlclaims.core.types import verdict
+
+
+def _prop(stance: str = "deny", share: float = 1.0, hedged: bool = False, kind: str = "proposition",
+          claim: str = "linattn.not-equivalent") -> Assertion:
+    return Assertion(claim, kind, stance, "Bob's attention computes the same function.",  # type: ignore[arg-type]
+                     "not: ...", "", hedged, {"spans": ["x"], "n_pos": 2, "confidence": 0.9, "review": False,
+                                              "stance_share": share})
+
+
+def test_a_wrong_with_an_unambiguous_stance_is_given():
+    assert held_back(_prop(share=1.0), "wrong") is None
+
+
+def test_a_wrong_whose_windows_disagree_on_the_stance_is_held_back():
+    assert "different stances" in held_back(_prop(share=0.6), "wrong")
+
+
+def test_a_hedged_wrong_is_held_back():
+    assert "hedges" in held_back(_prop(hedged=True), "wrong")
+
+
+def test_only_wrong_grades_of_propositions_are_held_back():
+    assert held_back(_prop(share=0.6), "right") is None
+    assert held_back(_prop(share=0.6), "partly") is None
+    assert held_back(_prop(share=0.6, kind="sequence"), "wrong") is None  # an exact comparison keeps its grade
+
+
+def _sheet(a: Assertion, store) -> dict:
+    ex = Extracted("s.md", "")
+    ex.items.append((a, "Q1", None))
+    return grade_sheet(ex, store)["findings"][0]
+
+
+def test_grade_sheet_sets_a_held_back_wrong_apart_with_its_tentative_grade(tmp_path):
+    store = load_verdicts(build_store(tmp_path / "s.sqlite", {"linattn.not-equivalent", "elbo.term-roles"}))
+    f = _sheet(_prop(share=0.6), store)  # denies a claim that holds: tentatively wrong
+    assert f["grade"] == "unknown" and f["to_check"] == "wrong" and f["review"] is True
+    assert f["why"].startswith("to check")
+    firm = _sheet(_prop(share=1.0), store)
+    assert firm["grade"] == "wrong" and "to_check" not in firm and "review" not in firm
+    right = _sheet(_prop(share=0.6, claim="elbo.term-roles"), store)  # denies a claim that fails: right
+    assert right["grade"] == "right" and "to_check" not in right
+
+
+def _trend(shape: str) -> Assertion:
+    return Assertion("latent.accuracy-vs-h", "trend", "assert", "q", "s", "", False, {"shape": shape})
+
+
+def test_a_trend_is_right_when_every_piece_it_states_was_measured():
+    v = verdict("latent.accuracy-vs-h", holds=True, rule="r", numbers={"shape": {"knee_h": 16, "falls_at": []}})
+    assert grade(_trend("rise-plateau"), v)[0] == "right"
+    assert grade(_trend("plateau"), v)[0] == "right"  # "it stops improving": a piece that was measured
+    assert grade(_trend("rise"), v)[0] == "wrong"  # "the larger the better": the plateau contradicts it
+    assert grade(_trend("rise-fall"), v)[0] == "partly"  # the fall branch where a plateau was measured
