@@ -50,17 +50,38 @@ def _model():
 
 def token_sums(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(N, 256) sums of the token embeddings of each text and (N,) token counts: the mean of a concatenation
-    is the sum of the parts' sums over the sum of their counts, so neighbouring windows need no re-embedding."""
+    is the sum of the parts' sums over the sum of their counts, so neighbouring windows need no re-embedding.
+
+    Each text's tokens are added in their order, as ``E[ids].sum(axis=0)`` does (the same float32 bits), but
+    position by position over all texts at once: texts sorted by length, step k adds the k-th token of every
+    text that has one (one vectorised gather and add per position instead of one per text)."""
     tok, E = _model()
     sums = np.zeros((len(texts), E.shape[1]), dtype=np.float32)
     counts = np.zeros(len(texts), dtype=np.float32)
     if not texts:
         return sums, counts
-    for i, enc in enumerate(tok.encode_batch(texts, add_special_tokens=False)):
-        ids = np.clip(np.asarray(enc.ids, dtype=np.int64), 0, E.shape[0] - 1)
-        if ids.size:
-            sums[i] = E[ids].sum(axis=0)
-            counts[i] = ids.size
+    seqs = [enc.ids for enc in tok.encode_batch(texts, add_special_tokens=False)]
+    lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    counts[:] = lens
+    total = int(lens.sum())
+    if total == 0:
+        return sums, counts
+    flat = np.fromiter((i for s in seqs for i in s), dtype=np.int64, count=total)
+    np.clip(flat, 0, E.shape[0] - 1, out=flat)
+    order = np.argsort(-lens, kind="stable")  # longest first: the texts with a k-th token are a prefix
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    starts = np.cumsum(lens) - lens
+    pos = np.arange(total) - np.repeat(starts, lens)  # each token's position in its text
+    L = int(lens.max())
+    ids = np.zeros((len(texts), L), dtype=np.int64)  # (N, L) row rank[i]: text i's tokens
+    ids[np.repeat(rank, lens), pos] = flat
+    n_with = np.bincount(lens, minlength=L + 1)[::-1].cumsum()[::-1]  # n_with[k]: texts with >= k tokens
+    acc = np.zeros_like(sums)
+    for k in range(L):
+        n = int(n_with[k + 1])
+        acc[:n] += E[ids[:n, k]]
+    sums[order] = acc
     return sums, counts
 
 
