@@ -251,7 +251,7 @@ def _member_lr(lr: float | Sequence[float] | Tensor, size: int) -> Tensor | None
     """None for one shared lr, else an (S,) float tensor."""
     if isinstance(lr, (int, float)):
         return None
-    t = torch.as_tensor(lr, dtype=torch.float32).flatten()
+    t = torch.as_tensor(lr, dtype=torch.float64).flatten()
     if t.numel() != size:
         raise ValueError(f"need one learning rate per member ({size}), got {t.numel()}")
     if not bool((t > 0).all()):
@@ -272,6 +272,7 @@ class _FlatParams:
         self.flat: list[Tensor] = []
         self.grad: list[Tensor] = []
         self.member: list[Tensor] = []
+        self.slots: list[list[tuple[int, int]]] = []  # per flat buffer: (offset, elements per member) of each parameter
         self.views: dict[str, Tensor] = {}
         groups: dict[tuple[torch.dtype, torch.device], list[str]] = {}
         for k, v in params.items():
@@ -279,10 +280,11 @@ class _FlatParams:
         for (dtype, device), names in groups.items():
             flat = torch.cat([params[k].detach().reshape(-1) for k in names])  # (P,)
             grad = torch.zeros_like(flat)
-            member, off = [], 0
+            member, slots, off = [], [], 0
             for k in names:
                 v = params[k]
                 n = v.numel()
+                slots.append((off, n // v.shape[0]))
                 leaf = flat[off: off + n].view(v.shape).requires_grad_()  # (S, ...) a view of flat
                 leaf.grad = grad[off: off + n].view(v.shape)
                 self.views[k] = leaf
@@ -291,6 +293,7 @@ class _FlatParams:
             self.flat.append(flat)
             self.grad.append(grad)
             self.member.append(torch.cat(member))  # (P,)
+            self.slots.append(slots)
 
     def per_element(self, per_member: Tensor) -> list[Tensor]:
         """(S,) values -> each flat buffer's (P,) values (the value of the element's member)."""
@@ -313,39 +316,47 @@ class _FlatOptimizer:
     Adam (Kingma & Ba, PyTorch's defaults and order of operations): g <- g + wd p;
     m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g^2;
     p <- p - lr_s / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).   SGD: p <- p - lr_s g.
-    Every step is element-wise, so each member moves exactly as under its own torch.optim optimizer.
+    Adam runs as PyTorch's fused CPU kernel (``torch._fused_adam_``, what ``Adam(fused=True)`` calls), once
+    per distinct learning rate over the slices of the members that use it (a parameter of member s is a
+    contiguous slice of a flat buffer). Every step is element-wise, so each member moves as under its own
+    torch.optim optimizer.
     """
 
     def __init__(self, fp: _FlatParams, lr: float | Tensor, kind: str, weight_decay: float,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         self.fp, self.kind, self.wd, self.betas, self.eps = fp, kind, weight_decay, betas, eps
-        self.lr: list[float | Tensor] = ([float(lr)] * len(fp.flat) if isinstance(lr, float)
-                                           else [r.to(f) for r, f in zip(fp.per_element(lr), fp.flat)])
         self.m = [torch.zeros_like(f) for f in fp.flat]
         self.v = [torch.zeros_like(f) for f in fp.flat]
-        self.t = 0
+        self.t = torch.zeros(())  # the step count t, as the fused kernel reads it
+        # (lr, params, grads, m, v): per flat buffer (one per dtype), the whole buffer for one lr; else per
+        # distinct lr the (parameter, member) slices of the members that use it
+        self.groups: list[tuple[float, list[Tensor], list[Tensor], list[Tensor], list[Tensor]]] = []
+        for j, bufs in enumerate(zip(fp.flat, fp.grad, self.m, self.v)):
+            if isinstance(lr, float):
+                self.groups.append((lr, *([b] for b in bufs)))
+                continue
+            for a in sorted(set(lr.tolist())):
+                mine = [s for s, r in enumerate(lr.tolist()) if r == a]
+                self.groups.append((a, *([b[o + s * n: o + (s + 1) * n] for o, n in fp.slots[j] for s in mine]
+                                         for b in bufs)))
+        self.lr_elem = None if isinstance(lr, float) else [r.to(f) for r, f in zip(fp.per_element(lr), fp.flat)]
 
     @torch.no_grad()
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.betas
-        bc1, bc2 = 1 - b1**self.t, math.sqrt(1 - b2**self.t)
-        for p, g, lr, m, v in zip(self.fp.flat, self.fp.grad, self.lr, self.m, self.v):
+        if self.kind == "adam":
+            for lr, ps, gs, ms_, vs in self.groups:
+                torch._fused_adam_(ps, gs, ms_, vs, [], [self.t] * len(ps), lr=lr, beta1=b1, beta2=b2,
+                                   weight_decay=self.wd, eps=self.eps, amsgrad=False, maximize=False)
+            return
+        for j, (p, g) in enumerate(zip(self.fp.flat, self.fp.grad)):  # SGD
             if self.wd != 0:
                 g = g.add(p, alpha=self.wd)
-            if self.kind == "sgd":
-                if isinstance(lr, float):
-                    p.add_(g, alpha=-lr)
-                else:
-                    p.addcmul_(lr, g, value=-1)
-                continue
-            m.lerp_(g, 1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / bc2).add_(self.eps)
-            if isinstance(lr, float):
-                p.addcdiv_(m, denom, value=-lr / bc1)
+            if self.lr_elem is None:
+                p.add_(g, alpha=-self.groups[0][0])
             else:
-                p.addcdiv_(m * lr, denom, value=-1 / bc1)
+                p.addcmul_(self.lr_elem[j], g, value=-1)
 
 
 def _batch_loss(loss: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
