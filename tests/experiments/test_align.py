@@ -33,7 +33,9 @@ from dlclaims.experiments.align import (
     precision_curve,
     row_checks,
     row_stats,
+    run,
     spread_lift,
+    token_accuracy,
 )
 from dlclaims.models.seq2seq import Seq2Seq
 
@@ -143,7 +145,8 @@ def test_stacked_models_equal_single_models():
 @pytest.mark.parametrize("kw", [{"min_len": 0}, {"vocab_size": 10}, {"max_len": 2}, {"steps": 0},
                                 {"thresholds": (0.3,)}, {"thresholds": ()}, {"n_test": 0}, {"models_per_seed": 0},
                                 {"multiword_share": 1.5}, {"max_len": 5, "min_len": 3}, {"split_min": 0.0},
-                                {"spread_thresholds": (0.6,)}, {"spread_thresholds": ()}, {"spread_lift": 1.0}])
+                                {"spread_thresholds": (0.6,)}, {"spread_thresholds": ()}, {"spread_lift": 1.0},
+                                {"n_val": 0}, {"eval_every": 0}])
 def test_bad_configs(kw):
     with pytest.raises(ConfigError):
         AlignConfig(**kw)
@@ -342,3 +345,27 @@ def test_why_grey_every_status():
     runs = fake_runs()
     runs[0]["per_seed"][2]["checks"]["rows_with_two_cells_above_half"] = 1
     assert verdicts(runs)["align.why-grey"].parts["no row has two cells above 1/2"] == "refuted"
+
+
+def test_token_accuracy_counts_non_padding_targets_only():
+    logits = torch.zeros(1, 3, 4)
+    logits[0, 0, 2] = logits[0, 1, 3] = logits[0, 2, 1] = 1.0  # argmax 2, 3, 1
+    y = torch.tensor([[2, 1, 0]])  # right, wrong, padding
+    assert float(token_accuracy(logits, y)) == pytest.approx(0.5)
+
+
+def test_a_tiny_run_keeps_validation_apart_and_reports_the_kept_step():
+    from dlclaims.core.registry import RunContext
+    from dlclaims.data.bilingual import min_vocab_size
+
+    cfg = AlignConfig(vocab_size=min_vocab_size(), n_train=48, n_val=16, n_test=12, emb=6, hidden=8, steps=6,
+                      eval_every=3, batch_size=16, ibm1_iters=2, n_construct=5, n_show=2)
+    m = run(cfg, RunContext((0,)))
+    assert len(m["per_seed"]) == cfg.models_per_seed
+    assert [row[0] for row in m["val_curve"]] == [3, 6]  # evaluated every 3 steps and at the end
+    for k, s in enumerate(m["per_seed"]):
+        assert s["best_step"] in (3, 6)
+        assert s["val_token_accuracy"] == max(row[1 + k] for row in m["val_curve"])
+        assert len(s["type"]) == len(s["row_max"]) > 0
+    short = m["corpus"]["shortcut"]  # on 48 pairs "to" may happen to precede "the" every time: only counted
+    assert 0 <= short["determined_by_one_source_word"] <= short["many_to_one_words"]

@@ -42,7 +42,7 @@ Claims judged: align.cells, align.one-to-one, align.spread, align.why-grey.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -86,6 +86,7 @@ class AlignConfig:
     min_len: int = 4
     max_len: int = 12
     n_train: int = 6000
+    n_val: int = 300  # validation pairs (drawn like the training pairs): each model keeps its best checkpoint
     n_test: int = 300
     multiword_share: float = 0.5  # test pairs drawn to hold a many-to-one word (oversampling the rare type)
     corpus_seed: int = 1234  # the lexicon; each model draws its own sentences over it
@@ -94,6 +95,7 @@ class AlignConfig:
     emb: int = 32
     hidden: int = 64
     steps: int = 1500
+    eval_every: int = 100  # validation token accuracy every this many steps (and at the end)
     batch_size: int = 64
     lr: float = 3e-3
     ibm1_iters: int = 10  # EM iterations of the IBM Model 1 baseline
@@ -110,7 +112,7 @@ class AlignConfig:
     def __post_init__(self) -> None:
         self.corpus_config()  # raises ConfigError for a corpus that cannot be generated
         for name in ("emb", "hidden", "steps", "batch_size", "threads", "models_per_seed", "ibm1_iters",
-                     "n_construct"):
+                     "n_construct", "n_val", "eval_every"):
             require(getattr(self, name) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
         require(self.lr > 0, f"lr must be positive, got {self.lr}")
         require(len(self.thresholds) >= 1 and all(0.5 <= t < 1.0 for t in self.thresholds),
@@ -126,7 +128,8 @@ class AlignConfig:
 
     def corpus_config(self, sample: int = 0) -> BilingualConfig:
         return BilingualConfig(vocab_size=self.vocab_size, min_len=self.min_len, max_len=self.max_len,
-                               n_train=self.n_train, n_test=self.n_test, seed=self.corpus_seed, sample=sample,
+                               n_train=self.n_train + self.n_val, n_test=self.n_test, seed=self.corpus_seed,
+                               sample=sample,
                                multiword_share=self.multiword_share)
 
 
@@ -146,6 +149,12 @@ def masked_nll(logits: Tensor, y: Tensor) -> Tensor:
     nll = -logits.log_softmax(-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)  # (B, T)
     keep = (y != PAD).to(nll.dtype)
     return (nll * keep).sum() / keep.sum()
+
+
+def token_accuracy(logits: Tensor, y: Tensor) -> Tensor:
+    """Share of the non-padding targets whose argmax is right: logits (B, T, V), y (B, T) -> scalar (vmap-safe)."""
+    keep = (y != PAD).to(logits.dtype)
+    return ((logits.argmax(-1) == y).to(logits.dtype) * keep).sum() / keep.sum()
 
 
 def aer(pred: set[tuple[int, int]], gold: set[tuple[int, int]]) -> float:
@@ -305,13 +314,21 @@ def _round(x: list[float]) -> list[float]:
 
 def run(cfg: AlignConfig, ctx: RunContext) -> Measurements:
     members = member_seeds(ctx.seeds, cfg.models_per_seed)
-    corpora: list[Corpus] = [generate(cfg.corpus_config(sample=1 + k)) for k in members]
-    every = [p for c in corpora for p in c.train + c.test]
+    drawn = [generate(cfg.corpus_config(sample=1 + k)) for k in members]  # train + val pairs, then test
+    corpora: list[Corpus] = [replace(c, train=c.train[: cfg.n_train]) for c in drawn]
+    val_pairs = [c.train[cfg.n_train:] for c in drawn]
+    every = [p for c in drawn for p in c.train + c.test]
     S = max(len(p.src) for p in every)
     T = max(len(p.tgt) for p in every) + 1
-    train = [to_tensors(c.train, src_len=S, tgt_len=T) for c in corpora]
-    x = torch.stack([torch.cat([src, tin], dim=1) for src, tin, _ in train]).to(ctx.device)  # (M, N, S + T)
-    y = torch.stack([tout for _, _, tout in train]).to(ctx.device)  # (M, N, T)
+
+    def packed(pairs_of: list) -> tuple[Tensor, Tensor]:
+        """Per model: x = [src | tgt_in] (M, N, S + T), y = tgt_out (M, N, T)."""
+        ts = [to_tensors(p, src_len=S, tgt_len=T) for p in pairs_of]
+        return (torch.stack([torch.cat([src, tin], dim=1) for src, tin, _ in ts]).to(ctx.device),
+                torch.stack([tout for _, _, tout in ts]).to(ctx.device))
+
+    x, y = packed([c.train for c in corpora])
+    val = packed(val_pairs)
     n_sv, n_tv = len(corpora[0].src_vocab), len(corpora[0].tgt_vocab)
 
     def make(g: torch.Generator) -> nn.Module:
@@ -321,7 +338,7 @@ def run(cfg: AlignConfig, ctx: RunContext) -> Measurements:
     with limit_threads(cfg.threads):
         stack = StackedModels.create(make, members, device=ctx.device)
         fit = fit_stacked(stack, x, y, loss=masked_nll, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                          per_member_data=True)
+                          per_member_data=True, val=val, score=token_accuracy, eval_every=cfg.eval_every)
         history = fit.history
         per_seed, shown = [], []
         for k, (packed, corpus) in enumerate(zip(stack.unstack(), corpora)):
@@ -345,6 +362,7 @@ def run(cfg: AlignConfig, ctx: RunContext) -> Measurements:
                 "min_weight": st["min_weight"],
                 "token_accuracy": float(((logits.argmax(-1) == to) & keep).sum() / keep.sum()),
                 "final_train_loss": float(np.mean([h[k] for h in history[-20:]])),
+                "best_step": fit.best_step[k], "val_token_accuracy": fit.best_score[k],
                 "aer": 1.0 - 2.0 * sum(st["hit"]) / (n_words + n_links),
                 "ibm1_aer": 1.0 - 2.0 * sum(ib_st["hit"]) / (n_words + n_links),
                 "diagonal_aer": 1.0 - 2.0 * sum(d_hit) / (n_words + n_links),
@@ -370,6 +388,7 @@ def run(cfg: AlignConfig, ctx: RunContext) -> Measurements:
                    "shortcut": single_source_shortcut(corpora[0].train)},
         "shown": shown,
         "loss_curve": [float(np.mean(h)) for h in history[:: max(1, cfg.steps // 100)]],
+        "val_curve": [[step, *map(float, sc)] for step, sc in fit.evals],  # (step, val token accuracy per model)
     }
 
 
@@ -477,6 +496,8 @@ def judge(runs: list[Measurements], cfg: AlignConfig) -> list:
                  "diagonal_aer": _ci([s["diagonal_aer"] for s in seeds]),
                  "ibm1_aer": _ci([s["ibm1_aer"] for s in seeds]), "aer_per_model": aers,
                  "token_accuracy": _ci([s["token_accuracy"] for s in seeds]), "attention": cfg.attention,
+                 "val_token_accuracy (kept checkpoint)": _ci([s.get("val_token_accuracy", math.nan) for s in seeds]),
+                 "kept_step (best on validation)": [s.get("best_step") for s in seeds],
                  "models": n_models},
         figures=["heatmaps"],
         evidence={"every row sums to 1 (over the source words)": "exact",
