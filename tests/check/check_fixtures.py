@@ -29,7 +29,12 @@ EXPECTED: dict[str, object] = {
     "cnn.params": True, "cnn.shift-robustness": True, "cnn.linear-stack": True,
     "bias.equivariance": {"convolution is translation equivariant": True,
                           "the CNN is translation invariant without pooling": False},
-    "bias.data-efficiency": True, "bias.misaligned": True,
+    # the edge depends on the data (CLAIMS.md: two regimes): asserting "the right bias needs less data" as a
+    # general rule is partly right (labelling conventions: asserts -> partly)
+    "bias.data-efficiency": {"digits at random positions on a canvas: the CNN reaches the MLP's accuracy with less "
+                             "data": True,
+                             "centred 8x8 digits: no clear edge (the MLP does about as well)": False},
+    "bias.misaligned": True,
     "ema.adaptivity": True,
     "ema.noise": {"the moving average filters gradient noise": True,
                   "a plain average of all past gradients retains the noise": False},
