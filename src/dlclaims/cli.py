@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--record", action="store_true", help="record the grades in the store (the report's sheet results)")
     s.add_argument("--store", default=None, metavar="PATH")
     s.add_argument("--run-missing", action="store_true", help="first run the experiments that sheets need")
+    s.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="processes that read the sheets (default: the number of CPUs, 1 for a single sheet)")
 
     s = sub.add_parser("sheets", help="the answer sheets recorded in the store (check --record / --out)")
     s.add_argument("--remove", nargs="+", default=None, metavar="SHEET", help="forget these recorded sheets")
@@ -397,7 +399,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         if store_path.exists() and not record:
             print(f"dlclaims: {store_path} is read-only: the grades are not recorded for the report",
                   file=sys.stderr)
-    outcome = check_sheets(args.sheets, store_path, out_dir=out, run_missing=args.run_missing, record=record)
+    from .check import default_jobs
+
+    if args.jobs is not None and args.jobs < 1:
+        raise BadInput(f"--jobs must be at least 1, not {args.jobs}")
+    jobs = args.jobs or default_jobs(len(args.sheets))
+    try:
+        outcome = check_sheets(args.sheets, store_path, out_dir=out, run_missing=args.run_missing, record=record,
+                               jobs=jobs)
+    except KeyboardInterrupt:
+        print("dlclaims: interrupted; no sheet was graded", file=sys.stderr)
+        return 130
     if args.json:
         from .core.types import strict_json
 

@@ -125,3 +125,25 @@ def test_check_with_a_warm_cache_imports_no_sklearn(cache):
     n_warm, imported_warm = warm.stdout.split()
     assert imported_cold == "True" and imported_warm == "False"  # the first run fits (sklearn), the next ones read
     assert n_cold == n_warm
+
+
+def test_jobs_give_the_same_results_in_the_same_order(fixture_store, tmp_path):
+    from pathlib import Path
+
+    from dlclaims.check import check_sheets, default_jobs
+
+    sheets = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "sheets").glob("*.md"))[:5]
+    (tmp_path / "bin.md").write_bytes(b"\x00\x01binary")
+    paths = sheets[:2] + [str(tmp_path / "bin.md"), str(tmp_path / "none.md")] + sheets[2:]
+    one = check_sheets(paths, fixture_store, jobs=1)
+    three = check_sheets(paths, fixture_store, jobs=3)
+    assert [r["sheet"] for r in one.results] == sheets
+    assert one.results == three.results and one.skipped == three.skipped and len(one.skipped) == 2
+    assert default_jobs(1) == 1 and 1 <= default_jobs(200) <= 200
+
+
+def test_cli_refuses_jobs_below_one(fixture_store, capsys):
+    from dlclaims.cli import main
+
+    assert main(["check", "--jobs", "0", "--store", str(fixture_store), "x.md"]) == 2
+    assert "--jobs" in capsys.readouterr().err

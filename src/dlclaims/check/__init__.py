@@ -10,6 +10,9 @@ reads the store; it trains nothing unless --run-missing asks for it.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,12 +76,22 @@ def _run_missing(extracted: list[Extracted], verdicts: dict[str, Any] | None, st
     return runnable
 
 
+def default_jobs(n_sheets: int) -> int:
+    """Worker processes for ``n_sheets`` sheets: the CPUs this process may use, 1 for a single sheet."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, n_sheets))
+
+
 def check_sheets(paths: list[str], store_path: Path, *, out_dir: Path | None = None,
-                 run_missing: bool = False, record: bool = False) -> CheckOutcome:
+                 run_missing: bool = False, record: bool = False, jobs: int = 1) -> CheckOutcome:
     """Grade every readable sheet; unreadable ones go to ``skipped`` with a one-line reason. ``record``:
-    store the grades (the report's sheet results); a check records nothing unless asked."""
+    store the grades (the report's sheet results); a check records nothing unless asked. ``jobs`` > 1: sheets
+    are read in that many processes, forked once the models are loaded (the same results in the same order)."""
     with _one_thread():
-        extracted, skipped = _extract_all(paths)
+        extracted, skipped = _extract_all(paths, jobs)
     outcome = CheckOutcome(store_path=Path(store_path), skipped=skipped)
     verdicts = load_verdicts(store_path)
     if run_missing and extracted:  # the quick profile trains with its own thread settings
@@ -91,16 +104,43 @@ def check_sheets(paths: list[str], store_path: Path, *, out_dir: Path | None = N
     return _record_and_write(outcome, verdicts, store_path, out_dir=out_dir, record=record)
 
 
-def _extract_all(paths: list[str]) -> tuple[list[Extracted], list[tuple[str, str]]]:
-    extracted: list[Extracted] = []
-    skipped: list[tuple[str, str]] = []
-    for p in paths:
+def _extract_one(p: str) -> tuple[Extracted | None, tuple[str, str] | None]:
+    try:
+        st = read_sheet(p)
+    except SheetSkipped as e:
+        return None, (str(p), str(e))
+    return extract_sheet(st.text, sheet=str(p), path=str(p)), None
+
+
+def _worker_init() -> None:
+    """A worker leaves Ctrl-C to the parent (which stops the pool): one message, no traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _extract_all(paths: list[str], jobs: int = 1) -> tuple[list[Extracted], list[tuple[str, str]]]:
+    """Read and analyse every sheet, in order. With ``jobs`` > 1 the first sheet is read here (it loads the
+    knowledge base, the reference matrices, WordLlama and the decision), then the others in ``jobs`` forked
+    processes that share what is loaded; their results come back in the order of ``paths``."""
+    jobs = max(1, min(int(jobs or 1), len(paths)))
+    if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        jobs = 1  # without fork every worker would load the models again
+    out = [_extract_one(p) for p in paths[:1 if jobs > 1 else len(paths)]]
+    if jobs > 1:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the tokenizer's threads are not forked
+        ctx = multiprocessing.get_context("fork")
+        rest = paths[1:]
+        chunk = max(1, len(rest) // (4 * jobs))
+        pool = ctx.Pool(jobs, initializer=_worker_init)
         try:
-            st = read_sheet(p)
-        except SheetSkipped as e:
-            skipped.append((str(p), str(e)))
-            continue
-        extracted.append(extract_sheet(st.text, sheet=str(p), path=str(p)))
+            out += pool.imap(_extract_one, rest, chunksize=chunk)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    extracted = [ex for ex, _ in out if ex is not None]
+    skipped = [sk for _, sk in out if sk is not None]
     return extracted, skipped
 
 
@@ -121,4 +161,4 @@ def _record_and_write(outcome: CheckOutcome, verdicts: dict[str, Any] | None, st
     return outcome
 
 
-__all__ = ["CheckOutcome", "check_sheets", "check_text", "load_verdicts", "render_terminal"]
+__all__ = ["CheckOutcome", "check_sheets", "check_text", "default_jobs", "load_verdicts", "render_terminal"]
