@@ -54,3 +54,12 @@ def test_the_vote_reports_how_far_the_windows_agree():
     split = [_S(_W("max pooling is a nonlinear operation here"), 1.0, a), _S(_W("max pooling is linear in this net"), 2.0, d)]
     st, _, _, share = vote_detail(split)
     assert st == "denies" and abs(share - 2 / 3) < 1e-9
+
+
+def test_a_formula_alone_states_no_stance():
+    a = {"asserts": (1.4, "The step size is too large; with a smaller learning rate the iterates would converge."),
+         "denies": (0.9, "Even with a tiny learning rate the iterates keep orbiting and never converge.")}
+    formula = [_S(_W(r"$y_{i+1} = \text{learning rate} \cdot x_i$ and $x_{i+1} = x_i - y_{i+1}$"), 1.4, a)]
+    assert vote_detail(formula)[3] == 0.0  # read as asserting, but nothing is said in words: ambiguous
+    worded = [_S(_W("with a smaller learning rate the iterates would converge to the optimum"), 1.4, a)]
+    assert vote_detail(worded)[3] == 1.0

@@ -114,6 +114,14 @@ DENY_MARGIN = 0.08  # a window takes the stance of a denial (or correction) only
 TIGHT = 0.35  # content-word overlap (Jaccard) above which a negation-parity difference flips the stance
 
 
+_MATH = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+")
+
+
+def prose_words(text: str) -> int:
+    """Words of two letters or more outside inline math and LaTeX commands ("$y = \\eta x$" has none)."""
+    return len(re.findall(r"[A-Za-z]{2,}", _MATH.sub(" ", text)))
+
+
 def _tight(clause: str, example: str) -> bool:
     a, b = _content(clause), _content(example)
     return bool(a and b) and len(a & b) / len(a | b) >= TIGHT
@@ -164,10 +172,12 @@ def vote(support: list, denials: str = "content", odds: dict[str, float] | None 
 def vote_detail(support: list, denials: str = "content",
                 odds: dict[str, float] | None = None) -> tuple[str, object, str, float]:
     """``vote`` and the winning stance's share of the vote's weight (1.0: every voting window agrees;
-    a share below 1 means the windows read the claim with different stances: an ambiguous stance)."""
+    a share below 1 means the windows read the claim with different stances: an ambiguous stance; 0 when
+    no voting window has STANCE_MIN_WORDS words of prose outside its math)."""
     weights: dict[str, float] = {}
     first: dict[str, tuple[object, str]] = {}
     full = [s for s in support if len(s.window.text.split()) >= STANCE_MIN_WORDS]
+    worded = [s for s in full if prose_words(s.window.text) >= STANCE_MIN_WORDS]
     for s in full or support[:1]:
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
         weights[st] = weights.get(st, 0.0) + s.score
@@ -175,4 +185,6 @@ def vote_detail(support: list, denials: str = "content",
     best = max(weights, key=lambda k: (weights[k], k == "asserts"))
     total = sum(max(w, 0.0) for w in weights.values())
     share = max(weights[best], 0.0) / total if total > 0 else 1.0
+    if not worded:  # no window says it in words (a formula, a fragment): the stance is read, not stated
+        share = 0.0
     return best, first[best][0], first[best][1], share
