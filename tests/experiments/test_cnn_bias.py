@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 
 from dlclaims.core.errors import ConfigError
-from dlclaims.core.runner import plans_for, run_plans
-from dlclaims.core.store import Store
 from dlclaims.data.digits import load_digits_split
 from dlclaims.experiments.bias import BiasConfig
 from dlclaims.experiments.bias import judge as judge_bias
@@ -219,11 +217,29 @@ def test_bad_input_is_a_config_error(make):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question,exp,claims", [
-    ("Q-cnn", "cnn", {"cnn.params", "cnn.shift-robustness", "cnn.linear-stack"}),
-    ("Q-bias", "bias", {"bias.equivariance", "bias.data-efficiency", "bias.misaligned"})])
-def test_quick_profile_end_to_end(tmp_path, question, exp, claims):
-    plans = plans_for([question], profile="quick", seeds=2, sets={}, device="cpu")
-    summary = run_plans(plans, Store.open(tmp_path / "s.sqlite"))
-    assert not summary.failed, summary.failed
-    assert {v.claim for v in summary.verdicts[exp]} == claims
+@pytest.mark.parametrize("question,claims", [
+    ("Q-cnn", {"cnn.params", "cnn.shift-robustness", "cnn.linear-stack"}),
+    ("Q-bias", {"bias.equivariance", "bias.data-efficiency", "bias.misaligned"})])
+def test_quick_profile_end_to_end(quick_store, question, claims):
+    got = quick_store.verdicts(question)  # the session's shared quick-profile store (no unit failed)
+    assert set(got) == claims
+    assert all(v.profile == "quick" and v.rule and v.numbers for v in got.values())
+    for claim in ("cnn.params", "bias.data-efficiency", "bias.misaligned"):  # the quick profile decides these
+        if claim in got:
+            assert got[claim].status != "inconclusive", (claim, got[claim].rule)
+
+
+def test_bias_data_efficiency_averages_the_smaller_half_rounded_up_never_the_largest():
+    reg = _bias_regime()
+    reg["sizes"] = [30, 60, 1100]
+    for key, small in (("mlp", 0.70), ("cnn-pooled", 0.50), ("cnn-flatten", 0.50), ("cnn-convpool", 0.50)):
+        # CNN ahead at 30 (first entry, from _bias_regime), behind at 60 by more: the average says behind
+        reg["runs"][key] = {**reg["runs"][key], "val": [reg["runs"][key]["val"][0], *_sweep([np.full(K, small)])["val"],
+                                                        reg["runs"][key]["val"][1]],
+                            "test": [reg["runs"][key]["test"][0], *_sweep([np.full(K, small)])["test"],
+                                     reg["runs"][key]["test"][1]]}
+    v = _judge_bias(reg)["bias.data-efficiency"]
+    nums = v.numbers["8x8 digits in a 12x12 frame"]
+    assert nums["small_sizes"] == [30, 60]
+    assert nums["cnn_minus_mlp_small_sizes"]["mean"] == pytest.approx(((0.85 - 0.70) + (0.50 - 0.70)) / 2, abs=0.01)
+    assert v.status == "refuted"

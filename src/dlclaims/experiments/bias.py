@@ -7,7 +7,8 @@ split (and canvas positions), the same learning rates and Adam steps, early stop
 every CNN kind (one pool with a global-average "pooled" head or a "flatten" head, and the classic
 conv-ReLU-maxpool x2 "convpool" stack); per seed the lr (and the CNN's kind) are chosen on
 validation, test is read at the end. Training subsets are stratified by class and drawn per seed.
-Each run uses at least ``min_seeds`` seeds (the run's seeds, extended by the next integers). The 8x8 digits sit centred in a
+Each run uses at least ``min_seeds`` seeds (the run's seeds, extended by the next integers), the 8x8
+regime at least ``min_seeds_digits`` (small effects there, and members of a 12x12 stack are cheap). The 8x8 digits sit centred in a
 blank frame of max-shift px and the canvas keeps a margin as wide, so a shift crops nothing.
 
 - equivariance: for each layer l and shift T_s of the input (four directions),
@@ -88,6 +89,8 @@ class BiasConfig:
     efficiency_margin: float = 0.05  # "no data-efficiency edge": CNN - MLP within +- this (TOST)
     identity_steps: int = 40  # steps of the float64 permutation identity
     min_seeds: int = 3  # at least this many seeds (the run's seeds, extended by the next integers)
+    min_seeds_digits: int = 3  # the 8x8 regime: at least this many (the same seeds, extended)
+    small_epochs: int = 0  # a training-set size trains at most this many passes (0: every size ``steps``)
     threads: int = 1
 
     def __post_init__(self) -> None:
@@ -108,7 +111,8 @@ class BiasConfig:
         require(self.n_equiv >= 2, "n_equiv must be at least 2")
         require(self.equivalence_margin > 0 and self.efficiency_margin > 0 and self.identity_steps >= 1,
                 "equivalence_margin, efficiency_margin, identity_steps > 0")
-        require(self.min_seeds >= 1, "min_seeds must be at least 1")
+        require(self.min_seeds >= 1 and self.min_seeds_digits >= 1, "min_seeds, min_seeds_digits must be at least 1")
+        require(self.small_epochs >= 0, "small_epochs must be at least 0")
 
 
 def regime_name(regime: str, cfg: BiasConfig) -> str:
@@ -189,12 +193,15 @@ def _layer_records(t: Trained, data: SeedData, side: int, n: int, shifts: tuple[
 
 
 def run(cfg: BiasConfig, ctx: RunContext) -> Measurements:
-    seeds = run_seeds(tuple(ctx.seeds), cfg.min_seeds)
-    K, L = len(seeds), len(cfg.lrs)
-    out: dict = {"seeds": list(seeds), "regimes": {}}
+    base = run_seeds(tuple(ctx.seeds), cfg.min_seeds)  # the canvas
+    digit_seeds = run_seeds(base, cfg.min_seeds_digits)  # the 8x8 digits: small effects, cheap members
+    L = len(cfg.lrs)
+    out: dict = {"seeds": list(digit_seeds), "regimes": {}}
     kw = {"steps": cfg.steps, "batch_size": cfg.batch_size, "eval_every": cfg.eval_every}
     with limit_threads(cfg.threads):
         for regime in REGIMES:
+            seeds = digit_seeds if regime == "digits" else base
+            K = len(seeds)
             data = seed_data(regime, seeds, canvas=cfg.canvas, margin=cfg.margin,
                              frame_pad=max(cfg.shifts) if regime == "digits" else 0)
             side = data.side
@@ -204,20 +211,29 @@ def run(cfg: BiasConfig, ctx: RunContext) -> Measurements:
                        for n in sizes]  # (G, K): per size and seed, stratified by class
             makers = {"mlp": mlp_maker(side, cfg.mlp_width),
                       **{f"cnn-{h}": cnn_maker(side, cfg.cnn_c1, h) for h in CNN_KINDS}}
-            res: dict = {"side": side, "sizes": sizes, "runs": {}, "permuted": {}, "layers": {}}
-            largest = [(len(sizes) - 1) * L * K + i for i in range(L * K)]  # members trained on the largest size
+            res: dict = {"side": side, "sizes": sizes, "seeds": list(seeds), "runs": {}, "permuted": {}, "layers": {}}
+            groups = step_groups(sizes, cfg)  # sizes that train for the same number of steps share a stack
+            res["steps_per_size"] = [size_steps(n, cfg) for n in sizes]
             for key, make in makers.items():
-                t = train_sweep(make, data, seeds, cfg.lrs, subsets=subsets, **kw)
-                rec = sweep_record(t, cfg.lrs, K, 0)
-                res["runs"][key] = {"lrs": rec["lrs"], "val": np.asarray(rec["val"]).reshape(len(sizes), L, K).tolist(),
-                                    "test": np.asarray(rec["test"]).reshape(len(sizes), L, K).tolist()}
-                if key in LAYER_KEYS:  # the equivariance test: the two heads of models.cnn.CNN
-                    res["layers"][key] = _layer_records(t, data, side, cfg.n_equiv, cfg.shifts, largest)
-                del t
-            t = train_sweep(lc_maker(side, cfg.cnn_c1), data, seeds, cfg.lrs, subsets=[subsets[-1]], **kw)
-            rec = sweep_record(t, cfg.lrs, K, 0)
+                val, test = np.zeros((len(sizes), L, K)), np.zeros((len(sizes), L, K))
+                for steps, gs in groups:
+                    t = train_sweep(make, data, seeds, cfg.lrs, subsets=[subsets[g] for g in gs],
+                                    **{**kw, "steps": steps})
+                    rec = sweep_record(t, cfg.lrs, K, 0)
+                    val[gs] = np.asarray(rec["val"]).reshape(len(gs), L, K)
+                    test[gs] = np.asarray(rec["test"]).reshape(len(gs), L, K)
+                    if key in LAYER_KEYS and len(sizes) - 1 in gs:  # equivariance: the two heads of models.cnn.CNN
+                        at = gs.index(len(sizes) - 1) * L * K  # members trained on the largest size
+                        res["layers"][key] = _layer_records(t, data, side, cfg.n_equiv, cfg.shifts,
+                                                            list(range(at, at + L * K)))
+                    del t
+                res["runs"][key] = {"lrs": list(cfg.lrs), "val": val.tolist(), "test": test.tolist()}
+            # the locally connected control only serves the equivariance test: the base seeds (data rows 0..)
+            t = train_sweep(lc_maker(side, cfg.cnn_c1), data, base, cfg.lrs, subsets=[subsets[-1][: len(base)]], **kw)
+            rec = sweep_record(t, cfg.lrs, len(base), 0)
             res["runs"]["lc"] = {"lrs": rec["lrs"], "val": [rec["val"]], "test": [rec["test"]]}
-            res["layers"]["lc"] = _layer_records(t, data, side, cfg.n_equiv, cfg.shifts, list(range(L * K)))
+            res["layers"]["lc"] = _layer_records(t, data, side, cfg.n_equiv, cfg.shifts, list(range(L * len(base))))
+            res["lc_seeds"] = list(base)
             del t
 
             perm = fixed_permutation(side * side, cfg.perm_seed)
@@ -231,6 +247,22 @@ def run(cfg: BiasConfig, ctx: RunContext) -> Measurements:
                                                    steps=cfg.identity_steps, lr=cfg.lrs[len(cfg.lrs) // 2])
             out["regimes"][regime] = res
     return out
+
+
+def size_steps(n: int, cfg: BiasConfig) -> int:
+    """Adam steps at training-set size n: ``steps``, or fewer for a small set (at most ``small_epochs`` passes
+    over it, at least ``eval_every``), the same for every family."""
+    if not cfg.small_epochs:
+        return cfg.steps
+    return min(cfg.steps, max(cfg.eval_every, math.ceil(cfg.small_epochs * n / min(cfg.batch_size, n))))
+
+
+def step_groups(sizes: list[int], cfg: BiasConfig) -> list[tuple[int, list[int]]]:
+    """(steps, size indices) for the sizes that train for the same number of steps."""
+    out: dict[int, list[int]] = {}
+    for g, n in enumerate(sizes):
+        out.setdefault(size_steps(n, cfg), []).append(g)
+    return sorted(out.items())
 
 
 def _at_size(runs: dict, key: str, g: int) -> dict:
@@ -257,7 +289,7 @@ LAYER_KEYS = tuple(f"cnn-{h}" for h in HEADS)
 
 def judge(runs: list[Measurements], cfg: BiasConfig) -> list:
     m = runs[0]
-    K, L = len(m["seeds"]), len(cfg.lrs)
+    L = len(cfg.lrs)
     names = {r: regime_name(r, cfg) for r in REGIMES}
     s_eq = str(max(s for s in cfg.shifts if s % 2 == 0) if any(s % 2 == 0 for s in cfg.shifts) else cfg.shifts[0])
     s_max = str(max(cfg.shifts))
@@ -265,7 +297,8 @@ def judge(runs: list[Measurements], cfg: BiasConfig) -> list:
     parts, nums, kinds = {}, {}, {}
     for r in REGIMES:
         rr, nm = m["regimes"][r], names[r]
-        lay = {key: _selected_layers(rr, key, K, L) for key in ("cnn-pooled", "cnn-flatten", "lc")}
+        lay = {key: _selected_layers(rr, key, len(rr.get("lc_seeds" if key == "lc" else "seeds", m["seeds"])), L)
+               for key in ("cnn-pooled", "cnn-flatten", "lc")}
 
         def err(key: str, kind: str, layer: str, s: str, _lay: dict = lay) -> list[float]:
             return [float(ps[s][kind][layer]) for ps in _lay[key]]
@@ -323,7 +356,7 @@ def judge(runs: list[Measurements], cfg: BiasConfig) -> list:
     for r in REGIMES:
         rr, nm = m["regimes"][r], names[r]
         G = len(rr["sizes"])
-        small = max(1, G // 2)
+        small = max(1, (G + 1) // 2) if G > 2 else 1  # the smaller half of the sizes (rounded up), never the largest
         best = {f: [best_of(rr["runs"], ks, g) for g in range(G)] for f, ks in FAMILIES.items()}
         acc = {f: np.asarray([b["test"] for b in v], dtype=float) for f, v in best.items()}  # (G, K)
         d = (acc["cnn"][:small] - acc["mlp"][:small]).mean(0)  # (K,) paired: same seed, split and subsets
@@ -340,11 +373,14 @@ def judge(runs: list[Measurements], cfg: BiasConfig) -> list:
                     "cnn_minus_mlp_small_sizes": diff.to_dict(), "equivalence_cnn_minus_mlp": same.to_dict()}
     v_data = verdict_from_parts(
         "bias.data-efficiency", parts=parts, numbers=nums, figures=["data"],
-        rule=f"accuracy against training-set size (subsets stratified by class, drawn per seed); each family tuned "
-             f"alike (lrs {list(cfg.lrs)}, {cfg.steps} Adam steps, early stopping on validation; CNN {cfg.cnn_c1}/"
-             f"{2 * cfg.cnn_c1} channels with the head chosen on validation, MLP {cfg.mlp_width} units); the right "
+        rule=f"accuracy against training-set size ({_seed_note(m, names)}; subsets stratified by class, drawn per "
+             f"seed); each family tuned alike (lrs {list(cfg.lrs)}, Adam steps per size "
+             f"{m['regimes'][REGIMES[0]].get('steps_per_size', cfg.steps)}, the same for both families, early "
+             f"stopping on validation; CNN {cfg.cnn_c1}/{2 * cfg.cnn_c1} channels of kinds {list(CNN_KINDS)}, the "
+             f"kind chosen on validation, MLP {cfg.mlp_width} units); the right "
              "bias needs less data if the 95% interval of the per-seed CNN - MLP test accuracy, averaged over the "
-             "smaller half of the sizes, lies above 0; it does not if that interval lies below 0 or the difference "
+             f"smaller half of the sizes (rounded up, never the largest: {nums[names[REGIMES[0]]]['small_sizes']}), "
+             "lies above 0; it does not if that interval lies below 0 or the difference "
              f"is equivalent to 0 within +-{cfg.efficiency_margin:g} (two one-sided t-tests, alpha 0.05); "
              + regime_rule(parts))
 
@@ -374,7 +410,7 @@ def judge(runs: list[Measurements], cfg: BiasConfig) -> list:
     v_mis = verdict_from_parts(
         "bias.misaligned", parts=parts, numbers=nums, figures=["data"], evidence=kinds,
         rule=f"one fixed pixel permutation (seed {cfg.perm_seed}) applied to training and test images (largest "
-             "training set, each family tuned alike on validation): (exact) an MLP trained in float64 on permuted "
+             f"training set, {_seed_note(m, names)}, each family tuned alike on validation): (exact) an MLP trained in float64 on permuted "
              f"pixels from the permuted first-layer weights equals the permuted MLP after {cfg.identity_steps} steps "
              "(relative error < 1e-9; larger: refuted), so the MLP is unaffected; (measured) the CNN degrades if the "
              "95% interval of its paired per-seed accuracy change (same seed, split, subset and initialisation) lies "
@@ -388,14 +424,14 @@ def figures(runs: list[Measurements], cfg: BiasConfig, out: FigureSink) -> None:
     import matplotlib.pyplot as plt
 
     m = runs[0]
-    K, L = len(m["seeds"]), len(cfg.lrs)
+    L = len(cfg.lrs)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     s = str(max(cfg.shifts))
     for ax, r in zip(axes, REGIMES):
         rr = m["regimes"][r]
         for j, (key, label) in enumerate((("cnn-pooled", "CNN, pooled head"), ("cnn-flatten", "CNN, flatten head"),
                                           ("lc", "locally connected"))):
-            lay = _selected_layers(rr, key, K, L)
+            lay = _selected_layers(rr, key, len(rr.get("lc_seeds" if key == "lc" else "seeds", m["seeds"])), L)
             names = list(lay[0][s]["invariance"])
             x = np.arange(len(names))
             inv = [np.mean([ps[s]["invariance"][k] for ps in lay]) for k in names]
@@ -440,6 +476,10 @@ def figures(runs: list[Measurements], cfg: BiasConfig, out: FigureSink) -> None:
         "the small sizes is the data-efficiency edge; a CNN cross below its curve is the cost of a wrong bias."))
 
 
+def _seed_note(m: Measurements, names: dict[str, str]) -> str:
+    return ", ".join(f"{len(m['regimes'][r].get('seeds', m['seeds']))} seeds on {names[r]}" for r in REGIMES)
+
+
 def _num(v: object) -> float:
     """A stored number (NaN comes back as the string "nan"; a missing entry is NaN)."""
     return float(v) if isinstance(v, (int, float)) else math.nan
@@ -453,8 +493,8 @@ EXPERIMENT = experiment(
     "bias",
     question="Q-bias",
     claims=("bias.equivariance", "bias.data-efficiency", "bias.misaligned"),
-    configs={"quick": BiasConfig(canvas=14, sizes=(40, 1100), cnn_c1=4, mlp_width=32, lrs=(1e-2, 3e-2), steps=120,
-                                 n_equiv=32),
+    configs={"quick": BiasConfig(canvas=14, sizes=(30, 60, 1100), cnn_c1=4, mlp_width=32, lrs=(1e-2, 3e-2), steps=120,
+                                 n_equiv=32, min_seeds=3, min_seeds_digits=8, small_epochs=40),
              "full": BiasConfig(canvas=16, sizes=(30, 100, 300, 1100), cnn_c1=4, steps=250)},
     run=run,
     judge=judge,
