@@ -86,12 +86,18 @@ class _Refs:
     beyond: np.ndarray  # (C,) 1 for claims the catalogue marks (beyond)
 
 
+_ENV = re.compile(r"\\(?:begin|end)\{[^}]*\}")
+_MACRO = re.compile(r"\\(?:mathcal|mathbb|mathrm|operatorname|text|left|right|big|Big|cdot|times|frac|sqrt|hat|tilde|"
+                    r"bar|quad|qquad|mathbf|boldsymbol)")
+_MARKUP = re.compile(r"[$`*_#|{}\\]")
+_SPACES = re.compile(r"\s+")
+
+
 def _clean(text: str) -> str:
-    text = re.sub(r"\\(?:begin|end)\{[^}]*\}", " ", text)
-    t = re.sub(r"\\(?:mathcal|mathbb|mathrm|operatorname|text|left|right|big|Big|cdot|times|frac|sqrt|hat|tilde|bar|"
-               r"quad|qquad|mathbf|boldsymbol)", " ", text)
-    t = re.sub(r"[$`*_#|{}\\]", " ", t)
-    return kb.canonical(re.sub(r"\s+", " ", t).strip())
+    text = _ENV.sub(" ", text)
+    t = _MACRO.sub(" ", text)
+    t = _MARKUP.sub(" ", t)
+    return kb.canonical(_SPACES.sub(" ", t).strip())
 
 
 @lru_cache(maxsize=1)

@@ -110,12 +110,18 @@ _ABBREVS = tuple((re.compile(p), r) for p, r in (
     (r"\bresp\.", "respectively"), (r"\bconst\b\.?", "constant")))
 
 
+# a substring every match of each pattern contains: a pattern whose key is absent is not run (same result)
+_ABBREV_KEYS = ("e.", "i.", "w.", "etc.", "vs.", "cf.", "w/o", "w/", "b/c", "indep", "recon", "approx", "param", "avg",
+                "dim", "resp.", "const")
+
+
 def expand_abbreviations(t: str) -> str:
     """Lower-case text with its common abbreviations spelled out (offsets are not preserved)."""
     if "." not in t and "/" not in t and not re.search(r"\b(?:indep|recon|approx|params?|avg|dims?|const)\b", t):
         return t
-    for pat, rep in _ABBREVS:
-        t = pat.sub(rep, t)
+    for (pat, rep), key in zip(_ABBREVS, _ABBREV_KEYS):
+        if key in t:
+            t = pat.sub(rep, t)
     return t
 
 
