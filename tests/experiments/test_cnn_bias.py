@@ -210,7 +210,9 @@ def test_bias_misaligned_reaches_every_status_and_marks_the_identity_exact():
 
 @pytest.mark.parametrize("make", [lambda: CnnConfig(shifts=(1, 8)), lambda: BiasConfig(shifts=(9,)),
                                   lambda: BiasConfig(sizes=(0, 100)), lambda: CnnConfig(canvas=10, margin=2),
-                                  lambda: CnnConfig(shifts=(3,), margin=2), lambda: CnnConfig(lrs=())])
+                                  lambda: CnnConfig(shifts=(3,), margin=2), lambda: CnnConfig(lrs=()),
+                                  lambda: CnnConfig(cnn_kinds=("bogus",)), lambda: CnnConfig(min_seeds_digits=0),
+                                  lambda: BiasConfig(small_epochs=-1)])
 def test_bad_input_is_a_config_error(make):
     with pytest.raises(ConfigError):
         make()
@@ -243,3 +245,21 @@ def test_bias_data_efficiency_averages_the_smaller_half_rounded_up_never_the_lar
     assert nums["small_sizes"] == [30, 60]
     assert nums["cnn_minus_mlp_small_sizes"]["mean"] == pytest.approx(((0.85 - 0.70) + (0.50 - 0.70)) / 2, abs=0.01)
     assert v.status == "refuted"
+
+
+def test_small_training_sets_train_fewer_steps_the_same_for_every_family():
+    from dlclaims.experiments.bias import size_steps, step_groups
+
+    cfg = BiasConfig(sizes=(30, 60, 1100), steps=120, batch_size=64, eval_every=25, small_epochs=40)
+    assert [size_steps(n, cfg) for n in (30, 60, 1100)] == [40, 40, 120]  # 40 passes over 30 (batch 30) and 60
+    assert step_groups([30, 60, 1100], cfg) == [(40, [0, 1]), (120, [2])]
+    off = BiasConfig(sizes=(30, 1100), steps=120)
+    assert step_groups([30, 1100], off) == [(120, [0, 1])]  # small_epochs 0: one stack, every size 120 steps
+    assert size_steps(10, BiasConfig(small_epochs=1, eval_every=25)) == 25  # at least one validation evaluation
+
+
+def test_run_seeds_extends_the_runs_seeds():
+    from dlclaims.experiments.cnn import run_seeds
+
+    assert run_seeds((0, 1, 2), 5) == (0, 1, 2, 3, 4)
+    assert run_seeds((4, 7), 1) == (4, 7)
