@@ -160,12 +160,16 @@ def _cnn_kernel(side: int, pool: str, head: str) -> Kernel:
         # the ReLU on the 4x smaller map, and its backward on tensors of one memory layout (2x faster)
         h = torch.relu(F.max_pool2d(h, 2)) if pool == "max" else F.avg_pool2d(torch.relu(h), 2)  # (B, S C_1, H/2, W/2)
         h = _grouped_conv(h, p["conv2.weight"], p["conv2.bias"], 1)  # (B, S C_2, H/2, W/2)
-        c2 = p["conv2.weight"].shape[1]
+        c2, hw = p["conv2.weight"].shape[1], h.shape[-2:]
+        h = h.permute(0, 2, 3, 1)  # (B, H/2, W/2, S C_2): the channels-last memory order, a view
+        wh = p["head.weight"]  # (S, K, D)
         if head == "pooled":
-            feats = torch.relu(h).mean((-2, -1)).view(B, S, c2)  # (B, S, C_2)
-        else:  # (B, S, C_2 H/2 W/2) in (c, i, j) order, as flatten(-3); ReLU after the reshape (one layout)
-            feats = torch.relu(h.reshape(B, S, -1))
-        return _linear(feats.transpose(0, 1), p["head.weight"], p["head.bias"])  # (S, B, K)
+            feats = torch.relu(h).mean((1, 2)).view(B, S, c2).transpose(0, 1)  # (S, B, C_2)
+        else:  # flatten(-3) in (c, i, j) order = the features in (i, j, c) order with the weights permuted alike;
+            # copied in (i, j, c) order, the gradient reaches conv2 in its own memory layout (1.5x faster)
+            feats = torch.relu(h.unflatten(3, (S, c2)).permute(3, 0, 1, 2, 4).reshape(S, B, -1))  # (S, B, H/2 W/2 C_2)
+            wh = wh.view(S, -1, c2, *hw).permute(0, 1, 3, 4, 2).reshape(S, wh.shape[1], -1)  # (S, K, H/2 W/2 C_2)
+        return _linear(feats, wh, p["head.bias"])  # (S, B, K)
 
     return run
 
