@@ -63,3 +63,27 @@ def test_a_trend_is_right_when_every_piece_it_states_was_measured():
     assert grade(_trend("plateau"), v)[0] == "right"  # "it stops improving": a piece that was measured
     assert grade(_trend("rise"), v)[0] == "wrong"  # "the larger the better": the plateau contradicts it
     assert grade(_trend("rise-fall"), v)[0] == "partly"  # the fall branch where a plateau was measured
+
+
+PARTS = {"the moving average filters gradient noise": "supported",
+         "a plain average of all past gradients retains the noise": "refuted"}
+CLAIM = "the moving average filters gradient noise, while a plain average of all past gradients retains it"
+
+
+def test_an_answer_that_states_one_part_is_graded_on_that_part():
+    from dlclaims.check.grade import _part_status
+
+    assert _part_status(["A plain average of all past gradients retains the noise."], PARTS, CLAIM) == "refuted"
+    assert _part_status(["The moving average filters the gradient noise."], PARTS, CLAIM) == "supported"
+
+
+def test_an_answer_that_states_the_claim_as_a_whole_is_not_graded_on_a_part():
+    from dlclaims.check.grade import _part_status
+
+    # both parts' words: the claim as stated (None: the stance table grades it, partial -> partly)
+    assert _part_status(["The moving average filters gradient noise while a plain average of all past "
+                         "gradients retains it."], PARTS, CLAIM) is None
+    assert _part_status(["Adam uses two moments."], PARTS, CLAIM) is None  # names no part
+    # without the claim's text to compare with, both parts are stated, with different statuses
+    assert _part_status(["The moving average filters gradient noise while a plain average of all past "
+                         "gradients retains it."], PARTS) == "partial"

@@ -76,16 +76,42 @@ def _part_stems(name: str) -> set[str]:
     return lead if len(lead) >= 2 else _stems(name)
 
 
-def _part_status(spans: list[str], parts: dict[str, str]) -> str | None:
-    """The status of the verdict's parts that the matched statements name (half of a part's content words
-    present, and not far less than the best-named part): one status if they agree, 'partial' if not, None if no part is named."""
+def _cover(words: set[str], statement: set[str]) -> float:
+    return len(words & statement) / len(statement) if statement else 0.0
+
+
+def _part_status(spans: list[str], parts: dict[str, str], claim_text: str = "") -> str | None:
+    """The status of the verdict's part(s) that the matched statements state, or None when they state the
+    claim as a whole.
+
+    Coverage of a statement = the share of its content words (5-letter stems) found in the answer. An answer
+    whose best part coverage is below 1/2, or not above its coverage of the catalogue's own claim
+    (``claim_text``), states the claim as a whole (asserting a partial claim as stated is partly). Otherwise
+    it states each part of which it has half the words, and half of the words that part does not share with
+    the other parts: one status if they agree, 'partial' if not."""
     words = _stems(" ".join(spans))
-    cover = [(len(words & st) / len(st), status) for name, status in parts.items() if (st := _part_stems(name))]
+    stems = {name: st for name in parts if (st := _part_stems(name))}
+    cover = [(_cover(words, st), status) for name, status in parts.items() if (st := stems.get(name))]
     best = max((c for c, _ in cover), default=0.0)
-    named = [status for c, status in cover if c >= 0.5 and c >= best - 0.2]
+    if best < 0.5 or best <= _cover(words, _stems(claim_text)):
+        return None
+    # a part is stated by the words that tell it from the other parts ("plain", "retains"), not by the
+    # words all parts share ("average", "noise"); a part with no words of its own by all of its words
+    named = []
+    for name, st in stems.items():
+        own = st - set().union(*(o for n, o in stems.items() if n != name))
+        if _cover(words, own or st) >= 0.5 and _cover(words, st) >= 0.5:
+            named.append(parts[name])
     if not named:
         return None
     return named[0] if len(set(named)) == 1 else "partial"
+
+
+def _claim_text(claim: str) -> str:
+    from ..core.catalogue import claims_by_id
+
+    c = claims_by_id().get(claim)
+    return c.claim if c is not None else ""
 
 
 def _claim_names_parts(claim: str, parts: dict[str, str]) -> bool:
@@ -208,7 +234,7 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
         if v.parts and status == "partial" and _claim_names_parts(a.claim, v.parts) and (
                 a.stance != "assert" or a.data.get("n_pos", 0) <= 1):
             # the claim joins several statements, the answer takes up one of them: grade on that part
-            ps = _part_status(a.data.get("spans") or [a.quote], v.parts)
+            ps = _part_status(a.data.get("spans") or [a.quote], v.parts, _claim_text(a.claim))
             if ps in ("supported", "refuted"):
                 g = _BY_STANCE[a.stance if a.stance != "nuance" else "assert"][ps]
                 return g, f"graded on the part of the verdict the answer names ({ps})"
