@@ -367,5 +367,9 @@ def test_a_tiny_run_keeps_validation_apart_and_reports_the_kept_step():
         assert s["best_step"] in (3, 6)
         assert s["val_token_accuracy"] == max(row[1 + k] for row in m["val_curve"])
         assert len(s["type"]) == len(s["row_max"]) > 0
+        probe = s["one_key_probe"]
+        assert set(probe) == {"many-to-one_accuracy", "many-to-one_accuracy_one_hot", "single-source_accuracy",
+                              "single-source_accuracy_one_hot"}
+        assert all(0.0 <= v <= 1.0 for v in probe.values() if not math.isnan(v))
     short = m["corpus"]["shortcut"]  # on 48 pairs "to" may happen to precede "the" every time: only counted
     assert 0 <= short["determined_by_one_source_word"] <= short["many_to_one_words"]

@@ -102,3 +102,21 @@ def test_a_few_steps_of_training_lower_the_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_hot_rows_replace_only_the_chosen_rows(kind):
+    """A chosen row becomes one-hot on its largest cell; rows before it and other sentences are unchanged."""
+    model = make(kind)
+    src, tgt_in, _ = batch()
+    logits, w = model(src, tgt_in, return_weights=True)
+    rows = torch.zeros(tgt_in.shape, dtype=torch.bool)
+    rows[0, 2] = True
+    got_logits, got_w = model(src, tgt_in, return_weights=True, one_hot_rows=rows)
+    assert torch.equal(got_w[0, 2], nn.functional.one_hot(w[0, 2].argmax(), src.shape[1]).to(w.dtype))
+    torch.testing.assert_close(got_w[0, :2], w[0, :2])
+    torch.testing.assert_close(got_logits[1:], logits[1:])
+    torch.testing.assert_close(got_logits[0, :2], logits[0, :2])
+    assert not torch.allclose(got_logits[0, 2], logits[0, 2])  # the decoder read another context
+    none = torch.zeros_like(rows)
+    torch.testing.assert_close(model(src, tgt_in, one_hot_rows=none), logits)

@@ -157,10 +157,13 @@ class Seq2Seq(nn.Module):
         s0 = torch.tanh(self.bridge(torch.cat([h_last, bwd[0]], dim=-1)))  # (B, H)
         return keys, s0, mask
 
-    def forward(self, src: Tensor, tgt_in: Tensor, *,
-                return_weights: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    def forward(self, src: Tensor, tgt_in: Tensor, *, return_weights: bool = False,
+                one_hot_rows: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         """src: (B, S), tgt_in: (B, T) = <s> y_1 .. y_{T-1} (teacher forcing)
-        -> logits (B, T, V) [, attention weights (B, T, S)]."""
+        -> logits (B, T, V) [, attention weights (B, T, S)].
+
+        ``one_hot_rows`` (B, T) bool, for probing only: at those steps the row is replaced by a one-hot on its
+        largest cell (c_i = h_argmax) before the decoder reads it: does one key carry what the word needs?"""
         keys, s, mask = self.encode(src)
         prepared = self.attn.prepare(keys)
         y = self.tgt_emb(tgt_in)  # (B, T, D)
@@ -171,6 +174,10 @@ class Seq2Seq(nn.Module):
         states, contexts, weights = [], [], []
         for i in range(tgt_in.shape[1]):
             c, a = self.attn(s, keys, prepared, mask)  # (B, 2H), (B, S): attention of step i on the source
+            if one_hot_rows is not None:
+                hard = nn.functional.one_hot(a.argmax(-1), a.shape[-1]).to(a.dtype)  # (B, S)
+                a = torch.where(one_hot_rows[:, i, None], hard, a)
+                c = (a.unsqueeze(-1) * keys).sum(1)  # (B, 2H)
             s = GRUCell.step(gy[i] + nn.functional.linear(c, w_c), self.dec.hh(s), s)  # (B, H)
             states.append(s)
             contexts.append(c)
