@@ -63,6 +63,9 @@ def test_a_trend_is_right_when_every_piece_it_states_was_measured():
     assert grade(_trend("plateau"), v)[0] == "right"  # "it stops improving": a piece that was measured
     assert grade(_trend("rise"), v)[0] == "wrong"  # "the larger the better": the plateau contradicts it
     assert grade(_trend("rise-fall"), v)[0] == "partly"  # the fall branch where a plateau was measured
+    # the claim's own alternatives ("rises, then plateaus or even falls"): the measured shape is one of them
+    assert grade(_trend("rise-plateau-fall"), v)[0] == "right"
+    assert grade(_trend("plateau-fall"), v)[0] == "partly"  # not a shape the claim names: the fall is unmeasured
 
 
 PARTS = {"the moving average filters gradient noise": "supported",
@@ -81,9 +84,8 @@ def test_an_answer_that_states_the_claim_as_a_whole_is_not_graded_on_a_part():
     from dlclaims.check.grade import _part_status
 
     # both parts' words: the claim as stated (None: the stance table grades it, partial -> partly)
-    assert _part_status(["The moving average filters gradient noise while a plain average of all past "
-                         "gradients retains it."], PARTS, CLAIM) is None
+    both = "The moving average filters gradient noise while a plain average of all past gradients retains it."
+    assert _part_status([both], PARTS, CLAIM) is None
     assert _part_status(["Adam uses two moments."], PARTS, CLAIM) is None  # names no part
     # without the claim's text to compare with, both parts are stated, with different statuses
-    assert _part_status(["The moving average filters gradient noise while a plain average of all past "
-                         "gradients retains it."], PARTS) == "partial"
+    assert _part_status([both], PARTS) == "partial"

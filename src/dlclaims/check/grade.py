@@ -280,9 +280,12 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
         shape = a.data["shape"]
         if measured:
             said, seen = shape.split("-"), measured.split("-")
-            if shape == measured or (set(said) <= set(seen) and said != ["rise"]):
+            if shape == measured or (set(said) <= set(seen) and said != ["rise"]) or (
+                    shape in spec.claimed and set(seen) <= set(said)):
                 # every piece the sheet states was measured ("it plateaus" where a rise then a plateau was
-                # measured); a lone rise says it keeps rising, which a plateau or fall after it contradicts
+                # measured); a lone rise says it keeps rising, which a plateau or fall after it contradicts;
+                # or the sheet states the claim's own alternatives ("then plateaus or even falls") and the
+                # measured shape is one of them
                 return "right", f"the sheet's trend matches the measured one ({measured}; the sheet says {shape})"
             if set(shape.split("-")) & set(measured.split("-")) - {"rise"} or (
                     shape in spec.claimed and measured in spec.claimed):

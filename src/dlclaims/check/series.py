@@ -298,6 +298,9 @@ _RISE = re.compile(r"\b(?:increas\w*|rise\w*|rising|improv\w*|grows?|growing|goe
 _PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[sz]\w*|diminishing returns|stops? "
                    r"(?:improving|increasing|rising|growing|helping)|no (?:further |more )?(?:gain|improvement|benefit)s?|"
                    r"stays? (?:the same|flat|constant)|not (?:much )?(?:better|improv\w*))\b")
+# "no significant / big change": the curve is flat over the range spoken of (a plateau by the conventions)
+_FLAT = re.compile(r"(?:\bnot|n't|\bno|\blittle|\bhardly|\bbarely)\s+(?:\w+\s+){0,2}?(?:significant\w*|much|a lot|"
+                   r"big|large|major)\b|\b(?:insignificant|negligible)\b")
 _FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|goes "
                    r"down|hurts?|deteriorat\w*)\b")
 _PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
@@ -365,6 +368,8 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
                     rise = mono = hit = True
                 else:
                     plat = hit = True
+            if _FLAT.search(low) and not _PLAT.search(low):  # "the change was not significant": flat
+                plat = hit = True
             for m in _RISE.finditer(low):
                 if _PLAT.search(low[max(0, m.start() - 20): m.end()]):
                     continue
@@ -376,7 +381,8 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
             for m in _FALL.finditer(low):
                 if not negated(low, m.start(), m.end()):
                     fall = hit = True
-            if _PEAK.search(low) and re.search(spec.x, low):  # "an intermediate h is best": rise, then fall
+            if _PEAK.search(low) and re.search(spec.x, low) and not (_PLAT.search(low) or _FLAT.search(low)):
+                # "an intermediate h is best": rise, then fall (a best setting among flat results is no peak)
                 rise = fall = hit = True
             if hit:
                 quotes.append(u.text)

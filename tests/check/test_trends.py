@@ -1,0 +1,23 @@
+"""The trend reader (series.trends): 'no significant change' is flat, and a best setting among flat results is no peak."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlclaims.check.extract import trends, units
+
+
+def _shape(text: str) -> str | None:
+    found = [a for a in trends("Q-latent", units(text)) if a.claim == "latent.accuracy-vs-h"]
+    return found[0].data["shape"] if found else None
+
+
+@pytest.mark.parametrize("text,shape", [
+    ("The accuracy did not change much with the latent dimension.", "plateau"),
+    ("Changing the latent dimension h will not make a big difference to the accuracy.", "plateau"),
+    ("h = 16 was the optimal setting, though the change in accuracy across dimensions wasn't significant.", "plateau"),
+    ("An intermediate latent dimension h gives the best accuracy.", "rise-fall"),  # a peak, no flat words
+    ("The larger the latent dimension h, the higher the accuracy.", "rise"),
+])
+def test_flat_words_and_peaks(text, shape):
+    assert _shape(text) == shape
