@@ -252,27 +252,40 @@ def candidates(wins: list[Window], block_fam: np.ndarray, structural: set[str]) 
     order = np.argsort(-s, axis=1)
     rank = np.empty_like(order)
     rank[np.arange(len(wins))[:, None], order] = np.arange(C)[None, :]
-    same = fam_idx[:, None] == fam_idx[None, :]  # (C, C)
-    margin = np.zeros_like(s)
-    for c in range(C):
-        others = np.where(same[c] & (np.arange(C) != c))[0]
-        margin[:, c] = s[:, c] - (s[:, others].max(axis=1) if others.size else 0.0)
+    margin = np.zeros_like(s)  # s minus the best other claim of the same family (per family: its best and second)
+    rows = np.arange(len(wins))
+    for f in np.unique(fam_idx):
+        cs = np.where(fam_idx == f)[0]
+        if cs.size == 1:
+            margin[:, cs[0]] = s[:, cs[0]] - 0.0
+            continue
+        sub = s[:, cs]  # (W, k)
+        am = sub.argmax(axis=1)
+        top1 = sub[rows, am]
+        rest = sub.copy()
+        rest[rows, am] = -np.inf
+        top2 = rest.max(axis=1)
+        margin[:, cs] = sub - np.where(np.arange(cs.size)[None, :] == am[:, None], top2[:, None], top1[:, None])
     # the window's own family: the family of its best-scoring claim
     win_fam = fam_idx[s.argmax(axis=1)]
     n_first = np.bincount(s.argmax(axis=1), minlength=C)
     top_block = block_fam.max(axis=1)  # (B,)
     top_fam_block = block_fam.argmax(axis=1)
     pick = (s + 0.5 * bf).argmax(axis=0)  # (C,) best window per claim
+    cc = np.arange(C)
+    pb = blocks[pick]
+    X = np.stack([sc.wl[pick, cc].astype(np.float64), sc.tf[pick, cc].astype(np.float64), np.log1p(rank[pick, cc]),
+                  margin[pick, cc].astype(np.float64), bf[pick, cc], (top_fam_block[pb] == fam_idx).astype(np.float64),
+                  top_block[pb] - bf[pick, cc], (win_fam[pick] == fam_idx).astype(np.float64),
+                  np.log1p(n_first), sc.neg[pick, cc].astype(np.float64),
+                  np.array([float(cl in structural) for cl in r.claims]), r.beyond.astype(np.float64)], axis=1)  # (C, 12)
+    ranked_all = np.argsort(-(s + 0.5 * bf), axis=0)[:SUPPORT_WINDOWS]  # (3, C) the best windows per claim
     out = []
     for c in range(C):
         w = pick[c]
-        b = blocks[w]
-        x = np.array([sc.wl[w, c], sc.tf[w, c], np.log1p(rank[w, c]), margin[w, c], bf[w, c],
-                      float(top_fam_block[b] == fam_idx[c]), top_block[b] - bf[w, c], float(win_fam[w] == fam_idx[c]),
-                      np.log1p(n_first[c]), sc.neg[w, c], float(r.claims[c] in structural), r.beyond[c]],
-                     dtype=np.float64)
+        x = X[c].copy()
         col = int(sc.best_col[w, c])
-        ranked = np.argsort(-(s[:, c] + 0.5 * bf[:, c]))[:SUPPORT_WINDOWS]
+        ranked = ranked_all[:, c]
         support = [Support(wins[k], float(s[k, c]),
                            {st: (float(v[k, c]), r.texts[int(cols[k, c])]) for st, (v, cols) in sc.by_stance.items()
                             if r.stance_cols[st][c].size})
