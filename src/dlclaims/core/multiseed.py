@@ -314,6 +314,17 @@ class _FlatParams:
             self.views[k].grad = None
 
 
+def _runs(members: list[int]) -> list[tuple[int, int]]:
+    """Sorted member indices -> runs [s0, s1) of consecutive ones: [0, 1, 2, 5] -> [(0, 3), (5, 6)]."""
+    runs: list[tuple[int, int]] = []
+    for s in members:
+        if runs and runs[-1][1] == s:
+            runs[-1] = (runs[-1][0], s + 1)
+        else:
+            runs.append((s, s + 1))
+    return runs
+
+
 class _FlatOptimizer:
     """Adam or plain SGD over the flat buffers, with one learning rate per member, no loop over parameters.
 
@@ -339,9 +350,10 @@ class _FlatOptimizer:
             if isinstance(lr, float):
                 self.groups.append((lr, *([b] for b in bufs)))
                 continue
-            for a in sorted(set(lr.tolist())):
-                mine = [s for s, r in enumerate(lr.tolist()) if r == a]
-                self.groups.append((a, *([b[o + s * n: o + (s + 1) * n] for o, n in fp.slots[j] for s in mine]
+            lrs = lr.tolist()
+            for a in sorted(set(lrs)):
+                runs = _runs([s for s, r in enumerate(lrs) if r == a])  # consecutive members: one slice each
+                self.groups.append((a, *([b[o + s0 * n: o + s1 * n] for o, n in fp.slots[j] for s0, s1 in runs]
                                          for b in bufs)))
         self.lr_elem = None if isinstance(lr, float) else [r.to(f) for r, f in zip(fp.per_element(lr), fp.flat)]
 
@@ -438,7 +450,7 @@ def fit_stacked(
     best_score = torch.full((S,), -math.inf)
     best_step = torch.full((S,), steps, dtype=torch.long)
     evals: list[tuple[int, list[float]]] = []
-    history = torch.empty(steps, S)
+    history: list[Tensor] = []  # (S,) losses per step, detached (no copy, no sync)
     for step in range(steps):
         idx = rows[step]  # (S B,)
         xb = xf.index_select(0, idx).view(S, B, *xf.shape[1:])  # (S, B, ...)
@@ -447,7 +459,7 @@ def fit_stacked(
         fp.zero_grad()
         losses.sum().backward()
         opt.step()
-        history[step] = losses.detach()
+        history.append(losses.detach())
         done = step + 1
         if best is not None and (done == steps or (eval_every > 0 and done % eval_every == 0)):
             with torch.no_grad():
@@ -465,7 +477,7 @@ def fit_stacked(
             f.copy_(kept)
     fp.write_back(stack.params)
     scores = best_score.tolist() if best is not None else [math.nan] * S
-    return Fit(history.tolist(), best_step.tolist(), scores, evals)
+    return Fit(torch.stack(history).tolist() if history else [], best_step.tolist(), scores, evals)
 
 
 def _stacked_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
