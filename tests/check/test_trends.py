@@ -21,3 +21,8 @@ def _shape(text: str) -> str | None:
 ])
 def test_flat_words_and_peaks(text, shape):
     assert _shape(text) == shape
+
+
+def test_too_large_is_the_fall_branch_after_a_rise():
+    assert _shape("If the latent dimension is too large, the probe accuracy suffers.") == "rise-fall"
+    assert _shape("If the latent dimension is large, the probe accuracy is high.") != "rise-fall"

@@ -302,10 +302,11 @@ _PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[
 _FLAT = re.compile(r"(?:\bnot|n't|\bno|\blittle|\bhardly|\bbarely)\s+(?:\w+\s+){0,2}?(?:significant\w*|much|a lot|"
                    r"big|large|major)\b|\b(?:insignificant|negligible)\b")
 _FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|goes "
-                   r"down|hurts?|deteriorat\w*)\b")
+                   r"down|hurts?|deteriorat\w*|too (?:large|big|high|wide))\b")
 _PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
 _AFTER = re.compile(r"\b(?:beyond|after|above|past|once|until|up to|from)\s+(?:about |around |roughly )?"
-                    r"(?:h\s*[=≈~]?\s*\d+|\d+|a (?:certain |some )?(?:point|size)|some (?:point|size)|that)")
+                    r"(?:h\s*[=≈~]?\s*\d+|\d+|a (?:certain |some )?(?:point|size)|some (?:point|size)|that)"
+                    r"|\btoo (?:large|big|high|wide)\b")  # "too large" for a size: beyond some size
 _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
                    r"the (?:bigger|larger|more|wider))\b")
 
