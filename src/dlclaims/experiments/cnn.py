@@ -594,7 +594,7 @@ EXPERIMENT = experiment(
                                 cnn_kinds=("flatten", "convpool"), lrs=(1e-2, 3e-2), mlp_ref=32, cnn_ref=4, n_linear=16,
                                 steps=150, min_seeds=3, min_seeds_digits=6),
              "full": CnnConfig(canvas=16, mlp_widths=(8, 12, 16, 24, 32, 64, 128), cnn_channels=(2, 4, 6, 8),
-                               cnn_ref=4, mlp_ref=32, steps=250, min_seeds=5, min_seeds_digits=12)},
+                               cnn_ref=4, mlp_ref=32, steps=250, min_seeds=5, min_seeds_digits=10)},
     run=run,
     judge=judge,
     figures=figures,
