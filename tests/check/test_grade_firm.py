@@ -89,3 +89,36 @@ def test_an_answer_that_states_the_claim_as_a_whole_is_not_graded_on_a_part():
     assert _part_status(["Adam uses two moments."], PARTS, CLAIM) is None  # names no part
     # without the claim's text to compare with, both parts are stated, with different statuses
     assert _part_status([both], PARTS) == "partial"
+
+
+def _held_outcome():
+    from types import SimpleNamespace
+
+    base = {"question": "Q-linattn", "quote": "q", "says": "s", "verdict": "supported", "evidence": {"rule": "r"},
+            "confidence": 0.9}
+    r = {"sheet": "s.md", "score": 1.0, "tally": {"right": 1, "unknown": 1}, "findings": [
+        {**base, "claim": "linattn.cost", "grade": "right"},
+        {**base, "claim": "linattn.not-equivalent", "grade": "unknown", "to_check": "wrong", "review": True}]}
+    return SimpleNamespace(results=[r, {**r, "sheet": "t.md"}], written=[])
+
+
+def test_the_terminal_shows_a_held_back_wrong_apart_with_its_tentative_grade():
+    from rich.console import Console
+
+    from dlclaims.check import render_terminal
+
+    console = Console(record=True, width=200)
+    for x in render_terminal(_held_outcome()):
+        console.print(x)
+    head, _, apart = console.export_text().partition("to check by a person")
+    assert "linattn.not-equivalent" not in head and "linattn.cost" in head
+    assert "wrong?" in apart.split("score")[0] and "linattn.not-equivalent" in apart
+
+
+def test_the_class_csv_carries_the_tentative_grade(tmp_path):
+    from dlclaims.check.output import write_outputs
+
+    write_outputs(_held_outcome().results, tmp_path)
+    rows = (tmp_path / "class.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].endswith("grade,to_check")
+    assert "linattn.not-equivalent,unknown,wrong" in rows[2] and rows[1].endswith("right,")

@@ -74,10 +74,11 @@ def _write_outputs(results: list[dict[str, Any]], out_dir: Path, store_path: Pat
         p = out_dir / "class.csv"
         with open(p, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
-            w.writerow(["sheet", "question", "claim", "grade"])
+            w.writerow(["sheet", "question", "claim", "grade", "to_check"])  # to_check: a tentative grade, held back
             for r in results:
                 for f in r["findings"]:
-                    w.writerow([_cell(r["sheet"]), _cell(f["question"]), _cell(f["claim"]), _cell(f["grade"])])
+                    w.writerow([_cell(r["sheet"]), _cell(f["question"]), _cell(f["claim"]), _cell(f["grade"]),
+                                _cell(f.get("to_check", ""))])
         paths.append(p)
         per: dict[str, Counter] = {}
         for r in results:
