@@ -32,7 +32,10 @@ def cache_dir() -> Path | None:
     env = os.environ.get("DLCLAIMS_CACHE_DIR")
     if env is not None:
         return None if env.strip().lower() in ("", "0", "off", "none", "no") else Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:  # no home directory: no cache
+        return None
     return Path(base) / "dlclaims"
 
 
