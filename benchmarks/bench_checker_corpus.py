@@ -79,14 +79,16 @@ def load_own() -> list[Sheet]:
     return out
 
 
-def _fit(X: list[np.ndarray], Y: list[np.ndarray], idx: list[int], extra: tuple | None):
+def _fit(X: list[np.ndarray], Y: list[np.ndarray], idx: list[int], extra: tuple | None,
+         C: float = 1.0, pos_weight: float = 1.0):
     from dlclaims.check import decide
 
     Xs, Ys = [X[i] for i in idx], [Y[i] for i in idx]
     if extra is not None:
         Xs.append(extra[0])
         Ys.append(extra[1])
-    return decide.fit(np.vstack(Xs), np.concatenate(Ys))
+    y = np.concatenate(Ys)
+    return decide.fit(np.vstack(Xs), y, C=C, weight=np.where(y == 1, pos_weight, 1.0))
 
 
 # what each part adds, measured with this benchmark on 2026-11-30 (total F1 / grade accuracy, same corpus)
@@ -102,23 +104,37 @@ ABLATIONS = ("What helps (LOSO F1 / grade accuracy): the regex catalogue it repl
              "sheet's fall after the knee is partly where the lab measured a plateau: no change in total (dev grades "
              "moved both ways; kept as the rule the labelling conventions give).")
 INNER_FOLDS = 6  # folds of whole sheets inside the training sheets, for the threshold
+# (C, positive-class weight) of the decision, chosen per fold by the inner cross-validation (first: the default).
+# The grid C in {0.1, 0.3, 1, 3} x weight in {1, 2, 4} gave LOSO F1 0.840 against 0.834 (noise-sized) for 5x the CPU,
+# and its shipped fit (C 0.3, weight 2, threshold 0.66) lost a finding of the example sheet: one setting is kept.
+DECIDER_GRID = ((1.0, 1.0),)
 
 
 def _fold_decider(X: list[np.ndarray], Y: list[np.ndarray], train: list[int], extra: tuple | None = None):
     from dlclaims.check import decide
 
-    d = _fit(X, Y, train, extra)
-    # threshold: inner cross-validation over whole training sheets (the extra sheets always train)
-    ps, ys = [], []
-    for k in range(INNER_FOLDS):
-        held = train[k::INNER_FOLDS]
-        if not held:
-            continue
-        dj = _fit(X, Y, [i for i in train if i not in held], extra)
-        for j in held:
-            ps.append(dj.proba(X[j]))
-            ys.append(Y[j])
-    d.threshold = decide.choose_threshold(np.concatenate(ps), np.concatenate(ys))
+    # C, the weight of the positive class and the threshold: inner cross-validation over whole training sheets
+    # (the extra sheets always train); the setting with the best inner F1 wins (ties: the first in GRID order)
+    best = (-1.0, 1.0, 1.0, 0.5)
+    for C, pw in DECIDER_GRID:
+        ps, ys = [], []
+        for k in range(INNER_FOLDS):
+            held = train[k::INNER_FOLDS]
+            if not held:
+                continue
+            dj = _fit(X, Y, [i for i in train if i not in held], extra, C, pw)
+            for j in held:
+                ps.append(dj.proba(X[j]))
+                ys.append(Y[j])
+        p, y = np.concatenate(ps), np.concatenate(ys)
+        cut = decide.choose_threshold(p, y)
+        tp = float(np.sum((p >= cut) & (y == 1)))
+        f1 = 2 * tp / (float(np.sum(p >= cut)) + y.sum())
+        if f1 > best[0] + 1e-9:
+            best = (f1, C, pw, cut)
+    d = _fit(X, Y, train, extra, best[1], best[2])
+    d.note = f"C = {best[1]}, positive-class weight {best[2]} (inner cross-validation)"
+    d.threshold = best[3]
     d.review = min(0.95, d.threshold + 0.15)
     return d
 
@@ -146,10 +162,12 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
         theory = load_verdicts(build_store(Path(d) / "s.sqlite"))
     lab = load_verdicts(store) if store is not None and Path(store).exists() else None
     rows = []  # (sheet, claim, label stance, label grade, found?, found grade, lab grade)
+    settings: list[str] = []
     thresholds = []
     for i, (s, an) in enumerate(zip(sheets, analyses)):
         dec = _fold_decider(X, Y, [j for j in range(len(sheets)) if j != i], extra)
         thresholds.append(dec.threshold)
+        settings.append(dec.note)
         ex = decide_sheet(an, sheet=s.name, decider=dec)
         pr = dict(zip((c.claim for c in an.candidates), dec.proba(X[i])))
         found = {f["claim"]: f for f in grade_sheet(ex, theory)["findings"]}
@@ -169,11 +187,13 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
                               if r[4] and r[3] not in ("", "?") and r[5] == r[3] and r[6] and r[6] != r[3]]
     if fit_all:
         d = _fold_decider(X, Y, list(range(len(sheets))), extra)
-        d.threshold = float(np.median(thresholds))
+        same = [t for t, n in zip(thresholds, settings) if n == d.note]  # folds that chose the same C and weight
+        d.threshold = float(np.median(same)) if same else d.threshold
         d.review = min(0.95, d.threshold + 0.15)
-        d.note = (f"fitted on {len(sheets)} corpus sheets ({res['labels']} labels)"
+        d.note = (d.note + f"; fitted on {len(sheets)} corpus sheets ({res['labels']} labels)"
                   + (" and our labelled sheets (tests/sheets)" if own else "")
-                  + "; threshold = median of the leave-one-sheet-out thresholds")
+                  + "; threshold = median of the leave-one-sheet-out thresholds of the folds with this C and weight"
+                  + " (else its inner cross-validation threshold)")
         d.save()
         decide.default.cache_clear()
         res["fitted"] = d
