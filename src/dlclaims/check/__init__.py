@@ -113,8 +113,11 @@ def _extract_one(p: str) -> tuple[Extracted | None, tuple[str, str] | None]:
 
 
 def _worker_init() -> None:
-    """A worker leaves Ctrl-C to the parent (which stops the pool): one message, no traceback per worker."""
+    """A worker leaves Ctrl-C to the parent (which stops the pool): one message, no traceback per worker. It
+    tokenizes in its own thread: the tokenizer's thread pool is not carried over by fork (even where the user
+    set TOKENIZERS_PARALLELISM=true, which would otherwise keep it on and could hang)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 
 def _extract_all(paths: list[str], jobs: int = 1) -> tuple[list[Extracted], list[tuple[str, str]]]:
