@@ -263,3 +263,19 @@ def test_run_seeds_extends_the_runs_seeds():
 
     assert run_seeds((0, 1, 2), 5) == (0, 1, 2, 3, 4)
     assert run_seeds((4, 7), 1) == (4, 7)
+
+
+def test_an_effect_inside_the_equivalence_margin_is_no_effect_even_where_significant():
+    # the paired CNN change is -0.01 for every seed (+-0.001): significant, but inside +-0.02
+    small_drop = _bias_regime(cnn_perm_change=np.array([-0.01, -0.011, -0.009]))
+    v = _judge_bias(small_drop, _bias_regime())["bias.misaligned"]
+    nums = v.numbers["8x8 digits in a 12x12 frame"]
+    assert nums["acc_change_cnn"]["hi"] < 0 and nums["equivalence_cnn"]["equivalent"] is True
+    assert v.parts["8x8 digits in a 12x12 frame: CNN accuracy drops"] == "refuted" and v.status == "partial"
+    small_edge = _bias_regime()  # CNN - MLP = +0.01 (+-0.001) at the small size: significant, inside +-0.02
+    mlp_test = np.asarray(small_edge["runs"]["mlp"]["test"][0][1])  # size 0, the lr chosen on validation
+    small_edge["runs"]["cnn-pooled"]["test"][0][1] = list(mlp_test + [0.010, 0.011, 0.009])  # the kind chosen
+    v = _judge_bias(small_edge)["bias.data-efficiency"]
+    nums = v.numbers["8x8 digits in a 12x12 frame"]
+    assert nums["cnn_minus_mlp_small_sizes"]["lo"] > 0 and nums["equivalence_cnn_minus_mlp"]["equivalent"] is True
+    assert v.status == "refuted"
