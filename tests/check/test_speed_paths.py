@@ -147,3 +147,16 @@ def test_cli_refuses_jobs_below_one(fixture_store, capsys):
 
     assert main(["check", "--jobs", "0", "--store", str(fixture_store), "x.md"]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_top_shared_dense_equals_sparse():
+    from dlclaims.check.match import _top_shared, _top_shared_dense
+
+    rng = np.random.default_rng(3)
+    A = sp.csr_matrix(np.round(rng.random((5, 40)), 1) * (rng.random((5, 40)) < 0.5))  # rounded: ties
+    B = sp.csr_matrix(np.round(rng.random((6, 40)), 1) * (rng.random((6, 40)) < 0.4))
+    B = B @ sp.diags(np.ones(40))  # rows in reversed column order, as the checker's TF-IDF rows are
+    for a in range(5):
+        for b in range(6):
+            for k in (1, 3, 6):
+                assert _top_shared_dense(A.toarray(), a, B, b, k) == _top_shared(A, a, B, b, k)

@@ -176,7 +176,7 @@ def match_row(s: Scored, i: int, *, min_score: float = MIN_SCORE) -> Match:
     if row[best] < min_score:
         return Match(None, float(row[best]), (), s.ids[best], float(row[best]))
     m = _model()
-    top = [str(m.vocab[j]) for j in _top_shared(m.Dw, best, s.words, i, 6)]
+    top = [str(m.vocab[j]) for j in _top_shared_dense(_dense_docs(), best, s.words, i, 6)]
     words = tuple(dict.fromkeys(s.cue_hits[i][best] + top))
     return Match(s.ids[best], float(row[best]), words, s.ids[second], float(row[second]))
 
@@ -187,6 +187,24 @@ def _top_shared(A, a: int, B, b: int, k: int) -> list[int]:
     ib = slice(B.indptr[b], B.indptr[b + 1])
     cols, ja, jb = np.intersect1d(A.indices[ia], B.indices[ib], assume_unique=True, return_indices=True)
     w = A.data[ia][ja] * B.data[ib][jb]
+    keep = np.argsort(-w, kind="stable")[:k]
+    return [int(cols[j]) for j in keep if w[j] > 0]
+
+
+@lru_cache(maxsize=1)
+def _dense_docs() -> np.ndarray:
+    """The family documents' word TF-IDF as a dense (F, V) array (14 rows), for the shared-word look-ups."""
+    return _model().Dw.toarray()
+
+
+def _top_shared_dense(A: np.ndarray, a: int, B, b: int, k: int) -> list[int]:
+    """``_top_shared`` with A dense: the same columns in the same order (ties by column), one gather instead of
+    an intersection of sorted index lists."""
+    ib = slice(B.indptr[b], B.indptr[b + 1])
+    cols = B.indices[ib]
+    o = np.argsort(cols, kind="stable")
+    cols = cols[o]
+    w = A[a, cols] * B.data[ib][o]
     keep = np.argsort(-w, kind="stable")[:k]
     return [int(cols[j]) for j in keep if w[j] > 0]
 

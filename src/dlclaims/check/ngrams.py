@@ -101,11 +101,9 @@ def _plain_word(vec) -> bool:
 
 def _csr(cols: list[int], indptr: list[int], n_cols: int, dtype) -> sp.csr_matrix:
     """Counts from each text's column list (repeats counted); canonical CSR (sorted, summed) as sklearn gives."""
-    ip = np.asarray(indptr, dtype=np.int64)
-    rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(ip))
-    X = sp.csr_matrix((np.ones(len(cols), dtype=dtype), (rows, np.asarray(cols, dtype=np.int64))),
-                      shape=(len(indptr) - 1, n_cols))
-    X.sum_duplicates()
+    X = sp.csr_matrix((np.ones(len(cols), dtype=dtype), np.asarray(cols, dtype=np.int64),
+                       np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, n_cols))
+    X.sum_duplicates()  # sorted columns, repeats summed (the canonical form)
     return X
 
 
