@@ -1,6 +1,6 @@
 """Which claims an answer states: windows of text scored against the knowledge base's examples.
 
-For each window w (a sentence, a clause of a long sentence, or two neighbouring sentences) and each
+For each window w (a sentence, a clause of a long sentence, or two or three neighbouring sentences) and each
 claim c, with R_c the examples of c (asserts, denies and corrects; aliases made canonical in both):
 
     wl(w, c) = max_{r in R_c} cos(WordLlama(w), WordLlama(r))
@@ -41,7 +41,7 @@ class Window:
     block: int  # index of the answer block
     part: str = ""
     sentence: str = ""  # the whole sentence a clause window was cut from (quotes use the sheet's whole words)
-    pair: tuple[int, int] | None = None  # a two-sentence window: the indices of its two sentence windows
+    pair: tuple[int, ...] | None = None  # a run of sentences: the indices of its sentence windows
 
     @property
     def quote(self) -> str:
@@ -135,7 +135,8 @@ def refs() -> _Refs:
 
 
 def windows_of(block: int, parts: list[tuple[str, list[str]]], offset: int = 0) -> list[Window]:
-    """Sentences, clauses of long sentences, and pairs of neighbouring sentences of one answer block.
+    """Sentences, clauses of long sentences, and runs of two and three neighbouring sentences of one answer block
+    (a claim stated inside an explanation can span three sentences: LOSO F1 0.834 -> 0.843 on the corpus).
 
     ``parts``: (part label, its sentences in order); ``offset``: where these windows start in the sheet's list
     (pair windows name their two sentences by index in that list)."""
@@ -145,6 +146,8 @@ def windows_of(block: int, parts: list[tuple[str, list[str]]], offset: int = 0) 
         out += [Window(s, block, label) for s in sents]  # every sentence (short ones are read only in pairs)
         for k in range(len(sents) - 1):
             out.append(Window(sents[k] + " " + sents[k + 1], block, label, pair=(first + k, first + k + 1)))
+        for k in range(len(sents) - 2):
+            out.append(Window(" ".join(sents[k:k + 3]), block, label, pair=(first + k, first + k + 1, first + k + 2)))
         for s in sents:
             if len(s.split()) > CLAUSE_SPLIT_WORDS:
                 cl = [c for c in clauses(s) if len(c.split()) >= CLAUSE_MIN_WORDS]
