@@ -83,8 +83,11 @@ SPEED_NOTE = ("Round 4 of issue 16 (check --json byte-identical before and after
               "window-by-example TF-IDF product (no gain, or 20% of it with other rounding), skipping the Markdown "
               "parse without a delimiter row (0.07 s). Not tried: caching work per "
               "text across sheets (the bench repeats answers, real sheets do not; ocr_lower's cache is per sheet "
-              "for that reason). `--jobs N` (default: the CPUs) forks workers after the models are loaded: same "
-              "output, same order. CPU time is the fair figure on this shared machine (about 7 jobs on 2 cores "
+              "for that reason). Where the grading CPU goes now (200 sheets, ~9 s): window scoring ~4 s (the "
+              "window-by-example character TF-IDF product ~1 s, tokenizing ~0.5 s, n-gram counts and TF-IDF ~0.8 s), "
+              "family matching ~1.5 s, sentence units and OCR clean-up ~1 s, structural extractors ~1.2 s, stance "
+              "votes ~0.6 s. `--jobs N` (default: the CPUs) forks workers after the models are loaded: same "
+              "output, same order; it shortens the wall time only where cores are free (not on this loaded machine). CPU time is the fair figure on this shared machine (about 7 jobs on 2 cores "
               "while measured; wall times are inflated).")
 
 
@@ -92,6 +95,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sheets", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2, help="processes for the parallel run (default 2)")
+    ap.add_argument("--repeat", type=int, default=3, help="one-process runs; the least CPU is reported (default 3)")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args()
     from check_fixtures import build_store
@@ -108,9 +112,13 @@ def main() -> None:
 
         check_sheets([str(paths[0])], store)  # the models: WordLlama, the cached reference matrices, the decision
         load_cpu, load_wall = time.process_time() - c0, time.perf_counter() - t0
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = check_sheets([str(p) for p in paths], store)
-        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+        runs = []  # the least disturbed of a few runs: other jobs on this shared machine only ever add time
+        for _ in range(args.repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            out = check_sheets([str(p) for p in paths], store)
+            runs.append((time.process_time() - c0, time.perf_counter() - t0))
+        cpu, dt = min(runs)
+        cpu_max = max(c for c, _ in runs)
         import resource
 
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -129,8 +137,9 @@ def main() -> None:
     print(f"{args.sheets} sheets (~{size / 1000:.1f} kB each), {findings} findings")
     print(f"load (imports, WordLlama, cached reference matrices, first sheet): {load_cpu:.2f} s CPU ({load_wall:.2f} s "
           f"wall); with an empty cache (first run after a knowledge-base change): {cold:.2f} s CPU")
-    print(f"grade {args.sheets} sheets, 1 process: {dt:.2f} s wall, {cpu:.2f} s CPU ({1000 * cpu / args.sheets:.1f} ms "
-          f"CPU/sheet); load + CPU: {load_cpu + cpu:.1f} s; target <= 10 s: {'OK' if load_cpu + cpu <= 10 else 'OVER'}")
+    print(f"grade {args.sheets} sheets, 1 process, least of {args.repeat} runs: {dt:.2f} s wall, {cpu:.2f} s CPU "
+          f"(most: {cpu_max:.2f} s; {1000 * cpu / args.sheets:.1f} ms CPU/sheet); load + CPU: {load_cpu + cpu:.1f} s; "
+          f"target <= 10 s: {'OK' if load_cpu + cpu <= 10 else 'OVER'}")
     print(f"--jobs {args.jobs}: {dt_j:.2f} s wall, {cpu_j:.2f} s CPU (all processes); results identical: {same}")
     print(f"with --out (pages, class CSV): {dt_out:.2f} s, {len(out2.written)} files")
     print(f"`dlclaims check --json` in a fresh process: --jobs 1 {cli1[0]:.1f} s wall / {cli1[1]:.1f} s CPU; default "
@@ -138,11 +147,12 @@ def main() -> None:
     if not same:
         raise SystemExit("--jobs changed the results")
     header = ["benchmark", "sheets", "kB/sheet", "findings", "load CPU s (warm cache)", "load CPU s (empty cache)",
-              "grade CPU s (1 process)", "ms CPU/sheet", "load + CPU s (target <= 10)", "wall s (1 process)",
+              "grade CPU s (1 process, least / most of the runs)", "ms CPU/sheet", "load + CPU s (target <= 10)", "wall s (1 process)",
               f"--jobs {args.jobs}: wall s / CPU s", "with --out (wall s)",
               "dlclaims check --json, fresh process, --jobs 1 (wall s / CPU s)",
               "dlclaims check --json, fresh process, default jobs (wall s / CPU s)"]
-    row = ["check", args.sheets, round(size / 1000, 1), findings, round(load_cpu, 2), round(cold, 2), round(cpu, 2),
+    row = ["check", args.sheets, round(size / 1000, 1), findings, round(load_cpu, 2), round(cold, 2),
+           f"{cpu:.2f} / {cpu_max:.2f}",
            round(1000 * cpu / args.sheets, 1), round(load_cpu + cpu, 1), round(dt, 1), f"{dt_j:.1f} / {cpu_j:.1f}",
            round(dt_out, 1), f"{cli1[0]:.1f} / {cli1[1]:.1f}", f"{cli[0]:.1f} / {cli[1]:.1f}"]
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n| " + " | ".join(map(str, row)) + " |")
