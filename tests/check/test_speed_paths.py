@@ -22,8 +22,8 @@ DOCS = ["The KL term acts as a regulariser of the latent space.", "a ab abc abcd
         "Self-attention costs O(n^2 d)\n per  layer; the MLP costs O(n d^2)", "", "ÉLBO ≤ log p(x)", "x y z",
         "gradient descent ascent cycles around the equilibrium, it never converges"]
 NEW = DOCS + ["unknown zzz words a", "Abcde ABC the latent space is regularised by the KL term", "the of and"]
-WORD = dict(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
-CHAR = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+WORD = {"ngram_range": (1, 2), "sublinear_tf": True, "stop_words": "english", "token_pattern": r"(?u)\b[a-z][a-z0-9]+\b"}
+CHAR = {"analyzer": "char_wb", "ngram_range": (3, 5), "sublinear_tf": True}
 
 
 def _same(A, B) -> bool:
@@ -38,7 +38,7 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "c"
 
 
-@pytest.mark.parametrize("kw", [WORD, CHAR, dict(ngram_range=(2, 3), token_pattern=r"(?u)\b\w\w+\b")])
+@pytest.mark.parametrize("kw", [WORD, CHAR, {"ngram_range": (2, 3), "token_pattern": r"(?u)\b\w\w+\b"}])
 def test_counts_equal_sklearn(kw):
     v = TfidfVectorizer(**kw).fit(DOCS[:3])
     assert _same(CountVectorizer.transform(v, NEW), ngrams.counts(v, NEW))
@@ -81,14 +81,14 @@ def test_fit_tfidf_cached_equals_fresh_fit(cache, monkeypatch):
     with pytest.raises(AssertionError, match="refit"):  # other texts: another key, never the stale entry
         refcache.fit_tfidf("t", DOCS + ["one more example"], [WORD, CHAR])
     with pytest.raises(AssertionError, match="refit"):  # other settings: another key
-        refcache.fit_tfidf("t", DOCS, [dict(WORD, sublinear_tf=False), CHAR])
+        refcache.fit_tfidf("t", DOCS, [{**WORD, "sublinear_tf": False}, CHAR])
 
 
 def test_damaged_or_absent_cache_is_refitted(cache):
-    (v, X), = refcache.fit_tfidf("d", DOCS, [CHAR])
+    (_, X), = refcache.fit_tfidf("d", DOCS, [CHAR])
     (entry,) = cache.glob("d-*.npz")
     entry.write_bytes(b"not an npz file")
-    (v2, X2), = refcache.fit_tfidf("d", DOCS, [CHAR])
+    (_, X2), = refcache.fit_tfidf("d", DOCS, [CHAR])
     assert _same(X, X2)
 
 

@@ -124,8 +124,9 @@ def refs() -> _Refs:
                    for st in ("asserts", "denies", "corrects")}
     cleaned = [_clean(t) for t in texts]
     # TfidfVectorizer settings; fitted once, then read from the user cache (refcache.py; no sklearn import then)
-    word_kw = dict(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
-    char_kw = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    word_kw = {"ngram_range": (1, 2), "sublinear_tf": True, "stop_words": "english",
+               "token_pattern": r"(?u)\b[a-z][a-z0-9]+\b"}
+    char_kw = {"analyzer": "char_wb", "ngram_range": (3, 5), "sublinear_tf": True}
     (word, Rw), (char, Rc) = refcache.fit_tfidf("examples", cleaned, [word_kw, char_kw])
     emb = embed.embed_cached(cleaned) if embed.available() else None
     fams = sorted(base.families)

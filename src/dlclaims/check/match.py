@@ -78,9 +78,9 @@ def _model() -> _Model:
             alts = sorted(fk.aliases, key=len, reverse=True)
             terms[q.id] = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in alts) + r")(?![\w-])")
     # TfidfVectorizer settings; fitted once, then read from the user cache (refcache.py)
-    word_kw = dict(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1,
-                   token_pattern=r"(?u)\b[a-z][a-z0-9]+\b")
-    char_kw = dict(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1)
+    word_kw = {"ngram_range": (1, 2), "sublinear_tf": True, "stop_words": "english", "min_df": 1,
+               "token_pattern": r"(?u)\b[a-z][a-z0-9]+\b"}
+    char_kw = {"analyzer": "char_wb", "ngram_range": (3, 5), "sublinear_tf": True, "min_df": 1}
     (word, Dw), (char, Dc) = refcache.fit_tfidf("families", docs, [word_kw, char_kw])
     return _Model(ids, word, char, Dw, Dc, np.array(word.get_feature_names_out()), terms)
 
@@ -91,7 +91,7 @@ class Scored:
 
     scores: np.ndarray  # (N, F)
     ids: list[str]
-    cue_hits: "_Hits"  # [text][family] -> the family's terms found (aliases made canonical)
+    cue_hits: _Hits  # [text][family] -> the family's terms found (aliases made canonical)
     words: object  # (N, V) sparse TF-IDF word vectors
 
 

@@ -48,7 +48,7 @@ class Vectorizer:
     _terms: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def from_sklearn(cls, vec) -> "Vectorizer":
+    def from_sklearn(cls, vec) -> Vectorizer:
         if not (_plain_char_wb(vec) or _plain_word(vec)):
             raise ValueError(f"unsupported vectorizer settings: {vec!r}")
         return cls(vec.analyzer, tuple(vec.ngram_range), dict(vec.vocabulary_),

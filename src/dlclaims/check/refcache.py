@@ -16,9 +16,10 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -120,7 +121,7 @@ def fit_tfidf(kind: str, texts: list[str], settings: list[dict[str, Any]]) -> li
             for i, kw in enumerate(settings):
                 terms = z[f"v{i}.terms"].tolist()
                 vec = Vectorizer(str(z[f"v{i}.analyzer"]), tuple(int(n) for n in z[f"v{i}.ngram_range"]),
-                                 dict(zip(terms, range(len(terms)))), z[f"v{i}.idf"] if f"v{i}.idf" in z else None,
+                                 dict(zip(terms, range(len(terms)))), z.get(f"v{i}.idf"),
                                  bool(z[f"v{i}.lowercase"]), str(z[f"v{i}.token_pattern"]) or None,
                                  frozenset(z[f"v{i}.stop_words"].tolist()), bool(z[f"v{i}.sublinear_tf"]),
                                  str(z[f"v{i}.norm"]) or None, bool(z[f"v{i}.use_idf"]), np.dtype(str(z[f"v{i}.dtype"])).type)
