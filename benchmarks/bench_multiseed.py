@@ -21,7 +21,10 @@ one fused Adam per lr, one index_select per batch, one fused cross-entropy, no p
 Not kept: conv1 as unfold + bmm (1.8-2x slower than the grouped conv) or as 9 shifted einsums (2.5x
 slower); max-pool as reshape + amax (slower, and it splits the gradient between tied maxima); padding
 the channels per group to 8 or 16 (cost grows with the channels); a contiguous copy of the head's input
-(no change); glibc malloc thresholds (both sides 13% faster, the ratio unchanged).
+(no change); glibc malloc thresholds (both sides 13% faster, the ratio unchanged); the members that share a
+seed (the same batches) as one bmm over the distinct inputs with their weights side by side (1.0-1.1x).
+Wide nets on the 16x16 canvas are bound by the matmuls and convolutions themselves, which a loop runs
+as fast: there the stack removes only the loop's per-step overhead.
 
     python benchmarks/bench_multiseed.py [--steps 100] [--repeats 3] [--vmap]
 """
