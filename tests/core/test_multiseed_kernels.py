@@ -9,6 +9,7 @@ from torch import nn
 import dlclaims.core.multiseed as ms
 from dlclaims.core.multiseed import StackedModels, fit_stacked, train_one
 from dlclaims.models.cnn import CNN
+from dlclaims.models.conv_pool import ConvPoolCNN
 from dlclaims.models.mlp import MLP
 
 
@@ -134,3 +135,62 @@ def test_training_leaves_the_stacks_own_tensors_updated_and_without_gradients(di
     assert all(stack.params[k] is before[k] for k in before)  # the same tensors, trained in place
     assert not torch.allclose(stack.params["out.weight"], w0)
     assert all(v.grad is None and v.requires_grad for v in stack.params.values())
+
+
+def conv_pool(side: int = 8, channels: tuple[int, int] = (3, 5)):
+    return lambda g: ConvPoolCNN(side, channels, 10, generator=g)
+
+
+@pytest.mark.parametrize("side", [8, 14, 11])  # 14 -> 7 -> 3 and 11 -> 5 -> 2: odd maps lose a row and column
+def test_conv_pool_kernel_equals_each_member(side):
+    x = torch.rand(80, side * side, generator=torch.Generator().manual_seed(side))  # (N, side^2)
+    seeds = [0, 1, 2, 7]
+    stack = StackedModels.create(conv_pool(side), seeds)
+    assert stack.kernel is not None  # the stacked conv-pool kernel, not vmap
+    xs = x.view(4, 20, -1)  # (S, N, side^2) per member
+    with torch.no_grad():
+        out = stack(xs, per_seed_input=True)  # (S, N, 10)
+        shared = stack(x[:20])
+        for i, s in enumerate(seeds):
+            alone = conv_pool(side)(torch.Generator().manual_seed(s))
+            torch.testing.assert_close(out[i], alone(xs[i]), atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(shared[i], alone(x[:20]), atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(stack(x[:20].view(-1, 1, side, side))[i], shared[i], atol=1e-6, rtol=1e-6)
+
+
+def test_conv_pool_kernel_reads_the_head_in_flatten_order():
+    # a head that sees one feature only: the logit is that pooled pixel of that channel (after the ReLU)
+    stack = StackedModels.create(conv_pool(14, (2, 3)), [0, 1])
+    c, i, j = 2, 1, 0  # channel 2, row 1, column 0 of the (3, 3, 3) pooled map
+    with torch.no_grad():
+        stack.params["head.weight"].zero_()
+        stack.params["head.bias"].zero_()
+        stack.params["head.weight"][1, 4, c * 9 + i * 3 + j] = 1.0
+    x = torch.rand(5, 196, generator=torch.Generator().manual_seed(3))
+    alone = stack.unstack()[1]
+    with torch.no_grad():
+        want = alone.layers(x)["pool2"][:, c, i, j].relu()  # (N,)
+        out = stack(x)  # (S, N, 10)
+    assert stack.kernel is not None
+    assert float(want.abs().max()) > 0  # the test can see a misplaced feature
+    torch.testing.assert_close(out[1, :, 4], want, atol=1e-6, rtol=1e-6)
+    assert float(out[0].abs().max()) == 0.0 and float(out[1, :, :4].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("side", [8, 14])
+def test_stacked_conv_pool_training_equals_each_member_alone(digits, side):
+    x, y = digits
+    if side != 8:  # the digit pasted in a 14x14 blank frame, off centre
+        x = F.pad(x.view(-1, 8, 8), (1, 5, 4, 2)).reshape(len(x), -1)
+    seeds, lrs = [0, 0, 4], [0.01, 0.03, 0.02]
+    stack = StackedModels.create(conv_pool(side), seeds)
+    assert stack.kernel is not None
+    xs, ys = torch.stack([x[:100], x[100:200], x[200:300]]), torch.stack([y[:100], y[100:200], y[200:300]])
+    hist = fit_stacked(stack, xs, ys, loss=F.cross_entropy, steps=12, batch_size=32, lr=lrs,
+                       per_member_data=True).history
+    for i, (s, lr) in enumerate(zip(seeds, lrs)):
+        alone = conv_pool(side)(torch.Generator().manual_seed(s))
+        h1 = train_one(alone, xs[i], ys[i], seed=s, loss=F.cross_entropy, steps=12, batch_size=32, lr=lr)
+        assert [h[i] for h in hist] == pytest.approx(h1, abs=1e-5)
+        for name, p in alone.named_parameters():
+            torch.testing.assert_close(stack.params[name][i], p, atol=1e-5, rtol=1e-5, msg=name)

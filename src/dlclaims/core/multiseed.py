@@ -149,33 +149,61 @@ def _grouped_conv(h: Tensor, w: Tensor, b: Tensor | None, padding: int) -> Tenso
                     padding=padding, groups=S)
 
 
+def _stem(p: dict[str, Tensor], x: Tensor, side: int, pool: str) -> Tensor:
+    """conv 3x3 (pad 1) -> ReLU -> pool 2x2 of S members: x (S, B, side*side) or (S, B, 1, H, W)
+    -> (B, S C_1, H//2, W//2), channels-last memory (members folded into the channels)."""
+    S, B = x.shape[:2]
+    img = x.reshape(S, B, *x.shape[-2:]) if x.dim() == 5 else x.reshape(S, B, side, side)  # (S, B, H, W)
+    # conv1 has one input channel: each image repeated C_1 times and a depthwise convolution (groups = S C_1,
+    # oneDNN's depthwise kernel: 1.1-1.8x faster than groups = S with C_1 outputs each)
+    w1 = p["conv1.weight"]  # (S, C_1, 1, 3, 3)
+    c1, H, W = w1.shape[1], *img.shape[-2:]
+    h = img.permute(1, 2, 3, 0)[..., None].expand(B, H, W, S, c1).reshape(B, H, W, S * c1)  # channels-last
+    h = F.conv2d(h.permute(0, 3, 1, 2), w1.reshape(S * c1, *w1.shape[2:]), p["conv1.bias"].reshape(S * c1),
+                 padding=1, groups=S * c1)  # (B, S C_1, H, W), channels-last memory
+    # max(relu(a)) = relu(max(a)), with the same gradient (to the window's first maximum, 0 where <= 0):
+    # the ReLU on the 4x smaller map, and its backward on tensors of one memory layout (2x faster)
+    return torch.relu(F.max_pool2d(h, 2)) if pool == "max" else F.avg_pool2d(torch.relu(h), 2)
+
+
+def _flatten_head(p: dict[str, Tensor], h: Tensor, S: int) -> Tensor:
+    """ReLU and the linear head on the flattened map: h (B, S C, h, w) channels-last, before its ReLU ->
+    (S, B, K) logits, with the head's weights read in the (c, i, j) order of ``flatten(-3)``."""
+    B, c, hw = h.shape[0], h.shape[1] // S, h.shape[-2:]
+    h = h.permute(0, 2, 3, 1)  # (B, h, w, S C): the channels-last memory order, a view
+    # flatten(-3) in (c, i, j) order = the features in (i, j, c) order with the weights permuted alike;
+    # copied in (i, j, c) order, the gradient reaches the conv in its own memory layout (1.5x faster)
+    feats = torch.relu(h.unflatten(3, (S, c)).permute(3, 0, 1, 2, 4).reshape(S, B, -1))  # (S, B, h w C)
+    wh = p["head.weight"]  # (S, K, C h w)
+    wh = wh.view(S, -1, c, *hw).permute(0, 1, 3, 4, 2).reshape(S, wh.shape[1], -1)  # (S, K, h w C)
+    return _linear(feats, wh, p["head.bias"])  # (S, B, K)
+
+
 def _cnn_kernel(side: int, pool: str, head: str) -> Kernel:
     """models.cnn.CNN: conv 3x3 -> ReLU -> pool 2x2 -> conv 3x3 -> ReLU -> pooled or flatten head."""
 
     def run(p: dict[str, Tensor], x: Tensor) -> Tensor:
         S, B = x.shape[:2]
-        img = x.reshape(S, B, *x.shape[-2:]) if x.dim() == 5 else x.reshape(S, B, side, side)  # (S, B, H, W)
-        # conv1 has one input channel: each image repeated C_1 times and a depthwise convolution (groups = S C_1,
-        # oneDNN's depthwise kernel: 1.1-1.8x faster than groups = S with C_1 outputs each)
-        w1 = p["conv1.weight"]  # (S, C_1, 1, 3, 3)
-        c1, H, W = w1.shape[1], *img.shape[-2:]
-        h = img.permute(1, 2, 3, 0)[..., None].expand(B, H, W, S, c1).reshape(B, H, W, S * c1)  # channels-last
-        h = F.conv2d(h.permute(0, 3, 1, 2), w1.reshape(S * c1, *w1.shape[2:]), p["conv1.bias"].reshape(S * c1),
-                     padding=1, groups=S * c1)  # (B, S C_1, H, W), channels-last memory
-        # max(relu(a)) = relu(max(a)), with the same gradient (to the window's first maximum, 0 where <= 0):
-        # the ReLU on the 4x smaller map, and its backward on tensors of one memory layout (2x faster)
-        h = torch.relu(F.max_pool2d(h, 2)) if pool == "max" else F.avg_pool2d(torch.relu(h), 2)  # (B, S C_1, H/2, W/2)
+        h = _stem(p, x, side, pool)  # (B, S C_1, H/2, W/2)
         h = _grouped_conv(h, p["conv2.weight"], p["conv2.bias"], 1)  # (B, S C_2, H/2, W/2)
-        c2, hw = p["conv2.weight"].shape[1], h.shape[-2:]
-        h = h.permute(0, 2, 3, 1)  # (B, H/2, W/2, S C_2): the channels-last memory order, a view
-        wh = p["head.weight"]  # (S, K, D)
-        if head == "pooled":
-            feats = torch.relu(h).mean((1, 2)).view(B, S, c2).transpose(0, 1)  # (S, B, C_2)
-        else:  # flatten(-3) in (c, i, j) order = the features in (i, j, c) order with the weights permuted alike;
-            # copied in (i, j, c) order, the gradient reaches conv2 in its own memory layout (1.5x faster)
-            feats = torch.relu(h.unflatten(3, (S, c2)).permute(3, 0, 1, 2, 4).reshape(S, B, -1))  # (S, B, H/2 W/2 C_2)
-            wh = wh.view(S, -1, c2, *hw).permute(0, 1, 3, 4, 2).reshape(S, wh.shape[1], -1)  # (S, K, H/2 W/2 C_2)
-        return _linear(feats, wh, p["head.bias"])  # (S, B, K)
+        if head == "flatten":
+            return _flatten_head(p, h, S)  # (S, B, K)
+        c2 = p["conv2.weight"].shape[1]
+        feats = torch.relu(h.permute(0, 2, 3, 1)).mean((1, 2)).view(B, S, c2).transpose(0, 1)  # (S, B, C_2)
+        return _linear(feats, p["head.weight"], p["head.bias"])  # (S, B, K)
+
+    return run
+
+
+def _conv_pool_kernel(side: int) -> Kernel:
+    """models.conv_pool.ConvPoolCNN: (conv 3x3 -> ReLU -> max-pool 2x2) twice -> flatten head. The CNN kernel
+    with a second max-pool before the head's ReLU (relu(max) = max(relu), as in the stem); an odd map loses its
+    last row and column at each pool (floor, as F.max_pool2d in the module)."""
+
+    def run(p: dict[str, Tensor], x: Tensor) -> Tensor:
+        h = _stem(p, x, side, "max")  # (B, S C_1, H//2, W//2)
+        h = _grouped_conv(h, p["conv2.weight"], p["conv2.bias"], 1)  # (B, S C_2, H//2, W//2)
+        return _flatten_head(p, F.max_pool2d(h, 2), x.shape[0])  # pool (B, S C_2, H//4, W//4) -> (S, B, K)
 
     return run
 
@@ -183,6 +211,7 @@ def _cnn_kernel(side: int, pool: str, head: str) -> Kernel:
 def _kernel_and_input(base: nn.Module) -> tuple[Kernel, tuple[int, ...]] | None:
     """A stacked kernel for the architectures the sweeps use, with an input shape to check it on."""
     from ..models.cnn import CNN
+    from ..models.conv_pool import ConvPoolCNN
     from ..models.mlp import MLP
 
     if type(base) is MLP:
@@ -202,6 +231,8 @@ def _kernel_and_input(base: nn.Module) -> tuple[Kernel, tuple[int, ...]] | None:
     if type(base) is CNN and getattr(base, "pool", None) in ("max", "avg") and \
             getattr(base, "head_kind", None) in ("pooled", "flatten"):
         return _cnn_kernel(base.side, base.pool, base.head_kind), (base.side * base.side,)
+    if type(base) is ConvPoolCNN:
+        return _conv_pool_kernel(base.side), (base.side * base.side,)
     return None
 
 
