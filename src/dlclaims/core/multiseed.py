@@ -2,12 +2,12 @@
 
 The S models' parameters are stacked (``torch.func.stack_module_state``) and the forward pass runs
 over the whole stack at once: for the architectures the sweeps use, an explicit stacked kernel
-(``StackedModels.kernel``: an MLP's layers as batched matmuls y_s = x_s W_s^T + b_s, a CNN's
-convolutions as ONE grouped convolution with the members folded into the channels), checked once
-against ``vmap(functional_call)``, which every other model uses. Each seed keeps its own
-initialisation and its own minibatch order (its own ``torch.Generator``), and the optimiser is
-element-wise (Adam, SGD: one fused step over a flat buffer of all parameters), so the result equals
-training each seed on its own: ``tests/core/test_multiseed*.py`` check this to 1e-5.
+(``StackedModels.kernel``: an MLP's layers as batched matmuls y_s = x_s W_s^T + b_s, the convolutions
+of models.cnn.CNN and models.conv_pool.ConvPoolCNN as ONE grouped convolution each with the members
+folded into the channels), checked once against ``vmap(functional_call)``, which every other model
+uses. Each seed keeps its own initialisation and its own minibatch order (its own ``torch.Generator``),
+and the optimiser is element-wise (Adam, SGD: one fused step over a flat buffer of all parameters), so
+the result equals training each seed on its own: ``tests/core/test_multiseed*.py`` check this to 1e-5.
 
     stack = StackedModels.create(lambda g: MLP(64, 32, 10, generator=g), seeds=range(16))
     train_stacked(stack, x, y, loss=F.cross_entropy, steps=300, batch_size=64, lr=1e-2)
