@@ -21,6 +21,12 @@ def seed_everything(seed: int, device: str | torch.device = "cpu") -> torch.Gene
     return g
 
 
+def extend_seeds(seeds: tuple[int, ...] | list[int], at_least: int) -> tuple[int, ...]:
+    """The run's seeds, extended by the next integers to at least ``at_least`` (for units whose effect is small)."""
+    seeds = tuple(seeds)
+    return (*seeds, *(max(seeds) + 1 + i for i in range(max(0, at_least - len(seeds)))))
+
+
 def numpy_rng(seed: int) -> np.random.Generator:
     """A NumPy generator for data generation code (never used inside models)."""
     return np.random.default_rng(seed)

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core import FigureSink, Measurements, RunContext, experiment, mean_ci, require, verdict_from_parts
+from ..core.seeding import extend_seeds
 from ..core.multiseed import StackedModels, fit_stacked
 from ..core.stats import Interval
 from ..core.threads import limit_threads
@@ -59,9 +60,7 @@ REGIMES: tuple[Regime, ...] = ("digits", "canvas")
 CNN_KINDS: tuple[str, ...] = (*HEADS, "convpool")  # the CNN family: two heads of models.cnn.CNN, the conv-pool stack
 
 
-def run_seeds(seeds: tuple[int, ...], at_least: int) -> tuple[int, ...]:
-    """The run's seeds, extended by the next integers to at least ``at_least``."""
-    return (*seeds, *(max(seeds) + 1 + i for i in range(max(0, at_least - len(seeds)))))
+run_seeds = extend_seeds  # the run's seeds, extended by the next integers to at least ``at_least``
 
 
 @dataclass(frozen=True)

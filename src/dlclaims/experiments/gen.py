@@ -49,6 +49,7 @@ from ..core import (
     verdict,
     verdict_from_parts,
 )
+from ..core.seeding import extend_seeds
 from ..core.multiseed import StackedModels, seed_batches, train_one, train_stacked
 from ..core.threads import limit_threads
 from ..data.digits import DigitsSplit, load_digits_split, stratified_indices
@@ -295,8 +296,7 @@ def run(cfg: GenConfig, ctx: RunContext) -> Measurements:
 
 
 def _run(cfg: GenConfig, ctx: RunContext) -> Measurements:
-    seeds = list(ctx.seeds)
-    seeds += [max(seeds) + 1 + i for i in range(max(0, cfg.min_seeds - len(seeds)))]
+    seeds = list(extend_seeds(ctx.seeds, cfg.min_seeds))
     g = seed_everything(seeds[0])
     dev = ctx.device
     split = load_digits_split(seed=0)
