@@ -410,3 +410,12 @@ def test_feedback_explains_the_grade_in_sentences_and_shows_the_figures(tmp_path
     assert "The sheet denies that" in page and "The measurement supports the claim (max abs error 0)" in page
     page = html.unescape((tmp_path / "u.html").read_text())
     assert "could not decide this claim (gap 0.5 [-1, 2]: the interval contains 0)" in page
+
+
+def test_a_held_back_wrong_shows_its_tentative_grade_on_the_feedback_page(tmp_path):
+    held = sheet("held.md", ("minmax.small-step", "converges", "unknown"))
+    held["findings"][0].update(review=True, to_check="wrong", confidence=0.7)
+    firm = sheet("firm.md", ("minmax.small-step", "converges", "wrong"))
+    write_sheet_pages([held, firm], tmp_path)
+    assert "Tentatively wrong" in (tmp_path / "held.html").read_text()
+    assert "Tentatively" not in (tmp_path / "firm.html").read_text()

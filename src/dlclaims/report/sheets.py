@@ -45,6 +45,7 @@ class FindingView:
     figures: list[tuple[str, str]] = field(default_factory=list)  # (href, file name) of the verdict's figures
     confidence: float | None = None  # how sure the checker is that the sheet states this claim (0..1)
     review: bool = False  # low confidence: a person should check that the sheet says this
+    to_check: str = ""  # a tentative grade held back (e.g. "wrong" from a stance that was not read firmly)
 
 
 @dataclass
@@ -204,7 +205,7 @@ def _finding(f: dict[str, Any], report_href: str | None) -> FindingView:
                        verdict, is_status, _text(f.get("grade")) or "unknown", _text(f.get("why")),
                        evidence_node(rest, report_href), KV(extra), says_sentence(f), why_sentence(f, verdict),
                        _text(ev.get("rule")) if isinstance(ev, dict) else "", _figures(f, report_href),
-                       _confidence(f.get("confidence")), f.get("review") is True)
+                       _confidence(f.get("confidence")), f.get("review") is True, _text(f.get("to_check")))
 
 
 def _confidence(x: Any) -> float | None:
@@ -213,7 +214,7 @@ def _confidence(x: Any) -> float | None:
 
 _KNOWN = {"sheet", "findings", "score", "tally"}
 _FINDING_KEYS = {"question", "claim", "quote", "says", "verdict", "grade", "evidence", "why", "stance", "confidence",
-                 "review"}
+                 "review", "to_check"}
 
 
 def _score(x: Any) -> str:
