@@ -6,7 +6,14 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import nn
 
-from dlclaims.core.multiseed import StackedModels, fit_stacked, member_batches, seed_batches, train_one, train_stacked
+from dlclaims.core.multiseed import (
+    StackedModels,
+    fit_stacked,
+    member_batches,
+    seed_batches,
+    train_one,
+    train_stacked,
+)
 
 
 def small_mlp(g: torch.Generator) -> nn.Module:

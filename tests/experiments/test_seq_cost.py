@@ -3,7 +3,6 @@
 import dataclasses
 
 import numpy as np
-
 import pytest
 import torch
 
@@ -214,7 +213,7 @@ def test_judge_reaches_supported_where_every_part_holds():
 
 
 def test_judge_reaches_refuted_where_no_part_holds():
-    sq = lambda t, n, l: t * t * n * l  # noqa: E731
+    sq = lambda t, n, l: t * t * n * l
     got = _status(_measurements(
         rnn_f=lambda t, n, l: t * t * n * l * l, tf_f=lambda t, n, l: t * n * n * l * l, gen_orders=(3, 3, 3),
         rnn_b=sq, fused_b=sq, unf_b=lambda t, n, l: 34 * t * t * l, state_b=lambda t, n, l: 4 * t * l * n,

@@ -8,9 +8,10 @@ words): "transfomer" -> "transformer", "softrnax" -> "softmax".
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz, process
 import re
 from functools import lru_cache
+
+from rapidfuzz import fuzz, process
 
 from ..core.catalogue import catalogue_text
 

@@ -13,13 +13,13 @@ from . import kb
 from .decide import Decider
 from .decide import default as default_decider
 from .detect import Candidate, Window, candidates, contrast_words, refs, windows_of
-from .structural import self_evident
 from .extract import Assertion, extract, units
-from .stance import hedged, vote_detail
 from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
+from .stance import hedged, vote_detail
+from .structural import self_evident
 
 WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
 PARA_MIN_SCORE = 0.22  # a heading-less paragraph needs a clearer match

@@ -55,7 +55,6 @@ from .cnn import (
     SeedData,
     Trained,
     cnn_maker,
-    interval_sign,
     mlp_maker,
     regime_rule,
     run_seeds,

@@ -44,8 +44,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..core import FigureSink, Measurements, RunContext, experiment, mean_ci, require, verdict_from_parts
-from ..core.seeding import extend_seeds
 from ..core.multiseed import StackedModels, fit_stacked
+from ..core.seeding import extend_seeds
 from ..core.stats import Interval
 from ..core.threads import limit_threads
 from ..data.canvas import load_canvas_tvt

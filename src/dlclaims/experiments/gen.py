@@ -49,8 +49,8 @@ from ..core import (
     verdict,
     verdict_from_parts,
 )
-from ..core.seeding import extend_seeds
 from ..core.multiseed import StackedModels, seed_batches, train_one, train_stacked
+from ..core.seeding import extend_seeds
 from ..core.threads import limit_threads
 from ..data.digits import DigitsSplit, load_digits_split, stratified_indices
 from ..models.autoencoder import Autoencoder, bce_loss

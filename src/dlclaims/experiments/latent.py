@@ -44,8 +44,8 @@ from ..core import (
     seed_everything,
     verdict_from_parts,
 )
-from ..core.seeding import extend_seeds
 from ..core.multiseed import StackedModels, train_stacked
+from ..core.seeding import extend_seeds
 from ..core.stats import equivalence_test, holm, mean_p_value
 from ..data.digits import load_digits_tvt
 from ..models.autoencoder import Autoencoder, bce_loss

@@ -14,8 +14,9 @@ where F(p, q) = (q, -p) is the game's vector field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor

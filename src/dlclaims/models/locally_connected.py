@@ -15,11 +15,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-import torch.nn.functional as F
-
-from .cnn import HEADS, CNN, Head, Pool, as_image, pool2x2
+from .cnn import CNN, HEADS, Head, Pool, as_image, pool2x2
 
 
 class LocalConv3x3(nn.Module):
