@@ -63,3 +63,37 @@ def test_a_formula_alone_states_no_stance():
     assert vote_detail(formula)[3] == 0.0  # read as asserting, but nothing is said in words: ambiguous
     worded = [_S(_W("with a smaller learning rate the iterates would converge to the optimum"), 1.4, a)]
     assert vote_detail(worded)[3] == 1.0
+
+
+def test_a_claim_about_one_of_two_contrasted_models_has_that_model_as_subject():
+    from dlclaims.check.stance import claim_subject, subject_reading
+
+    assert claim_subject("the plain autoencoder's latent space is not regularized.") == ("ae", "vae")
+    assert claim_subject("an MLP suffers more from shifted objects.") == ("mlp", "cnn")
+    assert claim_subject("an RNN needs O(t) steps, a Transformer's depends only on l.") is None  # both halves
+    sub = ("ae", "vae")
+    assert subject_reading("the VAE regularizes its latent space with the KL term", sub) == "none"
+    assert subject_reading("a variational autoencoder has a regular latent space", sub) == "none"
+    assert subject_reading("the autoencoder's latent space is regularized too", sub) == "vote"
+    assert subject_reading("regularizing the latent space toward the prior", sub) == "assert-only"
+    assert subject_reading("the VAE regularizes its latent space", None) == "vote"
+
+
+def test_a_statement_about_the_other_model_neither_asserts_nor_denies():
+    from dlclaims.check.stance import vote_detail
+
+    sub = ("ae", "vae")
+    by = {"asserts": (1.3, "the plain autoencoder's latent space is not regularized."),
+          "denies": (1.4, "The latent space of an ordinary autoencoder is already regularized.")}
+    ae = [_S(_W("the latent space of an ordinary autoencoder is already regularized here"), 1.4, by)]
+    assert vote_detail(ae, "negation", None, sub)[0] == "denies"  # names the claim's model: a denial
+    vae = [_S(_W("the latent space of the VAE is already regularized by its KL term"), 1.4, by)]
+    assert vote_detail(vae, "negation")[0] == "denies"  # without a subject the reading is a denial
+    st, _, _, share = vote_detail(vae, "negation", None, sub)
+    assert st == "asserts" and share == 0.0  # about the VAE: no stance on the autoencoder (a 'wrong' is held back)
+    neither = [_S(_W("the latent space is already regularized toward the normal prior"), 1.4, by)]
+    assert vote_detail(neither, "negation")[0] == "denies"
+    st, _, _, share = vote_detail(neither, "negation", None, sub)
+    assert st == "asserts" and share == 0.0  # names no model: may assert, never deny
+    mixed = neither + ae
+    assert vote_detail(mixed, "negation", None, sub)[0] == "denies"  # only the window naming the autoencoder votes

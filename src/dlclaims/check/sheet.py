@@ -18,7 +18,7 @@ from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
-from .stance import hedged, vote_detail
+from .stance import hedged, subject_of, vote_detail
 from .structural import self_evident
 
 WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
@@ -189,7 +189,8 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         if p < d.threshold or c.claim in have:
             continue
         ck = known[c.claim]
-        st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim)) if c.support else \
+        st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim),
+                                        subject_of(c.claim)) if c.support else \
             ("asserts", c.window, c.example, 1.0)
         q, label, _, m = an.groups[win.block]
         stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",

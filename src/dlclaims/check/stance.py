@@ -12,6 +12,7 @@ that is wrong") flips once more. Hedges ("may", "might", "probably") are reporte
 
 from __future__ import annotations
 
+import functools
 import re
 
 NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|rather than|"
@@ -163,6 +164,57 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     return (FLIP[st] if flip else st), ex
 
 
+# Models that answers contrast: a claim about one of a pair is about that model only. Each model's names, as
+# regexes over lower-cased text (an "autoencoder" after "variational" is the VAE, not the plain one).
+MODEL_PAIRS: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = (
+    (("ae", r"(?<!variational )\bauto-?encoders?\b|\baes?\b"), ("vae", r"\bvaes?\b|\bvariational\b")),
+    (("rnn", r"\brnns?\b|\brecurren\w*|\blstms?\b|\bgrus?\b"), ("transformer", r"\btransformers?\b|\bself-attention\b")),
+    (("mlp", r"\bmlps?\b|\bfcnns?\b|\bfully[- ]connected\b|\bdense (?:net|layer)\w*|\bperceptrons?\b"),
+     ("cnn", r"\bcnns?\b|\bconvnets?\b|\bconv\b|\bconvolution\w*")),
+)
+
+
+def models_named(text: str) -> set[str]:
+    """The contrasted models a text names (``MODEL_PAIRS``)."""
+    low = text.lower()
+    return {name for pair in MODEL_PAIRS for name, rx in pair if re.search(rx, low)}
+
+
+def claim_subject(claim_text: str) -> tuple[str, str] | None:
+    """(the model, the other model of its pair) when the claim's text names exactly one model of a contrasted
+    pair ("the plain autoencoder's latent space is not regularized" -> ("ae", "vae")); None otherwise (no model,
+    or both halves of a contrast: those are graded per half)."""
+    named = models_named(claim_text)
+    for (a, _), (b, _) in MODEL_PAIRS:
+        if a in named and b not in named:
+            return a, b
+        if b in named and a not in named:
+            return b, a
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def subject_of(claim: str) -> tuple[str, str] | None:
+    """``claim_subject`` of a catalogue claim id."""
+    from ..core.catalogue import claims_by_id
+
+    c = claims_by_id().get(claim)
+    return claim_subject(c.claim) if c is not None else None
+
+
+def subject_reading(window: str, subject: tuple[str, str] | None) -> str:
+    """How a window bears on a claim about one of two contrasted models: 'vote' (it names the claim's model,
+    or the claim has no such subject), 'assert-only' (it names neither model: the claim's model is implied at
+    most, so it may assert but never deny it), 'none' (it names only the other model: a statement about the
+    VAE neither asserts nor denies a claim about the plain autoencoder)."""
+    if subject is None:
+        return "vote"
+    named = models_named(window)
+    if subject[0] in named:
+        return "vote"
+    return "none" if subject[1] in named else "assert-only"
+
+
 def vote(support: list, denials: str = "content", odds: dict[str, float] | None = None) -> tuple[str, object, str]:
     """The stance of a found claim: the score-weighted vote of its best windows (detect.Support);
     returns (stance, the first window of that stance, its example)."""
@@ -170,18 +222,29 @@ def vote(support: list, denials: str = "content", odds: dict[str, float] | None 
 
 
 def vote_detail(support: list, denials: str = "content",
-                odds: dict[str, float] | None = None) -> tuple[str, object, str, float]:
+                odds: dict[str, float] | None = None, subject: tuple[str, str] | None = None,
+                ) -> tuple[str, object, str, float]:
     """``vote`` and the winning stance's share of the vote's weight (1.0: every voting window agrees;
     a share below 1 means the windows read the claim with different stances: an ambiguous stance; 0 when
-    no voting window has STANCE_MIN_WORDS words of prose outside its math)."""
+    no voting window has STANCE_MIN_WORDS words of prose outside its math, or none talks about the claim's
+    model). ``subject`` (``claim_subject``): a window about the other model does not vote, one that names
+    neither model votes only for an assertion."""
     weights: dict[str, float] = {}
     first: dict[str, tuple[object, str]] = {}
     full = [s for s in support if len(s.window.text.split()) >= STANCE_MIN_WORDS]
     worded = [s for s in full if prose_words(s.window.text) >= STANCE_MIN_WORDS]
+    voted = 0
     for s in full or support[:1]:
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
+        reading = subject_reading(s.window.text, subject)
+        if reading == "none" or (reading == "assert-only" and st != "asserts"):
+            continue
+        voted += 1
         weights[st] = weights.get(st, 0.0) + s.score
         first.setdefault(st, (s.window, ex))
+    if not voted:  # no window says anything of the claim's own model: read as asserting, with no stance stated
+        s = (full or support)[0]
+        return "asserts", s.window, s.by_stance.get("asserts", (0.0, ""))[1], 0.0
     best = max(weights, key=lambda k: (weights[k], k == "asserts"))
     total = sum(max(w, 0.0) for w in weights.values())
     share = max(weights[best], 0.0) / total if total > 0 else 1.0
