@@ -97,3 +97,13 @@ def test_a_statement_about_the_other_model_neither_asserts_nor_denies():
     assert st == "asserts" and share == 0.0  # names no model: may assert, never deny
     mixed = neither + ae
     assert vote_detail(mixed, "negation", None, sub)[0] == "denies"  # only the window naming the autoencoder votes
+
+
+def test_a_fragment_finds_a_claim_but_does_not_vote_on_its_stance():
+    by = {"asserts": (0.7, "L_T is small and does not depend on the network, so it is dropped."),
+          "corrects": (1.6, "The forward process is fixed, so L_T does not depend on theta.")}
+    short = [_S(_W("doesn't depend on theta"), 1.6, by)]  # 4 words: too short to say which reading it takes
+    st, _, _, share = vote_detail(short, "content")
+    assert st == "asserts" and share == 0.0
+    longer = [_S(_W("the forward process is fixed, so this term doesn't depend on theta"), 1.6, by)]
+    assert vote_detail(longer, "content")[0] == "corrects"

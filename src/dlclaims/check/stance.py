@@ -234,7 +234,7 @@ def vote_detail(support: list, denials: str = "content",
     full = [s for s in support if len(s.window.text.split()) >= STANCE_MIN_WORDS]
     worded = [s for s in full if prose_words(s.window.text) >= STANCE_MIN_WORDS]
     voted = 0
-    for s in full or support[:1]:
+    for s in full:  # a window under STANCE_MIN_WORDS words finds the claim but does not vote on its stance
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
         reading = subject_reading(s.window.text, subject)
         if reading == "none" or (reading == "assert-only" and st != "asserts"):
