@@ -193,7 +193,7 @@ def claim_subject(claim_text: str) -> tuple[str, str] | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def subject_of(claim: str) -> tuple[str, str] | None:
     """``claim_subject`` of a catalogue claim id."""
     from ..core.catalogue import claims_by_id
