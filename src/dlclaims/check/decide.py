@@ -2,7 +2,10 @@
 
     P(states c | x) = sigmoid(w . (x - mu) / sd + b)
 
-x: the features of the claim's best window on the sheet (detect.py). Fitted with scikit-learn on
+x: the features of one window of the sheet for the claim (detect.py). Of the claim's TOP_K windows by first-stage
+similarity, the one with the largest probability is kept (``proba_best``): a short fragment that wins the
+first stage no longer hides a full sentence that states the claim; k (``top_k``, of 1, 3, 5) is chosen by
+the inner cross-validation with the threshold. Fitted with scikit-learn on
 (sheet, claim) pairs of real answer sheets, labelled by hand (../shared/checker-corpus), with the
 threshold chosen by leave-one-sheet-out cross-validation (benchmarks/bench_checker_corpus.py).
 Below ``threshold`` there is no finding (the checker abstains); between ``threshold`` and
@@ -35,11 +38,20 @@ class Decider:
     threshold: float = 0.5
     review: float = 0.65
     note: str = ""
+    top_k: int = 3  # how many of a pair's best windows (by first-stage score) the decision reads
 
     def proba(self, X: np.ndarray) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         z = (X - np.array(self.mean)) / np.array(self.scale)
         return 1.0 / (1.0 + np.exp(-(z @ np.array(self.coef) + self.intercept)))
+
+    def proba_best(self, Xk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, K, F) features of each pair's K best windows -> (n,) max_k P(states | x_k) and its k (first on ties)."""
+        Xk = np.asarray(Xk, dtype=np.float64)[:, :self.top_k]
+        n, k, f = Xk.shape
+        p = self.proba(Xk.reshape(n * k, f)).reshape(n, k) if n * k else np.zeros((n, k))
+        j = p.argmax(axis=1) if k else np.zeros(n, dtype=np.int64)
+        return (p[np.arange(n), j] if k else np.zeros(n)), j
 
     def save(self, path: Path = PATH) -> None:
         path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")

@@ -7,11 +7,13 @@ claim c, with R_c the examples of c (asserts, denies and corrects; aliases made 
     tf(w, c) = max_{r in R_c} (cos_words(w, r) + cos_chars(w, r)) / 2      (TF-IDF, word 1-2 / char 3-5 grams)
     s(w, c)  = wl + 2 tf                                                   (the first-stage score)
 
-Per (sheet, claim) the window with the largest s(w, c) + 0.5 family(block of w, c) is kept, and its
-features (``FEATURES``) go to the learned decision (decide.py): the two similarities, the claim's rank
-among all claims in the window, its margin over the family's other claims, how well the answer block
-matches the claim's family, how many windows rank the claim first, the similarity to the claim's
-negative examples, and whether a structural extractor (orders, tables, trends) found the claim.
+Per (sheet, claim) the TOP_K windows with the largest s(w, c) + 0.5 family(block of w, c) are kept, and
+the features (``FEATURES``) of the one the learned decision (decide.py) finds most likely are its input:
+the two similarities, the claim's rank among all claims in the window, its margin over the family's other
+claims, how well the answer block matches the claim's family, how many windows rank the claim first, the
+similarity to the claim's negative examples, whether a structural extractor (orders, tables, trends)
+found the claim, the window's length in words and whether it is a clause cut from a longer sentence (a
+fragment penalty, learned), and how many windows score within SUPPORT_RATIO of the best one.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from . import embed, kb, ngrams, refcache
 from .stance import clauses
 
 FEATURES = ("wl", "tf", "log_rank", "family_margin", "block_family", "block_top", "block_gap", "window_family_top",
-            "log_n_first", "negative_gap", "structural", "beyond")
+            "log_n_first", "negative_gap", "structural", "beyond", "log_words", "clause", "log_n_support")
 MIN_WORDS = 3  # a shorter sentence ("Pooling:") is read only with its neighbour
 CLAUSE_MIN_WORDS = 4
 CLAUSE_SPLIT_WORDS = 10  # sentences longer than this are also read clause by clause
 SUPPORT_WINDOWS = 3  # windows that vote on the stance of a found claim
 SUPPORT_RATIO = 0.85  # ... when they score at least this share of the best window's score
+TOP_K = 5  # windows per claim whose features are computed; the decision reads its first top_k (decide.py)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Candidate:
     example: str  # the knowledge-base example the window matched best
     example_stance: str
     support: list[Support] = field(default_factory=list)  # the best windows, best first
+    xk: np.ndarray | None = None  # (K, len(FEATURES)) features of the TOP_K best windows by first-stage score
 
 
 @dataclass
@@ -275,27 +279,53 @@ def candidates(wins: list[Window], block_fam: np.ndarray, structural: set[str]) 
     n_first = np.bincount(s.argmax(axis=1), minlength=C)
     top_block = block_fam.max(axis=1)  # (B,)
     top_fam_block = block_fam.argmax(axis=1)
-    pick = (s + 0.5 * bf).argmax(axis=0)  # (C,) best window per claim
+    first = s + 0.5 * bf  # (W, C) the first-stage ranking of windows per claim
+    ranked_k = np.argsort(-first, axis=0, kind="stable")[:max(TOP_K, SUPPORT_WINDOWS)]  # (K', C)
+    pick = ranked_k[0]  # (C,) best window per claim
     cc = np.arange(C)
-    pb = blocks[pick]
-    X = np.stack([sc.wl[pick, cc].astype(np.float64), sc.tf[pick, cc].astype(np.float64), np.log1p(rank[pick, cc]),
-                  margin[pick, cc].astype(np.float64), bf[pick, cc], (top_fam_block[pb] == fam_idx).astype(np.float64),
-                  top_block[pb] - bf[pick, cc], (win_fam[pick] == fam_idx).astype(np.float64),
-                  np.log1p(n_first), sc.neg[pick, cc].astype(np.float64),
-                  np.array([float(cl in structural) for cl in r.claims]), r.beyond.astype(np.float64)], axis=1)  # (C, 12)
-    ranked_all = np.argsort(-(s + 0.5 * bf), axis=0)[:SUPPORT_WINDOWS]  # (3, C) the best windows per claim
+    n_words = np.array([len(w.text.split()) for w in wins], dtype=np.float64)
+    is_clause = np.array([float(bool(w.sentence)) for w in wins])
+    n_support = np.log1p((first >= SUPPORT_RATIO * first[pick, cc][None, :]).sum(axis=0).astype(np.float64))  # (C,)
+    structural_c = np.array([float(cl in structural) for cl in r.claims])
+
+    def feats(pk: np.ndarray) -> np.ndarray:  # (C,) window per claim -> (C, F)
+        pb = blocks[pk]
+        cols = {"wl": sc.wl[pk, cc].astype(np.float64), "tf": sc.tf[pk, cc].astype(np.float64),
+                "log_rank": np.log1p(rank[pk, cc]), "family_margin": margin[pk, cc].astype(np.float64),
+                "block_family": bf[pk, cc], "block_top": (top_fam_block[pb] == fam_idx).astype(np.float64),
+                "block_gap": top_block[pb] - bf[pk, cc], "window_family_top": (win_fam[pk] == fam_idx).astype(np.float64),
+                "log_n_first": np.log1p(n_first), "negative_gap": sc.neg[pk, cc].astype(np.float64),
+                "structural": structural_c, "beyond": r.beyond.astype(np.float64),
+                "log_words": np.log(n_words[pk]), "clause": is_clause[pk], "log_n_support": n_support}
+        return np.stack([cols[f] for f in FEATURES], axis=1)
+
+    Xk = np.stack([feats(ranked_k[k]) for k in range(min(TOP_K, len(wins)))], axis=1)  # (C, K, F)
+    chosen = _choose(Xk)  # (C,) which of the K windows the decision reads
+    ranked_all = ranked_k[:SUPPORT_WINDOWS]  # (3, C) the best windows per claim
     out = []
     for c in range(C):
         w = pick[c]
-        x = X[c].copy()
+        x = Xk[c, chosen[c]].copy()
         col = int(sc.best_col[w, c])
         ranked = ranked_all[:, c]
         support = [Support(wins[k], float(s[k, c]),
                            {st: (float(v[k, c]), r.texts[int(cols[k, c])]) for st, (v, cols) in sc.by_stance.items()
                             if r.stance_cols[st][c].size})
                    for k in ranked if s[k, c] >= SUPPORT_RATIO * s[w, c]]
-        out.append(Candidate(r.claims[c], x, wins[w], r.texts[col], r.stance_of[col], support))
+        out.append(Candidate(r.claims[c], x, wins[w], r.texts[col], r.stance_of[col], support, Xk[c]))
     return out
+
+
+def _choose(Xk: np.ndarray) -> np.ndarray:
+    """Per claim, the index of the top-k window the shipped decision finds most likely to state it (the first
+    window where the shipped decision was fitted on other features, e.g. while refitting)."""
+    from . import decide
+
+    try:
+        d = decide.default()
+    except (ValueError, FileNotFoundError):
+        return np.zeros(len(Xk), dtype=np.int64)
+    return d.proba_best(Xk)[1]
 
 
 @lru_cache(maxsize=64)
