@@ -130,7 +130,7 @@ ABLATIONS = ("What helps (LOSO F1 / grade accuracy): the regex catalogue it repl
              "(log words), whether it is a clause cut from a longer sentence, and how many windows score within 0.85 "
              "of the best: 0.841 / 0.947 -> 0.853 / 0.957 (P 0.823 -> 0.826, R 0.861 -> 0.881; 'wrong' given 4 -> 3, "
              "all labelled wrong); the features alone (k = 1) 0.848, k fixed at 3 0.849, 5 0.854 (not selected on "
-             "this: k is chosen inside each fold); trained on every top-k window with the pair's label 0.840, "
+             "this: k is chosen inside each fold); trained on every top-3 window with the pair's label 0.831, "
              "not kept.")
 INNER_FOLDS = 6  # folds of whole sheets inside the training sheets, for the threshold
 # (C, positive-class weight) of the decision, chosen per fold by the inner cross-validation (first: the default).
