@@ -284,19 +284,33 @@ class Store:
         if v is None or int(v[0]) > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer or unknown dlclaims; upgrade dlclaims")
 
+    def _identity(self) -> tuple[int, set[str]]:
+        """(application_id, table names), read in one snapshot: another process may be creating the store."""
+        c = self.conn
+        c.execute("BEGIN")
+        try:
+            app = c.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            c.execute("COMMIT")
+        return app, tables
+
+    def _refuse_foreign(self, app: int, tables: set[str]) -> None:
+        if app != APPLICATION_ID and (tables or app != 0):
+            raise StoreError(f"{self.path} is an SQLite file but not a dlclaims store; move it away or pass --store")
+
     def _init(self) -> None:
         c = self.conn
         c.execute("PRAGMA busy_timeout = 30000")
-        app = c.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if app != APPLICATION_ID and (tables or app != 0):
-            raise StoreError(f"{self.path} is an SQLite file but not a dlclaims store; move it away or pass --store")
+        self._refuse_foreign(*self._identity())
         quick = c.execute("PRAGMA quick_check").fetchone()[0]
         if quick != "ok":
             raise StoreError(f"{self.path} is corrupt ({quick}); move it away or pass --store")
         c.execute("PRAGMA journal_mode = WAL")
         c.execute("PRAGMA synchronous = NORMAL")
-        with self._tx():
+        with self._tx():  # read again under the write lock: a racing process may have created it meanwhile
+            app = c.execute("PRAGMA application_id").fetchone()[0]
+            self._refuse_foreign(app, {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")})
             if app == APPLICATION_ID:
                 v = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
                 if v is None or int(v[0]) > SCHEMA_VERSION:
