@@ -54,6 +54,7 @@ from .cnn import (
     REGIMES,
     SeedData,
     Trained,
+    check_training_and_shifts,
     cnn_maker,
     mlp_maker,
     regime_rule,
@@ -99,14 +100,7 @@ class BiasConfig:
         require(all(s >= 10 for s in self.sizes), f"every subset size must be at least 10 (one per class), got {self.sizes}")
         require(list(self.sizes) == sorted(set(self.sizes)), "sizes must increase")
         require(self.mlp_width >= 1 and self.cnn_c1 >= 1, "model sizes must be at least 1")
-        require(len(self.lrs) >= 1 and all(a > 0 for a in self.lrs), "need at least one positive learning rate")
-        require(self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1,
-                "steps, batch_size, eval_every must be positive")
-        require(len(self.shifts) > 0 and all(s >= 1 for s in self.shifts), "shifts must be at least 1 pixel")
-        require(max(self.shifts) < SIDE,
-                f"shift {max(self.shifts)} is larger than the 8x8 image: shifts must be smaller than {SIDE} pixels")
-        require(max(self.shifts) <= self.margin,
-                f"shift {max(self.shifts)} would push a digit off the canvas: keep shifts <= margin {self.margin}")
+        check_training_and_shifts(self)
         require(self.n_equiv >= 2, "n_equiv must be at least 2")
         require(self.equivalence_margin > 0 and self.efficiency_margin > 0 and self.identity_steps >= 1,
                 "equivalence_margin, efficiency_margin, identity_steps > 0")

@@ -60,6 +60,19 @@ REGIMES: tuple[Regime, ...] = ("digits", "canvas")
 CNN_KINDS: tuple[str, ...] = (*HEADS, "convpool")  # the CNN family: two heads of models.cnn.CNN, the conv-pool stack
 
 
+def check_training_and_shifts(cfg) -> None:
+    """The settings Q-cnn and Q-bias share: lrs, steps, batch size, evaluation period, and test shifts that stay
+    inside the 8x8 image and on the canvas (shift <= margin)."""
+    require(len(cfg.lrs) >= 1 and all(a > 0 for a in cfg.lrs), "need at least one positive learning rate")
+    require(cfg.steps >= 1 and cfg.batch_size >= 1 and cfg.eval_every >= 1,
+            "steps, batch_size, eval_every must be positive")
+    require(len(cfg.shifts) > 0 and all(s >= 1 for s in cfg.shifts), "shifts must be at least 1 pixel")
+    require(max(cfg.shifts) < SIDE,
+            f"shift {max(cfg.shifts)} is larger than the 8x8 image: shifts must be smaller than {SIDE} pixels")
+    require(max(cfg.shifts) <= cfg.margin,
+            f"shift {max(cfg.shifts)} would push a digit off the canvas: keep shifts <= margin {cfg.margin}")
+
+
 run_seeds = extend_seeds  # the run's seeds, extended by the next integers to at least ``at_least``
 
 
@@ -244,14 +257,7 @@ class CnnConfig:
                 f"canvas {self.canvas} must hold an 8x8 digit with margin {self.margin}")
         require(len(self.mlp_widths) >= 2 and all(w >= 1 for w in self.mlp_widths), "need >= 2 MLP widths >= 1")
         require(len(self.cnn_channels) >= 2 and all(c >= 1 for c in self.cnn_channels), "need >= 2 CNN sizes >= 1")
-        require(len(self.lrs) >= 1 and all(a > 0 for a in self.lrs), "need at least one positive learning rate")
-        require(self.steps >= 1 and self.batch_size >= 1 and self.eval_every >= 1,
-                "steps, batch_size, eval_every must be positive")
-        require(len(self.shifts) > 0 and all(s >= 1 for s in self.shifts), "shifts must be at least 1 pixel")
-        require(max(self.shifts) < SIDE,
-                f"shift {max(self.shifts)} is larger than the 8x8 image: shifts must be smaller than {SIDE} pixels")
-        require(max(self.shifts) <= self.margin,
-                f"shift {max(self.shifts)} would push a digit off the canvas: keep shifts <= margin {self.margin}")
+        check_training_and_shifts(self)
         require(self.mlp_ref in self.mlp_widths and self.cnn_ref in self.cnn_channels,
                 "mlp_ref and cnn_ref must be among the swept sizes")
         require(0 <= self.match_margin < 1 and self.far_ratio >= 1, "match_margin in [0, 1), far_ratio >= 1")
