@@ -24,8 +24,9 @@ NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bn
                      r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
                      # an answer's leading "No," / "No." replies to the question; it does not negate what follows
                      r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
+SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+")
 # clause ends: a sentence end (a negation's scope never crosses it), punctuation, contrastive conjunctions
-CLAUSE = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+|[;:]|,\s+|\s\(|\)\s|"
+CLAUSE = re.compile(SENTENCE_END.pattern + r"|[;:]|,\s+|\s\(|\)\s|"
                     r"\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
                     r"\s+and\s+(?=(?:never|not|no|cannot|can't|doesn't|don't|isn't|won't)\b)")
 HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|sometimes|i think|i believe|"
@@ -79,9 +80,6 @@ def matching_clause(window: str, example: str) -> str:
     if len(cl) == 1:
         return cl[0]
     return max(cl, key=lambda c: len(_content(c) & ex) / (1 + 0.05 * len(_content(c))))
-
-
-SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+")
 
 
 def matching_sentence(window: str, example: str) -> str:
