@@ -190,3 +190,19 @@ def test_a_latex_array_is_a_table():
     (a,) = sequences("Q-minmax", units(text))
     assert a.data["sequences"] == {"q": BAD_Q, "p": BAD_P}
     assert grade(a, _simulated())[0] == "wrong"
+
+
+@pytest.mark.parametrize("heading", ["Q.4", "8.4", "Question 2"])
+def test_an_answer_that_is_only_a_table_goes_to_the_family_its_table_names(heading):
+    """No prose to match a family on: the block is read under the family its own table names (x_k / y_k rows of
+    the min-max game), not dropped as unmatched."""
+    from dlclaims.check.sheet import analyse
+
+    table = _header_rows("y", "x", Q, P, "   ", dollars=False, rule=False)
+    text = (f"{heading}  {table}\n\n"
+            "Q.3  The reconstruction term pulls decoded images towards the inputs, and the KL term keeps the "
+            "encoder's distribution close to the prior.\n")
+    an = analyse(text)
+    assert "minmax.table" in {a.claim for a, _, _ in an.structural}
+    assert any(q == "Q-minmax" for q, *_ in an.groups)
+    assert heading not in an.unmatched

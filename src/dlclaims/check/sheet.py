@@ -111,8 +111,12 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
             # a weak match still goes to its best family: the decision sees how weak it is (block_family)
             m = Match(m.runner_up, m.score, (), None, 0.0)
         if m.question is None:
-            unmatched.append(seg.label)
-            continue
+            # no prose to match (an answer that is only a table): the family its own structure names, if any
+            named = sorted({q for q, _ in self_evident([(p.label, p.text) for p in pieces])})
+            if len(named) != 1:
+                unmatched.append(seg.label)
+                continue
+            m = Match(named[0], float(scored.scores[idx][scored.ids.index(named[0])]), (), None, 0.0)
         moved: dict[int, Match] = {}
         for part, i in zip(parts, sub_idx):  # a sub-part that clearly belongs to another family goes there
             row = scored.scores[i]
