@@ -55,6 +55,12 @@ def _claims(question: str, text: str) -> dict[str, str]:
     (r"so $\log p(x) \le \text{ELBO}$", {"elbo.bound": "deny"}),
     # a KL with no arguments names neither distribution: not the decomposition
     ("loss = recon + KL", {}),
+    # a hyphen inside a word is not a minus, and a spoken "minus" between two terms is
+    ("We maximise the expected log-likelihood E_q[log p(x|z)] minus KL(q(z|x) || p(z)).",
+     {"elbo.decomposition": "assert"}),
+    ("We maximise the expected log-likelihood E_q[log p(x|z)] plus KL(q(z|x) || p(z)).",
+     {"elbo.decomposition": "deny"}),
+    ("The loss is a cross-entropy term + KL(q(z|x) || p(z)).", {"elbo.decomposition": "assert"}),
 ])
 def test_elbo_formulas(text, expected):
     assert _claims("Q-elbo", text) == expected

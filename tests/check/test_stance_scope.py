@@ -107,3 +107,19 @@ def test_a_fragment_finds_a_claim_but_does_not_vote_on_its_stance():
     assert st == "asserts" and share == 0.0
     longer = [_S(_W("the forward process is fixed, so this term doesn't depend on theta"), 1.6, by)]
     assert vote_detail(longer, "content")[0] == "corrects"
+
+
+def test_a_contrast_tail_belongs_to_the_clause_it_corrects():
+    """"X (...), not Y" states X: read with its tail, the clause has the same negations as an example worded the
+    same way, so the stance does not flip (a cut clause "X" against the example "X, not Y" read as a denial)."""
+    from dlclaims.check.stance import with_contrast_tail
+
+    s = "For a vector-valued output the derivative is a Jacobian (m x n), not a gradient vector."
+    clause = "For a vector-valued output the derivative is a Jacobian"
+    assert with_contrast_tail(s, clause) == clause + ", not a gradient vector"
+    assert with_contrast_tail("The derivative is a Jacobian, so backward needs v.", "The derivative is a Jacobian") \
+        == "The derivative is a Jacobian"
+    ex = "For a vector output the derivative is a Jacobian matrix, not a gradient vector."
+    by = {"asserts": (2.0, ex), "denies": (1.5, "The derivative of a vector output is a single gradient vector.")}
+    assert window_stance(clause, by, sentence=s)[0] == "asserts"
+    assert window_stance(s, by)[0] == "asserts"

@@ -33,9 +33,15 @@ _REL = re.compile(r"(>=|<=|≥|≤|≈|~=|->|=(?!=))")
 _NUM = r"[-+]?\d+(?:\.\d+)?"
 
 
+_WORD_HYPHEN = re.compile(r"(?<=[a-z]{3})-(?=[a-z])|(?<=[a-z])-(?=[a-z]{3})")  # no spaces around it: in a word
+_SPOKEN_SIGN = re.compile(r"(?<=[\s\])])(minus|plus)(?=\s+[a-z\\(])")
+
+
 def _plain(text: str) -> str:
     """Lower-case plain math with spaces squeezed out around operators (``log p (x | z)`` -> ``logp(x|z)``)."""
     t = plain_math(text).lower().replace("−", "-").replace("–", "-")
+    t = _WORD_HYPHEN.sub("\u2010", t)  # log-likelihood, cross-entropy: a word's hyphen (U+2010), never a minus
+    t = _SPOKEN_SIGN.sub(lambda m: "-" if m.group(1) == "minus" else "+", t)  # "... ] minus KL(...)" in prose
     t = re.sub(r"\s*([|()\[\]{},=<>+*/^_≈~-])\s*", r"\1", t)
     t = re.sub(r"\blog\s+(?=[a-z](?:_|\())", "log", t)  # log p(x) -> logp(x)
     return re.sub(r"\s+", " ", t)
@@ -83,7 +89,7 @@ _KL = r"(?:d_?\(?kl\)?|kl|d_?\{kl\})[\[(]"
 _KL_PRIOR = re.compile(rf"{_KL}{_Q}(?:\|\||\||,)(?:{_PZ}|n\(0,i\)|n\(0,1\))")
 _KL_POST = re.compile(rf"{_KL}{_Q}(?:\|\||\||,){_PZX}")
 _RECON_LL = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\|z{_ARG}\)")
-_RECON_LOSS = re.compile(r"reconstruction ?(?:loss|error|term)|\bmse\b|\bbce\b|\|\|x-|cross-?entropy")
+_RECON_LOSS = re.compile(r"reconstruction ?(?:loss|error|term)|\bmse\b|\bbce\b|\|\|x-|cross[-\u2010]?entropy")
 _LOGPX = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\)")
 _ELBO_NAME = re.compile(r"elbo|lowerbound|lower bound|\bl\(|\bl_\w+\(|\bl(?:_\w+)?$|^l(?:_\w+)?\b|\\mathcal\{l\}")
 _LOSS_NAME = re.compile(r"loss|-elbo|negative elbo|cost|objective to minimi")
@@ -115,7 +121,7 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
                 out.append(("elbo.decomposition", stance, side))
             elif kl[0][0] < 0:
                 out.append(("elbo.decomposition", "assert", side))
-    nonneg = re.search(r"kl\w*(?:\([^)]*\)+)?(?:>=|≥)0|non-?negative|always positive|>=0|\bbound", s)
+    nonneg = re.search(r"kl\w*(?:\([^)]*\)+)?(?:>=|≥)0|non[-\u2010]?negative|always positive|>=0|\bbound", s)
     for k, rel in enumerate(rels):
         left, right = sides[k], sides[k + 1]
         if rel == "=" and nonneg:  # log p(x) = ELBO + KL(q(z|x) || p(z|x)), the KL >= 0: the ELBO is below
@@ -143,7 +149,7 @@ def _elbo_like(side: str) -> bool:
 # -- Q-minmax ----------------------------------------------------------------------------------------------
 _EQ_WORDS = re.compile(r"equilibri\w*|saddle|\bnash\b|optim\w*|stationary|fixed point|solution|minimax point|"
                        r"critical point|converge\w* to")
-_VALUE = re.compile(rf"(?:optimal|equilibrium|game|minimax|min-?max|saddle(?: point)?|nash)\s+value\s*(?:of|is|=|:|will be|"
+_VALUE = re.compile(rf"(?:optimal|equilibrium|game|minimax|min[-\u2010]?max|saddle(?: point)?|nash)\s+value\s*(?:of|is|=|:|will be|"
                     rf"would be|should be)?\s*(?:the game\s*)?(?:is\s*)?({_NUM})\b")
 
 

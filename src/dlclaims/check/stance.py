@@ -82,6 +82,17 @@ def matching_clause(window: str, example: str) -> str:
     return max(cl, key=lambda c: len(_content(c) & ex) / (1 + 0.05 * len(_content(c))))
 
 
+_CONTRAST_TAIL = re.compile(r"\s*(?:\([^()]*\)\s*)?,\s*(not\b[^,;:.!?]*)")
+
+
+def with_contrast_tail(window: str, clause: str) -> str:
+    """The clause with the "..., not Y" that follows it in the window ("is a Jacobian (m x n), not a gradient
+    vector"): the contrast belongs to the clause it corrects, as in an example worded the same way."""
+    i = window.find(clause)
+    m = _CONTRAST_TAIL.match(window, i + len(clause)) if i >= 0 else None
+    return f"{clause}, {m.group(1).strip()}" if m else clause
+
+
 def matching_sentence(window: str, example: str) -> str:
     """The sentence of the window sharing the most content words with the example (ties: the first)."""
     ss = [x for x in SENTENCE_END.split(window) if x.strip()]
@@ -156,7 +167,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
                 denials == "content" or _tight(matching_clause(window, o[1]), o[1])):
             st, score, ex = other, o[0], o[1]
-    clause = matching_clause(window, ex)
+    clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     flip = _tight(clause, ex) and aligned_parity(clause, ex) != aligned_parity(ex, clause)
     flip ^= framed_false(sentence or window) and not framed_false(ex)
     return (FLIP[st] if flip else st), ex
