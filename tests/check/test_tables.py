@@ -78,6 +78,16 @@ def test_a_wrong_table_in_any_layout_grades_wrong(layout):
     assert grade(got[0], _simulated())[0] == "wrong"
 
 
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_one_wrong_value_makes_the_table_wrong(layout):
+    """q right throughout, p with one slip at step 5: the table is the answer, so it is wrong, not partly."""
+    slip = P[:5] + [P[5] - 1] + P[6:]
+    got = sequences("Q-minmax", units(LAYOUTS[layout](Q, slip)))
+    assert len(got) == 1
+    assert got[0].data["sequences"]["q"] == Q
+    assert grade(got[0], _simulated())[0] == "wrong"
+
+
 def test_roles_of_other_names_come_from_the_stated_update_rule():
     # 'a' moves up the gradient (the maximiser: the catalogue's q) although the default aliases make 'a' play p
     rule = "Here a_{t+1} = a_t + b_t and then b_{t+1} = b_t - a_{t+1}.\n\n"

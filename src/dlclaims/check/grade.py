@@ -11,7 +11,7 @@ states the test's finding  partly     right      right      unknown
 Orders, sequences and trends are compared piece by piece with the verdict's
 numbers where it has them (simulated sequences, a measured shape), else with
 the catalogue's claim and true orders; all pieces right -> right, none ->
-wrong, some -> partly. No stored verdict -> unknown, with the command that
+wrong, some -> partly (a table's sequences: one wrong -> wrong). No stored verdict -> unknown, with the command that
 would measure the claim.
 """
 
@@ -273,7 +273,9 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
                 gs.append(_BY_STANCE["assert"].get(status, "unknown"))
             else:
                 gs.append("wrong" if status == "supported" else "unknown")
-        return _combine(gs), "sequences compared with the simulation"  # type: ignore[arg-type]
+        # a table is one answer: a wrong value anywhere makes it wrong (the classic wrong answer), not partly right
+        g = "wrong" if "wrong" in gs else _combine(gs)
+        return g, "sequences compared with the simulation"  # type: ignore[arg-type]
     if a.kind == "trend":
         spec = next(t for t in TRENDS if t.claim == a.claim)
         measured = _shape_in(v.numbers)
