@@ -73,6 +73,15 @@ def test_linear_attention_orders():
     assert p["softmax"]["outcome"] == "other" and p["bob"]["outcome"] == "other"
 
 
+def test_softmax_applied_to_q_alone_is_bobs_method():
+    """softmax(Q / sqrt d) with no K inside is Bob's reordering, not softmax attention, wherever it stands."""
+    p = _pieces("Q-linattn", "Form K^T V first (d by d), then multiply by softmax(Q/sqrt d): O(n d^2).",
+                "linattn.cost")
+    assert set(p) == {"bob"} and p["bob"]["outcome"] == "claim"
+    p = _pieces("Q-linattn", "Computing softmax(Q K^T / sqrt d) V costs O(n^2 d).", "linattn.cost")
+    assert set(p) == {"softmax"} and p["softmax"]["outcome"] == "claim"
+
+
 @pytest.mark.parametrize("question,text,role,exp", [
     ("Q-linattn", "The reordered product gives linear complexity, unlike softmax attention.", "bob", 1.0),
     ("Q-linattn", "Plain softmax attention scales quadratically.", "softmax", 2.0),
