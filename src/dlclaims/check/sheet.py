@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.catalogue import claims_by_id, questions
 from . import kb
+from .assignments import read as read_assignments
 from .decide import Decider
 from .decide import default as default_decider
 from .detect import Candidate, Window, candidates, contrast_words, refs, windows_of
@@ -164,6 +165,9 @@ def analyse(text: str) -> Analysis:
             found += [a for a in extract(m.runner_up, parts, flat) if a.claim not in have]
         have = {a.claim for a in found}  # a table or formula that names its family, in a block matched elsewhere
         found += [a for _, a in self_evident(parts, flat) if a.claim not in have]  # (structural.py, A2)
+        have = {a.claim for a in found}  # which term plays which part (assignments.py)
+        found += [a for a in read_assignments([(lab, u.text) for lab, us in every for u in us if not u.asks])
+                  if a.claim not in have]
         for a in found:
             structural.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))
         wins += windows_of(b, [(lab, [u.text for u in us if u.rows is None and not u.asks]) for lab, us in every],

@@ -47,6 +47,18 @@ class TrendClaim:
 
 
 @dataclass(frozen=True)
+class AssignmentClaim:
+    """A claim about which term plays which part: (term, part) pairs the claim states and the truth states."""
+
+    claim: str
+    terms: dict[str, tuple[str, ...]]  # term -> patterns that name it
+    parts: dict[str, tuple[str, ...]]  # part -> patterns that name it
+    asserts: tuple[str, str]  # (term, part) as the claim pairs them
+    denies: tuple[str, str]  # (term, part) as they truly pair: stating it denies the claim's wording
+    says: dict[str, str] = field(default_factory=dict)  # stance -> normalised statement
+
+
+@dataclass(frozen=True)
 class Structure:
     orders: tuple[OrderClaim, ...]
     sequences: tuple[SequenceClaim, ...]
@@ -58,6 +70,7 @@ class Structure:
     default_aspect: dict[str, str]
     length_symbol: dict[str, str] = field(default_factory=dict)  # the symbol "linear complexity" is about
     per_symbol: dict[str, str] = field(default_factory=dict)  # an order without it is per unit of it (per layer)
+    assignments: tuple[AssignmentClaim, ...] = ()
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -167,8 +180,27 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             raise StructureError(f"structure.toml: trend {claim}: claimed shapes must be like 'rise-plateau'")
         trends.append(TrendClaim(claim, _regex(f"trend {claim}.x", t.get("x")), _regex(f"trend {claim}.y", t.get("y")),
                                  shapes))
+    assignments = []
+    for a in data.get("assignment") or []:
+        claim = a.get("claim")
+        if claim not in known_claims:
+            raise StructureError(f"structure.toml: assignment for unknown claim {claim!r}")
+        terms = {t: tuple(_regex(f"assignment {claim}.terms.{t}", p) for p in pats)
+                 for t, pats in (a.get("terms") or {}).items()}
+        parts = {t: tuple(_regex(f"assignment {claim}.parts.{t}", p) for p in pats)
+                 for t, pats in (a.get("parts") or {}).items()}
+        pairs = []
+        for key in ("asserts", "denies"):
+            pair = tuple(a.get(key) or ())
+            if len(pair) != 2 or pair[0] not in terms or pair[1] not in parts or not terms[pair[0]] or \
+                    not parts[pair[1]]:
+                raise StructureError(f"structure.toml: assignment {claim}.{key} must name a term and a part with "
+                                     "patterns")
+            pairs.append(pair)
+        says = {"asserts": str(a.get("says_asserts", "")), "denies": str(a.get("says_denies", ""))}
+        assignments.append(AssignmentClaim(claim, terms, parts, pairs[0], pairs[1], says))
     return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length,
-                     per)
+                     per, tuple(assignments))
 
 
 @lru_cache(maxsize=1)

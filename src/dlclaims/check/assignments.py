@@ -1,0 +1,87 @@
+"""Which term plays which part: "the KL term acts as a regularizer", "the regularizer is the likelihood term".
+
+Similarity cannot read a role swap (both versions use the same words), so a claim about roles
+(structure.toml ``[[assignment]]``) is read as links. In each clause of a sentence (cut at ; : and at
+contrast words), a part named by the spec is linked to the nearest term before it when only a copula stands
+between them ("<term> is / acts as / serves as / = ... <part>"), else to the nearest term after it
+("<part> is <term>"). A link with a negation between the two is not read. The pairs found give the stance:
+the claim's pairing asserts it, the true pairing denies it (a sentence that gives the true roles contradicts
+a claim worded with the wrong ones). Sentences that link both ways are not read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .structure import AssignmentClaim
+from .structure import load as load_structure
+from .units import Assertion
+
+_CLAUSE = re.compile(r"[;:]\s|(?<=[a-z0-9)\]])[.!?]\s+|\b(?:while|whereas|but|although|however)\b|,\s+and\s+|,\s+(?=the\b)")
+_LINK = re.compile(r"^[\s,*_`'\"()]*(?:(?:the|this|that|it|which|one)\s+)?(?:[\w*_`]+\s+){0,3}?"
+                   r"(?:is|are|was|acts?|serves?|works?|plays?|functions?|behaves?|=|represents?|corresponds?|"
+                   r"provides?|gives?|adds?|being|becomes?)\b(?:\s+\w+){0,4}?[\s,*_`'\"]*(?:as\s+)?(?:an?|the)?\s*$")
+_BACK = re.compile(r"^[\s,*_`'\"()]*(?:term\s+|part\s+)?(?:is|=|comes from|is given by|is done by)\s+(?:the\s+)?$")
+_NEG = re.compile(r"\b(?:not|no|never|isn't|aren't|doesn't|don't|rather than|instead of)\b")
+
+
+def _mentions(text: str, pats: dict[str, tuple[str, ...]]) -> list[tuple[int, int, str]]:
+    out = []
+    for name, ps in pats.items():
+        for p in ps:
+            out += [(m.start(), m.end(), name) for m in re.finditer(p, text)]
+    out.sort()
+    keep: list[tuple[int, int, str]] = []
+    for m in out:  # overlapping mentions: the first, longest one
+        if keep and m[0] < keep[-1][1]:
+            if m[1] > keep[-1][1] and m[0] == keep[-1][0]:
+                keep[-1] = m
+            continue
+        keep.append(m)
+    return keep
+
+
+def links(spec: AssignmentClaim, sentence: str) -> set[tuple[str, str]]:
+    """The (term, part) pairs a sentence states."""
+    low = sentence.lower()
+    found: set[tuple[str, str]] = set()
+    start = 0
+    for m in list(_CLAUSE.finditer(low)) + [None]:
+        end = m.start() if m else len(low)
+        clause = low[start:end]
+        start = m.end() if m else len(low)
+        terms, parts = _mentions(clause, spec.terms), _mentions(clause, spec.parts)
+        for ps, pe, part in parts:
+            before = [t for t in terms if t[1] <= ps]
+            after = [t for t in terms if t[0] >= pe]
+            if before:
+                ts, te, term = before[-1]
+                between = clause[te:ps]
+                verb = not between.strip() and clause[ps:pe].endswith("s")  # "the KL term regularizes ..."
+                if (verb or _LINK.match(between)) and not _NEG.search(between):
+                    found.add((term, part))
+                    continue
+            if after:
+                ts, te, term = after[0]
+                between = clause[pe:ts]
+                if _BACK.match(between) and not _NEG.search(between):
+                    found.add((term, part))
+    return found
+
+
+def read(texts: list[tuple[str, str]]) -> list[Assertion]:
+    """Assertions of the assignment claims in an answer's (part label, sentence) units: one per claim, from the
+    first sentence whose links take one side only."""
+    out: list[Assertion] = []
+    for spec in load_structure().assignments:
+        for label, text in texts:
+            got = links(spec, text)
+            side = {"assert": spec.asserts in got, "deny": spec.denies in got}
+            if side["assert"] == side["deny"]:
+                continue
+            stance = "assert" if side["assert"] else "deny"
+            out.append(Assertion(spec.claim, "proposition", stance, text,
+                                 spec.says["asserts" if stance == "assert" else "denies"], label, False,
+                                 {"spans": [text], "n_pos": 1, "extractor": "assignment", "stance_share": 1.0}))
+            break
+    return out

@@ -1,0 +1,53 @@
+"""Which term plays which part (check/assignments.py, structure.toml [[assignment]]): a role swap that similarity
+cannot see. Sentences written here."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlclaims.check import structure
+from dlclaims.check.assignments import links, read
+from dlclaims.check.sheet import analyse
+
+SPEC = next(a for a in structure.load().assignments if a.claim == "elbo.term-roles")
+
+
+@pytest.mark.parametrize("text,pairs", [
+    ("The KL divergence acts as a regularizer, pulling q(z|x) towards the prior.", {("kl", "regularizer")}),
+    ("The regularizer is the KL term.", {("kl", "regularizer")}),
+    ("Here the KL term regularizes the codes.", {("kl", "regularizer")}),
+    ("* $D_{KL}(q(z|x) || p(z))$ is a **KL divergence** that acts as a **regularizer**.", {("kl", "regularizer")}),
+    ("The likelihood term is the regularization term: it keeps the decoder from overfitting.",
+     {("likelihood", "regularizer")}),
+    ("The reconstruction loss serves as a regularizer for the encoder.", {("likelihood", "regularizer")}),
+    # the true roles with the likelihood named first: the part links to the term nearest before it
+    ("The log-likelihood pushes the decoder to rebuild x; the KL is the regularizer.", {("kl", "regularizer")}),
+    # a negated link, and a part with no copula to any term, are not read
+    ("The reconstruction term is not a regularizer.", set()),
+    ("Regularization matters in every model, and the reconstruction term is computed on a batch.", set()),
+])
+def test_links(text, pairs):
+    assert links(SPEC, text) == pairs
+
+
+def test_the_pairs_give_the_stance_and_a_two_sided_sentence_is_not_read():
+    [a] = read([("", "The KL term is the regularizer of the model.")])
+    assert (a.claim, a.stance, a.kind) == ("elbo.term-roles", "deny", "proposition")
+    [a] = read([("", "The likelihood term acts as the regularizer.")])
+    assert a.stance == "assert"
+    assert read([("", "The likelihood term is a regularizer, and the KL term is a regularizer too.")]) == []
+
+
+def test_a_sheet_that_gives_the_true_roles_denies_the_claim_whatever_similarity_says():
+    text = ("Q3) The first term, the expected log-likelihood, makes the decoder reproduce its input. "
+            "The second one, the KL divergence, acts as a regularizer that keeps each posterior near N(0, I).")
+    found = {a.claim: a.stance for a, _, _ in analyse(text).structural}
+    assert found.get("elbo.term-roles") == "deny"
+
+
+def test_the_spec_is_validated():
+    data = {"family": {"Q-seq": {"symbols": {"t": "length"}, "default_aspect": "time-train"}},
+            "assignment": [{"claim": "elbo.term-roles", "asserts": ["likelihood", "nope"], "denies": ["kl", "reg"],
+                            "terms": {"likelihood": ["lik"], "kl": ["kl"]}, "parts": {"reg": ["reg"]}}]}
+    with pytest.raises(structure.StructureError, match="assignment elbo.term-roles.asserts"):
+        structure.parse(data)
