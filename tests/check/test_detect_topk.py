@@ -44,3 +44,19 @@ def test_candidates_read_the_window_the_shipped_decision_prefers():
     w = detect.FEATURES.index("log_words")
     assert {float(v) for c in an.candidates for v in c.xk[:, i]} <= {0.0, 1.0}
     assert all(np.all(c.xk[:, w] >= 0) for c in an.candidates)
+
+
+def test_the_threshold_is_the_middle_of_the_best_f1_plateau():
+    import numpy as np
+
+    from dlclaims.check.decide import choose_threshold
+
+    # positives at 0.9, negatives at 0.1: every cut in (0.1, 0.9] is perfect, the middle one is taken
+    p = np.array([0.9] * 10 + [0.1] * 10)
+    y = np.array([1] * 10 + [0] * 10)
+    assert 0.45 <= choose_threshold(p, y) <= 0.55
+    # one sharp best cut: it is taken
+    p = np.array([0.9] * 10 + [0.6] * 10 + [0.3] * 10)
+    y = np.array([1] * 10 + [1] * 10 + [0] * 10)
+    assert 0.3 < choose_threshold(p, y, plateau=0.0) <= 0.6
+    assert choose_threshold(p, y) == choose_threshold(p, y, plateau=0.01)

@@ -61,6 +61,10 @@ def _claims(question: str, text: str) -> dict[str, str]:
     ("We maximise the expected log-likelihood E_q[log p(x|z)] plus KL(q(z|x) || p(z)).",
      {"elbo.decomposition": "deny"}),
     ("The loss is a cross-entropy term + KL(q(z|x) || p(z)).", {"elbo.decomposition": "assert"}),
+    # each relation between its own operands: "a KL is always >= 0" says nothing of log p(x) and the ELBO
+    ("Dropping a KL, which is always >= 0, we get log p(x) >= ELBO.", {"elbo.bound": "assert"}),
+    # the same bound over a diffusion chain (x_0) is the DDPM's
+    ("Since a KL is always >= 0 we get log p(x_0) >= ELBO.", {"diffusion.bound": "assert"}),
 ])
 def test_elbo_formulas(text, expected):
     assert _claims("Q-elbo", text) == expected

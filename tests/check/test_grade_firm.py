@@ -30,6 +30,42 @@ def test_a_hedged_wrong_is_held_back():
     assert "hedges" in held_back(_prop(hedged=True), "wrong")
 
 
+def test_a_wrong_read_from_one_clause_of_a_longer_sentence_is_held_back():
+    a = _prop()
+    a.data["one_clause"] = True
+    assert "one clause" in held_back(a, "wrong")
+
+
+def test_a_stance_from_a_single_clause_window_is_marked(tmp_path):
+    """The sheet's only voting window for the claim is a clause cut from a long sentence: marked, so a "wrong"
+    from it waits for a person; a sentence that votes alongside lifts the mark."""
+    from dlclaims.check.detect import Support, Window
+    from dlclaims.check.sheet import Analysis, decide_sheet
+
+    clause = Window("so it needs n sequential steps per layer", 0, "", sentence="The RNN cannot skip ahead to a "
+                    "later token before the earlier ones are done, so it needs n sequential steps per layer, while "
+                    "attention handles all positions of the layer at once.")
+    whole = Window(clause.sentence, 0, "")
+    by = {"asserts": (1.3, "An RNN needs t sequential steps."), "denies": (2.1, "An RNN needs only l steps.")}
+
+    def marked(support):
+        from dlclaims.check.detect import Candidate
+        import numpy as np
+        c = Candidate("seq.sequential-steps", np.zeros(16), support[0].window, "e", "denies", support,
+                      np.zeros((1, 16)))
+
+        class Always:
+            threshold, review = 0.0, 0.0
+
+            def proba(self, X):
+                return np.ones(len(X))
+        an = Analysis([("Q-seq", "Q1", [("", clause.sentence)], None)], [], [c], [])
+        [(a, _, _)] = decide_sheet(an, sheet="s", decider=Always()).items
+        return a.data["one_clause"]
+    assert marked([Support(clause, 2.1, by)]) is True
+    assert marked([Support(clause, 2.1, by), Support(whole, 2.0, by)]) is False
+
+
 def test_only_wrong_grades_of_propositions_are_held_back():
     assert held_back(_prop(share=0.6), "right") is None
     assert held_back(_prop(share=0.6), "partly") is None

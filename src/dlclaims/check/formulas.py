@@ -132,8 +132,11 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
             continue
         if rel in ("=", "≈", "->", "~="):
             continue
-        big, small = (left, right) if rel in (">=", "≥") else (right, left)
-        big_px = _LOGPX.search(big.split(" ")[-1] if big is left else big.split(" ")[0]) or _LOGPX.search(big)
+        # the operands: the few words next to the relation ("... a KL is always >= 0 we get log p(x) >= ELBO":
+        # the first >= relates "kl is always" and "0", not the sentence's ELBO and log p(x))
+        lo, ro = " ".join(left.split(" ")[-3:]), " ".join(right.split(" ")[:3])
+        big, small = (lo, ro) if rel in (">=", "≥") else (ro, lo)
+        big_px = _LOGPX.search(big)
         small_px = _LOGPX.search(small)
         if big_px and _elbo_like(small) and not small_px:
             out.append(("elbo.bound", "assert", f"{left} {rel} {right}"))
@@ -316,10 +319,13 @@ _SAYS = {("elbo.decomposition", "assert"): "ELBO = E_q[log p(x|z)] - KL(q(z|x) |
          ("elbo.decomposition", "deny"): "ELBO = E_q[log p(x|z)] + KL (the KL with the wrong sign)",
          ("elbo.bound", "assert"): "the ELBO is a lower bound on log p(x) (as a formula)",
          ("elbo.bound", "deny"): "the ELBO is above log p(x)",
+         ("diffusion.bound", "assert"): "log p(x_0) >= ELBO (as a formula)",
+         ("diffusion.bound", "deny"): "the ELBO is above log p(x_0)",
          ("minmax.equilibrium", "assert"): "the equilibrium is (0, 0)",
          ("minmax.equilibrium", "deny"): "the equilibrium is another point than (0, 0)",
          ("lookup.average", "assert"): "the output is (v_a + v_b)/2",
          ("lookup.average", "deny"): "the output is an equal-weight sum of v_a and v_b other than their average"}
+_DIFFUSION_VARS = re.compile(r"x_?\(?0\)?(?![\d.])|x_\(1:t\)|x_\(0:t\)|x_t\b")
 _READERS = {"Q-elbo": _elbo, "Q-minmax": _equilibrium, "Q-lookup": _average}
 
 
@@ -333,6 +339,8 @@ def formulas(question: str, us: list[Unit]) -> list[Assertion]:
         if u.rows is not None:
             continue
         for claim, stance, formula in read(u.text):
+            if claim == "elbo.bound" and _DIFFUSION_VARS.search(formula):
+                claim = "diffusion.bound"  # the same bound over a chain x_0 ... x_T: the DDPM's, not the VAE's
             if claim in out:
                 continue
             says = _SAYS[(claim, stance)]

@@ -319,4 +319,6 @@ def held_back(a: Assertion, g: str) -> str | None:
         return "the sheet's sentences read this claim with different stances"
     if a.hedged:
         return "the sheet hedges this statement"
+    if a.data.get("one_clause"):
+        return "the stance rests on one clause cut from a longer sentence"
     return None

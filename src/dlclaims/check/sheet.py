@@ -19,7 +19,7 @@ from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
-from .stance import hedged, subject_of, vote_detail
+from .stance import STANCE_MIN_WORDS, hedged, subject_of, vote_detail
 from .structural import self_evident
 
 WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
@@ -204,9 +204,14 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",
                   "corrects": "nuance"}[st]
         says = ck.says.get(st) or (ck.says["asserts"] if st == "asserts" else f"not: {ck.says['asserts']}")
+        voters = [s_ for s_ in c.support if len(s_.window.text.split()) >= STANCE_MIN_WORDS]
         a = Assertion(c.claim, "proposition", stance, win.quote, says, win.part, hedged(win.text),
                       {"spans": [win.text], "n_pos": 2, "confidence": round(float(p), 3),
-                       "review": bool(p < d.review), "stance_share": round(float(share), 3)})
+                       "review": bool(p < d.review), "stance_share": round(float(share), 3),
+                       # the stance rests on one clause, under a third of the sentence it was cut from: too little
+                       # to grade wrong on
+                       "one_clause": len(voters) == 1 and bool(voters[0].window.sentence) and
+                       3 * len(voters[0].window.text.split()) < len(voters[0].window.sentence.split())})
         ex.items.append((a, label + (f" ({win.part})" if win.part and "(" not in label else ""), m))
     if not an.groups:
         ex.note = "no question recognised: no answer matched a question family of the catalogue"
