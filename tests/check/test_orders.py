@@ -142,3 +142,13 @@ def test_a_decoding_step_is_not_the_attention_cost():
 def test_a_per_layer_attention_cost_is_still_the_cost():
     p = _pieces("Q-linattn", "Softmax attention is O(n^2 d) per layer and Bob's O(n d^2) per layer.", "linattn.cost")
     assert p["softmax"]["outcome"] == "claim" and p["bob"]["outcome"] == "claim"
+
+
+@pytest.mark.parametrize("text", [
+    "Time is T l n^2 for the RNN and T^2 l n for the transformer.",
+    "Training costs O(t l n^2) for the RNN and O(t^2 l n) for the Transformer.",
+])
+def test_each_order_takes_the_role_named_after_it(text):
+    """"X for the RNN and Y for the Transformer": the "for the RNN" before Y belongs to X."""
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["rnn"]["sheet"] == "l*n^2*t" and p["transformer"]["sheet"] == "l*n*t^2"

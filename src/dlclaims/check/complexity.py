@@ -22,6 +22,8 @@ from .units import Assertion, Unit
 
 
 # -- complexity ------------------------------------------------------------------------------------------
+_FOR_PREVIOUS = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+(?:'s)?\s*(?:,\s*)?(?:and|while|but|vs\.?|versus)?\s*$")
+_FOR_ROLE = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+")
 def _role(question: str, text: str) -> str | None:
     """The role named last in the text (a specific cue beats a generic one)."""
     best: tuple[int, int, str] | None = None
@@ -219,6 +221,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
                 order = _per_unit(question, order, "per layer")
             role = _role(question, clause) or _role(question, la)
+            if k > 0 and _FOR_PREVIOUS.match(before) and _FOR_ROLE.match(la) and _role(question, la):
+                # "X for the RNN and Y for the Transformer": the role before Y is X's; Y's comes after it
+                role = _role(question, la)
             if forced is not None:
                 role, forced = forced, None
             elif role in cues.ROLE_CUES[question] and re.search(r"\bfrom\s*$", lb) and k + 1 < len(items) and \
