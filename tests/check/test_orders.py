@@ -152,3 +152,13 @@ def test_each_order_takes_the_role_named_after_it(text):
     """"X for the RNN and Y for the Transformer": the "for the RNN" before Y belongs to X."""
     p = _pieces("Q-seq", text, "seq.time-train")
     assert p["rnn"]["sheet"] == "l*n^2*t" and p["transformer"]["sheet"] == "l*n*t^2"
+
+
+def test_an_order_others_quote_and_the_sheet_corrects_is_not_the_sheets():
+    """"People quote O(T^2 L d) for the transformer, but ... O(L(T^2 d + T d^2))": the sheet states the
+    correction, for the same model; without a correction after the "but" the quoted order stays the sheet's."""
+    p = _pieces("Q-seq", "An RNN is O(T L d^2). People quote O(T^2 L d) for the transformer, but with the "
+                "projections it is O(L(T^2 d + T d^2)).", "seq.time-train")
+    assert p["transformer"]["outcome"] == "truth" and p["rnn"]["outcome"] == "claim"
+    p = _pieces("Q-seq", "People say the Transformer is O(t^2 l n), but I think that is right.", "seq.time-train")
+    assert p["transformer"]["outcome"] == "claim"

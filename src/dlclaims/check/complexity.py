@@ -22,6 +22,10 @@ from .units import Assertion, Unit
 
 
 # -- complexity ------------------------------------------------------------------------------------------
+_REPORTED = re.compile(r"\b(?:people|some|many|others|textbooks?|slides|the lecture|one often|you often|often|"
+                       r"usually|commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|"
+                       r"claim|claims|state|states|stated|give|gives|given|cite|cites|cited)\b")
+_BUT = re.compile(r"\b(?:but|however|yet)\b")
 _FOR_PREVIOUS = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+(?:'s)?\s*(?:,\s*)?(?:and|while|but|vs\.?|versus)?\s*$")
 _FOR_ROLE = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+")
 def _role(question: str, text: str) -> str | None:
@@ -211,6 +215,13 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if question == "Q-seq" and (_STEPS.match(la) or _STEPS_BEFORE.search(re.split(r"[,;:]", lb)[-1][-60:])
                                         or single and _STEPS.search(_PAREN.sub(" ", low))):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
+                continue
+            if _REPORTED.search(re.split(r"[.;:]", lb)[-1]) and _BUT.search(text[b:].lower()) and any(
+                    x[0] >= b for x in spans):
+                # "people quote O(t^2 l n) for the Transformer, but ... O(l(t^2 n + t n^2))": someone else's order;
+                # the correction after the "but" is the sheet's, for the same model
+                forced = _role(question, re.split(r"[,;]", lb)[-1]) or _role(question, la) or forced
+                prev_end = b
                 continue
             per = _PER.match(la)
             if question != "Q-seq" and (per and per.group(1) != "layer" or _DECODING.search(low)):
