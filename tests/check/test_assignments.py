@@ -20,6 +20,10 @@ SPEC = next(a for a in structure.load().assignments if a.claim == "elbo.term-rol
     ("The likelihood term is the regularization term: it keeps the decoder from overfitting.",
      {("likelihood", "regularizer")}),
     ("The reconstruction loss serves as a regularizer for the encoder.", {("likelihood", "regularizer")}),
+    ("As for roles, the expectation term is the regulariser, keeping the decoder smooth.",
+     {("likelihood", "regularizer")}),
+    ("1st term acts as the regularizer, the KL term handles the rest.", {("likelihood", "regularizer")}),
+    ("The second term is a regularizer on the codes.", {("kl", "regularizer")}),
     # the true roles with the likelihood named first: the part links to the term nearest before it
     ("The log-likelihood pushes the decoder to rebuild x; the KL is the regularizer.", {("kl", "regularizer")}),
     # a negated link, and a part with no copula to any term, are not read
