@@ -12,6 +12,7 @@ a claim worded with the wrong ones). Sentences that link both ways are not read.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .structure import AssignmentClaim
 from .structure import load as load_structure
@@ -69,12 +70,21 @@ def links(spec: AssignmentClaim, sentence: str) -> set[tuple[str, str]]:
     return found
 
 
+@lru_cache(maxsize=None)
+def _any_part(claim: str) -> re.Pattern:
+    """One pattern for every part of a claim's spec: a sentence that names no part has no link (most sentences)."""
+    spec = next(a for a in load_structure().assignments if a.claim == claim)
+    return re.compile("|".join(f"(?:{p})" for ps in spec.parts.values() for p in ps))
+
+
 def read(texts: list[tuple[str, str]]) -> list[Assertion]:
     """Assertions of the assignment claims in an answer's (part label, sentence) units: one per claim, from the
     first sentence whose links take one side only."""
     out: list[Assertion] = []
     for spec in load_structure().assignments:
         for label, text in texts:
+            if not _any_part(spec.claim).search(text.lower()):
+                continue
             got = links(spec, text)
             side = {"assert": spec.asserts in got, "deny": spec.denies in got}
             if side["assert"] == side["deny"]:
