@@ -230,6 +230,9 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
     status = v.status
     if status == "inconclusive":
         return "unknown", "the measurement could not decide this claim"
+    if a.kind == "proposition" and any(sq.claim == a.claim for sq in SEQUENCES):
+        # a table's claim is its values: found by its words alone, nothing was compared
+        return "unknown", "the sheet's values were not read as a table or a sequence: compare them by hand"
     if a.kind == "proposition":
         if v.parts and status == "partial" and _claim_names_parts(a.claim, v.parts) and (
                 a.stance != "assert" or a.data.get("n_pos", 0) <= 1):

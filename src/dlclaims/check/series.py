@@ -143,6 +143,37 @@ def prose_series(text: str) -> list[Series]:
     return out
 
 
+_STEP_LABEL = re.compile(r"(?:^|(?<=[\s\-*•(]))(?:step|iteration|iter|round)\s*#?\s*(\d{1,2})\s*[:.)=-]|"
+                         r"(?:^|(?<=[\s\-*•(]))t\s*=\s*(\d{1,2})\s*:")
+_ASSIGN = re.compile(r"(?<![\w\\])([a-z])(?:_\s*\{?\(?[a-z0-9+ ]{1,5}\)?\}?)?\s*=\s*([-+*/=().\d\s]*\d\)?)")
+_LAST_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?=[^0-9]*$)")
+
+
+def step_series(texts: list[str]) -> list[Series]:
+    """Series written step by step: ``step 1: q = 1 + 1 = 2, p = 1 - 2 = -1`` / ``step 2: q=1 p=-2`` ..., in one
+    sentence or one per line. Each step's value of a letter is the last number of its assignment (the result of
+    the arithmetic shown); a letter counts when every step gives it a value (three steps or more)."""
+    low = plain_math(" \n ".join(texts)).lower().replace("−", "-")
+    marks = list(_STEP_LABEL.finditer(low))
+    if len(marks) < 3:
+        return []
+    steps: list[tuple[int, dict[str, float]]] = []
+    for k, m in enumerate(marks):
+        seg = low[m.end():marks[k + 1].start() if k + 1 < len(marks) else len(low)].split("\n \n")[0]
+        vals: dict[str, float] = {}
+        for a in _ASSIGN.finditer(seg.split(".  ")[0]):
+            num = _LAST_NUMBER.search(a.group(2).strip())
+            if num and a.group(1) not in vals:
+                vals[a.group(1)] = float(num.group(0))
+        steps.append((int(m.group(1) or m.group(2)), vals))
+    steps.sort(key=lambda x: x[0])
+    if [i for i, _ in steps] != list(range(steps[0][0], steps[0][0] + len(steps))):
+        return []  # not a run of consecutive steps
+    names = set.intersection(*(set(v) for _, v in steps))
+    quote = " ".join(texts)
+    return [Series(n, [v[n] for _, v in steps], quote, index=steps[0][0]) for n in sorted(names)]
+
+
 _UPDATE = re.compile(r"(?<![\w\\])([a-z])\s*(?:_\s*\(?\s*\{?\s*(?:t|i|k|n)\s*\+\s*1\s*\}?\s*\)?|_?\s*(?:new|next)|'|"
                      r"\^\s*\(?\s*(?:t|i|k|n)\s*\+\s*1\s*\)?)?\s*(?:=|<-|:=|←|=>)\s*\1\s*(?:_\s*\(?\s*\{?\w+\}?\)?)?\s*"
                      r"([+-])")
@@ -277,6 +308,10 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
             if got:
                 found += got
                 quotes.append(u.text)
+        if not found:  # step by step: "step 1: q = 2, p = -1", in one sentence or one line each
+            texts = [u.text for u in us if u.rows is None]
+            found = step_series(texts)
+            quotes += [t for t in texts if _STEP_LABEL.search(t.lower())]
         if not any(s_.name is not None for s_ in found) and len([s_ for s_ in found if s_.name is None]) < 2:
             continue
         seqs, aliases, how = assign(spec, found, context)
