@@ -88,7 +88,7 @@ def test_a_statement_about_the_other_model_neither_asserts_nor_denies():
     ae = [_S(_W("the latent space of an ordinary autoencoder is already regularized here"), 1.4, by)]
     assert vote_detail(ae, "negation", None, sub)[0] == "denies"  # names the claim's model: a denial
     vae = [_S(_W("the latent space of the VAE is already regularized by its KL term"), 1.4, by)]
-    assert vote_detail(vae, "negation")[0] == "denies"  # without a subject the reading is a denial
+    assert vote_detail(vae, "negation")[0] == "asserts"  # without a subject too: the denial is about the other model
     st, _, _, share = vote_detail(vae, "negation", None, sub)
     assert st == "asserts" and share == 0.0  # about the VAE: no stance on the autoencoder (a 'wrong' is held back)
     neither = [_S(_W("the latent space is already regularized toward the normal prior"), 1.4, by)]
@@ -123,3 +123,19 @@ def test_a_contrast_tail_belongs_to_the_clause_it_corrects():
     by = {"asserts": (2.0, ex), "denies": (1.5, "The derivative of a vector output is a single gradient vector.")}
     assert window_stance(clause, by, sentence=s)[0] == "asserts"
     assert window_stance(s, by)[0] == "asserts"
+
+
+def test_a_window_about_one_model_is_read_against_that_half_of_a_two_model_example():
+    from dlclaims.check.stance import other_model, part_about
+
+    ex = "decoding random latents from a plain autoencoder gives no realistic samples; a VAE's prior samples are realistic"
+    s = "The VAE's KL term pulls every posterior to the prior, so decoding prior samples gives realistic digits."
+    assert part_about(ex, s) == "a VAE's prior samples are realistic"
+    assert part_about(ex, "Random codes decode to junk.") == ex  # no model named: the whole example
+    by = {"asserts": (1.7, ex), "denies": (1.5, "Decoding random latents with a plain autoencoder gives realistic "
+                                               "digits.")}
+    clause = "so decoding prior samples gives realistic digits."
+    assert window_stance(clause, by, sentence=s)[0] == "asserts"  # the VAE half, stated: no flip to a denial
+    assert other_model(s, by["denies"][1])
+    ae = "Decoding random latent vectors with the plain autoencoder gives realistic digits."
+    assert window_stance(ae, by)[0] == "denies"  # about the autoencoder: the denial stands

@@ -165,9 +165,11 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     for other in ("denies", "corrects"):
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
-                denials == "content" or _tight(matching_clause(window, o[1]), o[1])):
+                denials == "content" or _tight(matching_clause(window, o[1]), o[1])) and \
+                not other_model(window, o[1]):
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
+    ex = part_about(ex, sentence or window)
     flip = _tight(clause, ex) and aligned_parity(clause, ex) != aligned_parity(ex, clause)
     flip ^= framed_false(sentence or window) and not framed_false(ex)
     return (FLIP[st] if flip else st), ex
@@ -187,6 +189,32 @@ def models_named(text: str) -> set[str]:
     """The contrasted models a text names (``MODEL_PAIRS``)."""
     low = text.lower()
     return {name for pair in MODEL_PAIRS for name, rx in pair if re.search(rx, low)}
+
+
+_HALVES = re.compile(r";\s*|,\s*(?:but|while|whereas)\s+|\s+(?:but|while|whereas)\s+")
+
+
+def part_about(example: str, window: str) -> str:
+    """The half of a two-model example ("a plain autoencoder gives no realistic samples; a VAE's prior samples are
+    realistic") about the one model the window names; the whole example otherwise."""
+    w = models_named(window)
+    for (a, _), (b, _) in MODEL_PAIRS:
+        if (a in w) != (b in w) and {a, b} <= models_named(example):
+            mine = a if a in w else b
+            halves = [h for h in _HALVES.split(example) if h.strip()]
+            keep = [h for h in halves if mine in models_named(h) and (b if mine == a else a) not in models_named(h)]
+            if keep:
+                return " ".join(keep)
+    return example
+
+
+def other_model(window: str, example: str) -> bool:
+    """The example is about one model of a contrasted pair and the window only about the other ("decoding the
+    VAE's prior samples gives realistic digits" against "a plain autoencoder's random latents give realistic
+    digits"): the window cannot take the example's stance."""
+    w, e = models_named(window), models_named(example)
+    return any((a in e) != (b in e) and (a in w) != (b in w) and (a in w) != (a in e)
+               for (a, _), (b, _) in MODEL_PAIRS)
 
 
 def claim_subject(claim_text: str) -> tuple[str, str] | None:
