@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import re
 
+from .structure import load as load_structure
+
 NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|rather than|"
                  r"instead of|"
                  r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
@@ -175,14 +177,9 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     return (FLIP[st] if flip else st), ex
 
 
-# Models that answers contrast: a claim about one of a pair is about that model only. Each model's names, as
-# regexes over lower-cased text (an "autoencoder" after "variational" is the VAE, not the plain one).
-MODEL_PAIRS: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = (
-    (("ae", r"(?<!variational )\bauto-?encoders?\b|\baes?\b"), ("vae", r"\bvaes?\b|\bvariational\b")),
-    (("rnn", r"\brnns?\b|\brecurren\w*|\blstms?\b|\bgrus?\b"), ("transformer", r"\btransformers?\b|\bself-attention\b")),
-    (("mlp", r"\bmlps?\b|\bfcnns?\b|\bfully[- ]connected\b|\bdense (?:net|layer)\w*|\bperceptrons?\b"),
-     ("cnn", r"\bcnns?\b|\bconvnets?\b|\bconv\b|\bconvolution\w*")),
-)
+# Models that answers contrast (structure.toml [[model_pair]]): a claim about one of a pair is about that model
+# only. Each model's names, as regexes over lower-cased text.
+MODEL_PAIRS: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = load_structure().model_pairs
 
 
 def models_named(text: str) -> set[str]:

@@ -71,6 +71,7 @@ class Structure:
     length_symbol: dict[str, str] = field(default_factory=dict)  # the symbol "linear complexity" is about
     per_symbol: dict[str, str] = field(default_factory=dict)  # an order without it is per unit of it (per layer)
     assignments: tuple[AssignmentClaim, ...] = ()
+    model_pairs: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()  # ((name, regex), (name, regex))
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -199,8 +200,14 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             pairs.append(pair)
         says = {"asserts": str(a.get("says_asserts", "")), "denies": str(a.get("says_denies", ""))}
         assignments.append(AssignmentClaim(claim, terms, parts, pairs[0], pairs[1], says))
+    pairs = []
+    for k, mp in enumerate(data.get("model_pair") or []):
+        if not isinstance(mp, dict) or len(mp) != 2:
+            raise StructureError(f"structure.toml: model_pair {k + 1} must name exactly two models")
+        (a, pa), (b, pb) = mp.items()
+        pairs.append(((a, _regex(f"model_pair.{a}", pa)), (b, _regex(f"model_pair.{b}", pb))))
     return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length,
-                     per, tuple(assignments))
+                     per, tuple(assignments), tuple(pairs))
 
 
 @lru_cache(maxsize=1)
