@@ -153,7 +153,10 @@ def step_series(texts: list[str]) -> list[Series]:
     """Series written step by step: ``step 1: q = 1 + 1 = 2, p = 1 - 2 = -1`` / ``step 2: q=1 p=-2`` ..., in one
     sentence or one per line. Each step's value of a letter is the last number of its assignment (the result of
     the arithmetic shown); a letter counts when every step gives it a value (three steps or more)."""
-    low = plain_math(" \n ".join(texts)).lower().replace("−", "-")
+    raw = " \n ".join(texts)
+    if len(_STEP_LABEL.findall(raw.lower())) < 3:  # most answers: no steps at all (cheap test before the LaTeX)
+        return []
+    low = plain_math(raw).lower().replace("−", "-")
     marks = list(_STEP_LABEL.finditer(low))
     if len(marks) < 3:
         return []

@@ -182,10 +182,11 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
 MODEL_PAIRS: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = load_structure().model_pairs
 
 
-def models_named(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def models_named(text: str) -> frozenset[str]:
     """The contrasted models a text names (``MODEL_PAIRS``)."""
     low = text.lower()
-    return {name for pair in MODEL_PAIRS for name, rx in pair if re.search(rx, low)}
+    return frozenset(name for pair in MODEL_PAIRS for name, rx in pair if re.search(rx, low))
 
 
 _HALVES = re.compile(r";\s*|,\s*(?:but|while|whereas)\s+|\s+(?:but|while|whereas)\s+")
