@@ -358,6 +358,22 @@ def _scores(rows: list[tuple]) -> dict:
             "to_check": sum(1 for r in rows if r[4] and r[5] == "to check")}
 
 
+def _row(name: str, s: dict) -> list:
+    """One line of the results table (the columns of ``main``'s header)."""
+    return [name, s["tp"], s["fp"], s["fn"], round(s["precision"], 3), round(s["recall"], 3), round(s["f1"], 3),
+            s["graded"], round(s["grade_accuracy"], 3), s["wrong_findings"], round(s["wrong_precision"], 3),
+            s["wrong_all"], round(s["wrong_precision_all"], 3), s["to_check"]]
+
+
+def _print_errors(rows: list[tuple]) -> None:
+    """Misses, false findings and grades that differ from the label (names only, never the sheet's words)."""
+    for r in rows:
+        tag = "MISS" if r[2] and not r[4] else "FALSE" if r[4] and not r[2] else \
+            "GRADE" if r[3] in ("right", "wrong", "partly") and r[5] != r[3] else ""
+        if tag:
+            print(f"{tag:6s} {r[0]:16s} {r[1]:24s} label={r[2]}/{r[3]} found={r[5]} conf={r[7]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=CORPUS)
@@ -382,18 +398,9 @@ def main() -> None:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     header = ["family", "TP", "FP", "FN", "precision", "recall", "F1", "graded", "grade acc", "wrong found",
               "wrong precision", "wrong given", "wrong precision (all)", "to check"]
-    table = []
-    for fam, s in list(res["per_family"].items()) + [("total", res["total"])]:
-        table.append([fam, s["tp"], s["fp"], s["fn"], round(s["precision"], 3), round(s["recall"], 3),
-                      round(s["f1"], 3), s["graded"], round(s["grade_accuracy"], 3), s["wrong_findings"],
-                      round(s["wrong_precision"], 3), s["wrong_all"], round(s["wrong_precision_all"], 3),
-                      s["to_check"]])
+    table = [_row(fam, s) for fam, s in list(res["per_family"].items()) + [("total", res["total"])]]
     if args.verbose:
-        for r in res["rows"]:
-            tag = "MISS" if r[2] and not r[4] else "FALSE" if r[4] and not r[2] else \
-                "GRADE" if r[3] in ("right", "wrong", "partly") and r[5] != r[3] else ""
-            if tag:
-                print(f"{tag:6s} {r[0]:8s} {r[1]:24s} label={r[2]}/{r[3]} found={r[5]} conf={r[7]}")
+        _print_errors(res["rows"])
     note = (f"Leave-one-sheet-out on {res['sheets']} sheets / {res['labels']} labels of ../shared/checker-corpus "
             f"(decision refitted per fold, threshold from an inner {INNER_FOLDS}-fold cross-validation over whole sheets; fold thresholds "
             f"{min(res['thresholds']):.2f}-{max(res['thresholds']):.2f}). Grades against theory (fixture store). "
@@ -415,17 +422,9 @@ def main() -> None:
             print("lab verdict differs:", *r)
     if args.independent:
         ind = evaluate_independent(args.corpus)
-        t = ind["total"]
-        row = ["independent sheets (total)", t["tp"], t["fp"], t["fn"], round(t["precision"], 3),
-               round(t["recall"], 3), round(t["f1"], 3), t["graded"], round(t["grade_accuracy"], 3),
-               t["wrong_findings"], round(t["wrong_precision"], 3), t["wrong_all"], round(t["wrong_precision_all"], 3),
-               t["to_check"]]
+        row = _row("independent sheets (total)", ind["total"])
         if args.verbose:
-            for r in ind["rows"]:
-                tag = "MISS" if r[2] and not r[4] else "FALSE" if r[4] and not r[2] else \
-                    "GRADE" if r[3] in ("right", "wrong", "partly") and r[5] != r[3] else ""
-                if tag:
-                    print(f"{tag:6s} {r[0]:16s} {r[1]:24s} label={r[3]} found={r[5]}")
+            _print_errors(ind["rows"])
         inote = (f"Leave-one-sheet-out over the {ind['sheets']} sheets tests/sheets/wild_* (written from CLAIMS.md by "
                  "sessions that never ran the checker, labelled by meaning before any run): each held out of the "
                  "decision's training (the corpus and every other labelled sheet), then checked and graded against "
