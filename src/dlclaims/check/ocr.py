@@ -134,6 +134,10 @@ def ocr_lower(text: str) -> str:
     t = _BIGO.sub("o", t)
     t = _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), t)
     t = expand_abbreviations(t)
+    vocab = vocabulary()[0]
+    if all(len(w) < 4 or w in vocab for w in _WORD.findall(t)):
+        return t  # every word known or too short to correct (most sentences): nothing to replace
+
     def fix(m: re.Match) -> str:  # not LaTeX commands, not contractions (wouldn't, isn't)
         if (m.start() and t[m.start() - 1] == "\\") or t[m.end(): m.end() + 1] in ("'", "\u2019"):
             return m.group(0)
