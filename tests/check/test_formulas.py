@@ -95,6 +95,9 @@ def test_equilibrium_as_a_point_or_a_value(text, expected):
     ("the output is v_a + v_b", "deny"),  # a sum, not an average
     ("the output is 0.9 v_a + 0.1 v_b", None),  # unequal weights: not this claim's formula
     ("the output is v_j", None),
+    # the query is the setup; what the sheet says the output is decides
+    ("Take q = beta (k_a + k_b). For large beta the output approaches v_a + v_b.", "deny"),
+    ("Take q = beta (k_a + k_b). Then the output is (v_a + v_b)/2.", "assert"),
 ])
 def test_average_of_two_values(text, expected):
     assert _claims("Q-lookup", text).get("lookup.average") == expected

@@ -325,6 +325,7 @@ _SAYS = {("elbo.decomposition", "assert"): "ELBO = E_q[log p(x|z)] - KL(q(z|x) |
          ("minmax.equilibrium", "deny"): "the equilibrium is another point than (0, 0)",
          ("lookup.average", "assert"): "the output is (v_a + v_b)/2",
          ("lookup.average", "deny"): "the output is an equal-weight sum of v_a and v_b other than their average"}
+_VALUE_RUN = re.compile(r"\bv_?\(?[a-z0-9]")  # a combination of the values v_a, v_b (not the query's k_a, k_b)
 _DIFFUSION_VARS = re.compile(r"x_?\(?0\)?(?![\d.])|x_\(1:t\)|x_\(0:t\)|x_t\b")
 _READERS = {"Q-elbo": _elbo, "Q-minmax": _equilibrium, "Q-lookup": _average}
 
@@ -341,8 +342,9 @@ def formulas(question: str, us: list[Unit]) -> list[Assertion]:
         for claim, stance, formula in read(u.text):
             if claim == "elbo.bound" and _DIFFUSION_VARS.search(formula):
                 claim = "diffusion.bound"  # the same bound over a chain x_0 ... x_T: the DDPM's, not the VAE's
-            if claim in out:
-                continue
+            if claim in out and not (claim == "lookup.average" and _VALUE_RUN.search(formula)
+                                     and not _VALUE_RUN.search(out[claim].data["formula"])):
+                continue  # the first stated wins, except that the output's value beats the query's setup
             says = _SAYS[(claim, stance)]
             if claim == "minmax.equilibrium":
                 says += f": {formula}"
