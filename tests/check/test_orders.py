@@ -160,5 +160,17 @@ def test_an_order_others_quote_and_the_sheet_corrects_is_not_the_sheets():
     p = _pieces("Q-seq", "An RNN is O(T L d^2). People quote O(T^2 L d) for the transformer, but with the "
                 "projections it is O(L(T^2 d + T d^2)).", "seq.time-train")
     assert p["transformer"]["outcome"] == "truth" and p["rnn"]["outcome"] == "claim"
-    p = _pieces("Q-seq", "People say the Transformer is O(t^2 l n), but I think that is right.", "seq.time-train")
-    assert p["transformer"]["outcome"] == "claim"
+    p = _pieces("Q-seq", "People say the Transformer is O(t^2 l n), but that is right.", "seq.time-train")
+    assert p["transformer"]["outcome"] == "claim"  # agreed with: the sheet's own
+    p = _pieces("Q-seq", "An RNN costs O(t l n^2). People write O(t^2 l n) for the Transformer, but that counts "
+                "only the attention scores.", "seq.time-train")
+    assert set(p) == {"rnn"}  # distanced, with no order of its own: the sheet states none for the Transformer
+
+
+def test_theta_orders_and_a_later_term_do_not_replace_the_total():
+    """Theta(...) is an order like O(...); a term named afterwards ("the T d^2 part comes from the projections")
+    is part of the total already given, not a new cost."""
+    text = ("Self-attention costs Theta(n^2 d) per layer for the scores, so the transformer is "
+            "Theta(L (T^2 d + T d^2)) overall. The T d^2 part comes from the projections.")
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t" and p["transformer"]["outcome"] == "truth"

@@ -26,6 +26,8 @@ _REPORTED = re.compile(r"\b(?:people|some|many|others|textbooks?|slides|the lect
                        r"usually|commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|"
                        r"claim|claims|state|states|stated|give|gives|given|cite|cites|cited)\b")
 _BUT = re.compile(r"\b(?:but|however|yet)\b")
+_AGREES = re.compile(r"[\s,]*(?:i think |in fact |indeed )?(?:that|this|it)(?:'s| is| holds| was)\s+(?:right|correct|true|"
+                     r"fine|accurate)\b")
 _FOR_PREVIOUS = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+(?:'s)?\s*(?:,\s*)?(?:and|while|but|vs\.?|versus)?\s*$")
 _FOR_ROLE = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+")
 def _role(question: str, text: str) -> str | None:
@@ -216,11 +218,12 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                                         or single and _STEPS.search(_PAREN.sub(" ", low))):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
-            if _REPORTED.search(re.split(r"[.;:]", lb)[-1]) and _BUT.search(text[b:].lower()) and any(
-                    x[0] >= b for x in spans):
-                # "people quote O(t^2 l n) for the Transformer, but ... O(l(t^2 n + t n^2))": someone else's order;
-                # the correction after the "but" is the sheet's, for the same model
-                forced = _role(question, re.split(r"[,;]", lb)[-1]) or _role(question, la) or forced
+            but = _BUT.search(text[b:].lower())
+            if _REPORTED.search(re.split(r"[.;:]", lb)[-1]) and but and not _AGREES.match(text[b + but.end():].lower()):
+                # "people quote O(t^2 l n) for the Transformer, but ...": someone else's order, not the sheet's; a
+                # corrected O(...) after the "but" is the sheet's, for the same model
+                if any(x[0] >= b for x in spans):
+                    forced = _role(question, re.split(r"[,;]", lb)[-1]) or _role(question, la) or forced
                 prev_end = b
                 continue
             per = _PER.match(la)
@@ -256,6 +259,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                     total, raw0, quote0 = found[(aspect, r)]
                     found[(aspect, r)] = (_plus(total, order), f"{raw0} + {inside}",
                                           quote0 if quote0 == u.text else f"{quote0} {u.text}")
+                elif (aspect, r) in found and (a, b) not in spans and len(order) < len(found[(aspect, r)][0]):
+                    pass  # a bare term named later ("the T d^2 part comes from ...") is part of the total given
                 else:
                     found[(aspect, r)] = (order, inside, u.text)
             if role is None:

@@ -19,6 +19,7 @@ Monomial = tuple[tuple[str, float], ...]
 Order = frozenset[Monomial]
 
 _BIGO = re.compile(r"(?:\\mathcal\s*\{?\s*O\s*\}?|\\mathcal\s+O|\\operatorname\{O\}|\\Theta|Θ|\\Omega|"
+                   r"(?<![A-Za-z0-9_\\])(?:Theta|Omega)|"
                    r"(?<![A-Za-z0-9_\\])[O0o]|big[- ]?o\s*of)\s*(?:\\left|\\big|\\Big)?\s*[(\[]")
 
 
