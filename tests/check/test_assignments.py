@@ -55,3 +55,12 @@ def test_the_spec_is_validated():
                             "terms": {"likelihood": ["lik"], "kl": ["kl"]}, "parts": {"reg": ["reg"]}}]}
     with pytest.raises(structure.StructureError, match="assignment elbo.term-roles.asserts"):
         structure.parse(data)
+
+
+def test_the_sheets_own_voice_beats_what_it_reports_others_saying():
+    got = read([("", 'My study group said the KL is "the regularizer".'),
+                ("", "I think it is the other way round: the expected log-likelihood is the regularization term.")])
+    assert [a.stance for a in got] == ["assert"]
+    got = read([("", "The slides say the likelihood term is the regularizer."),
+                ("", "In fact the KL term is the regularizer.")])
+    assert [a.stance for a in got] == ["deny"]

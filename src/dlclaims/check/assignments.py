@@ -23,6 +23,8 @@ _LINK = re.compile(r"^[\s,*_`'\"()]*(?:(?:the|this|that|it|which|one)\s+)?(?:[\w
                    r"(?:is|are|was|acts?|serves?|works?|plays?|functions?|behaves?|=|represents?|corresponds?|"
                    r"provides?|gives?|adds?|being|becomes?)\b(?:\s+\w+){0,4}?[\s,*_`'\"]*(?:as\s+)?(?:an?|the)?\s*$")
 _BACK = re.compile(r"^[\s,*_`'\"()]*(?:term\s+|part\s+)?(?:is|=|comes from|is given by|is done by)\s+(?:the\s+)?$")
+_REPORTED = re.compile(r"\b(?:said|says|say|claims?|claimed|according to|the (?:slides|lecture|notes|textbook|book)"
+                       r"|(?:my|our|a) (?:study group|group|partner|classmate|friend|ta|tutor))\b")
 _NEG = re.compile(r"\b(?:not|no|never|isn't|aren't|doesn't|don't|rather than|instead of)\b")
 
 
@@ -82,6 +84,7 @@ def read(texts: list[tuple[str, str]]) -> list[Assertion]:
     first sentence whose links take one side only."""
     out: list[Assertion] = []
     for spec in load_structure().assignments:
+        read_: list[tuple[bool, str, str, str]] = []  # (reported, stance, label, sentence)
         for label, text in texts:
             if not _any_part(spec.claim).search(text.lower()):
                 continue
@@ -89,9 +92,12 @@ def read(texts: list[tuple[str, str]]) -> list[Assertion]:
             side = {"assert": spec.asserts in got, "deny": spec.denies in got}
             if side["assert"] == side["deny"]:
                 continue
-            stance = "assert" if side["assert"] else "deny"
+            read_.append((bool(_REPORTED.search(text.lower())), "assert" if side["assert"] else "deny", label, text))
+        if read_:
+            # what the sheet says in its own voice beats what it reports others saying ("my group said the KL
+            # is the regularizer; I think it is the other way round: ...")
+            _, stance, label, text = min(read_, key=lambda r: r[0])
             out.append(Assertion(spec.claim, "proposition", stance, text,
                                  spec.says["asserts" if stance == "assert" else "denies"], label, False,
                                  {"spans": [text], "n_pos": 1, "extractor": "assignment", "stance_share": 1.0}))
-            break
     return out
