@@ -139,3 +139,16 @@ def test_a_window_about_one_model_is_read_against_that_half_of_a_two_model_examp
     assert other_model(s, by["denies"][1])
     ae = "Decoding random latent vectors with the plain autoencoder gives realistic digits."
     assert window_stance(ae, by)[0] == "denies"  # about the autoencoder: the denial stands
+
+
+def test_a_loose_match_with_the_other_negations_abstains():
+    """A description that shares words with a negated example but is no paraphrase of it says neither; a tight
+    paraphrase with the other parity still flips; the vote is left to the windows that say something."""
+    by = {"asserts": (1.43, "Bob's attention does not compute the same function as softmax attention."),
+          "denies": (1.40, "Bob's attention computes exactly the same output as softmax attention, just faster.")}
+    assert window_stance("Bob's version first computes K^T V and then applies the softmax of Q.", by)[0] == "abstains"
+    tight = {"asserts": (1.36, "Bob's does not compute the same function.")}
+    assert window_stance("so Bob's does compute the same function.", tight)[0] == "denies"
+    win = [_S(_W("Bob's version first computes K^T V and then applies the softmax of Q."), 1.47, by),
+           _S(_W("so Bob's does compute the same function, only faster."), 1.36, tight)]
+    assert vote_detail(win, "content")[0] == "denies"

@@ -158,7 +158,9 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     where the claim's denials are negations (``denials="negation"``) the window must also be a tight
     paraphrase of the denial: a loose similarity to a short negated sentence says little. The chosen
     example's stance flips when the window's matching clause is a tight paraphrase of it with the
-    other negation parity, and once more when the window frames the statement as false."""
+    other negation parity, and once more when the window frames the statement as false. A loose match with the
+    other parity "abstains": it neither asserts nor denies (independent sheets: 3 more wrong answers graded
+    wrong, none graded wrong in error; corpus unchanged)."""
     a = by_stance.get("asserts", (-9.0, ""))
     st, (score, ex) = "asserts", a
     # > 0: the window's words lean to the assertions; read in the window's sentence that talks about the claim
@@ -172,9 +174,16 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, sentence or window)
-    flip = _tight(clause, ex) and aligned_parity(clause, ex) != aligned_parity(ex, clause)
-    flip ^= framed_false(sentence or window) and not framed_false(ex)
+    other_parity = aligned_parity(clause, ex) != aligned_parity(ex, clause)
+    flip = _tight(clause, ex) and other_parity
+    framed = framed_false(sentence or window) and not framed_false(ex)
+    if other_parity and not flip and not framed:
+        # a loose match with the other negations ("Bob's version first computes K^T V" against "Bob's attention
+        # does not compute the same function"): the window says neither; it does not vote
+        return "abstains", ex
+    flip ^= framed
     return (FLIP[st] if flip else st), ex
+
 
 
 # Models that answers contrast (structure.toml [[model_pair]]): a claim about one of a pair is about that model
@@ -271,6 +280,8 @@ def vote_detail(support: list, denials: str = "content",
     voted = 0
     for s in full:  # a window under STANCE_MIN_WORDS words finds the claim but does not vote on its stance
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
+        if st == "abstains":
+            continue
         reading = subject_reading(s.window.text, subject)
         if reading == "none" or (reading == "assert-only" and st != "asserts"):
             continue
