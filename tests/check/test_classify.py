@@ -29,8 +29,8 @@ def test_the_shipped_weights_were_fitted_on_this_knowledge_base():
      "ema.adagrad"),
     ("The loss of a VAE is a reconstruction part plus a KL divergence from the encoder's distribution to the prior.",
      "elbo.decomposition"),
-    ("With a step size of one, alternating gradient descent ascent keeps circling the equilibrium and never "
-     "converges.", "minmax.no-convergence"),
+    ("With a step size of one, alternating gradient descent ascent keeps circling the equilibrium and never converges.",
+     "minmax.no-convergence"),
     ("Calling backward on a tensor with many elements raises an error unless you pass a gradient.", "scalar.error"),
     ("Each row of the attention picture belongs to one output word and each column to one input word.",
      "align.cells"),

@@ -49,8 +49,9 @@ def test_a_stance_from_a_single_clause_window_is_marked(tmp_path):
     by = {"asserts": (1.3, "An RNN needs t sequential steps."), "denies": (2.1, "An RNN needs only l steps.")}
 
     def marked(support):
-        from dlclaims.check.detect import Candidate
         import numpy as np
+
+        from dlclaims.check.detect import Candidate
         c = Candidate("seq.sequential-steps", np.zeros(16), support[0].window, "e", "denies", support,
                       np.zeros((1, 16)))
 

@@ -132,8 +132,8 @@ def test_a_window_about_one_model_is_read_against_that_half_of_a_two_model_examp
     s = "The VAE's KL term pulls every posterior to the prior, so decoding prior samples gives realistic digits."
     assert part_about(ex, s) == "a VAE's prior samples are realistic"
     assert part_about(ex, "Random codes decode to junk.") == ex  # no model named: the whole example
-    by = {"asserts": (1.7, ex), "denies": (1.5, "Decoding random latents with a plain autoencoder gives realistic "
-                                               "digits.")}
+    ae_real = "Decoding random latents with a plain autoencoder gives realistic digits."
+    by = {"asserts": (1.7, ex), "denies": (1.5, ae_real)}
     clause = "so decoding prior samples gives realistic digits."
     assert window_stance(clause, by, sentence=s)[0] == "asserts"  # the VAE half, stated: no flip to a denial
     assert other_model(s, by["denies"][1])

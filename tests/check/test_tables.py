@@ -220,13 +220,13 @@ def test_an_answer_that_is_only_a_table_goes_to_the_family_its_table_names(headi
 
 @pytest.mark.parametrize("text", [
     # one sentence, OCR-style, with a trailing remark whose number is not a value
-    "Start (1,1): step 0: q=1 p=1 step 1: q=2 p=-1 step 2: q=1 p=-2 step 3: q=-1 p=-1 step 4: q=-2 p=1 "
-    "step 5: q=-1 p=2 step 6: q=1 p=1 It is periodic with period 6.",
+    ("Start (1,1): step 0: q=1 p=1 step 1: q=2 p=-1 step 2: q=1 p=-2 step 3: q=-1 p=-1 step 4: q=-2 p=1 "
+     "step 5: q=-1 p=2 step 6: q=1 p=1 It is periodic with period 6."),
     # one bullet per step, with the arithmetic shown
-    "Alternating, eta = 1, from (p, q) = (1, 1):\n\n- step 1: q = 1 + 1 = 2, p = 1 - 2 = -1\n"
-    "- step 2: q = 2 - 1 = 1, p = -1 - 1 = -2\n- step 3: q = 1 - 2 = -1, p = -2 + 1 = -1\n"
-    "- step 4: q = -1 - 1 = -2, p = -1 + 2 = 1\n- step 5: q = -2 + 1 = -1, p = 1 + 1 = 2\n"
-    "- step 6: q = -1 + 1 = 0, p = 2 - 0 = 2\n",
+    ("Alternating, eta = 1, from (p, q) = (1, 1):\n\n- step 1: q = 1 + 1 = 2, p = 1 - 2 = -1\n"
+     "- step 2: q = 2 - 1 = 1, p = -1 - 1 = -2\n- step 3: q = 1 - 2 = -1, p = -2 + 1 = -1\n"
+     "- step 4: q = -1 - 1 = -2, p = -1 + 2 = 1\n- step 5: q = -2 + 1 = -1, p = 1 + 1 = 2\n"
+     "- step 6: q = -1 + 1 = 0, p = 2 - 0 = 2\n"),
 ])
 def test_a_table_written_step_by_step_is_read_and_graded(text):
     got = sequences("Q-minmax", units(text))

@@ -12,7 +12,7 @@ a claim worded with the wrong ones). Sentences that link both ways are not read.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from .structure import AssignmentClaim
 from .structure import load as load_structure
@@ -72,7 +72,7 @@ def links(spec: AssignmentClaim, sentence: str) -> set[tuple[str, str]]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _any_part(claim: str) -> re.Pattern:
     """One pattern for every part of a claim's spec: a sentence that names no part has no link (most sentences)."""
     spec = next(a for a in load_structure().assignments if a.claim == claim)

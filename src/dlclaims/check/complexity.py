@@ -20,7 +20,6 @@ from .latex import plain_math
 from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
 from .units import Assertion, Unit
 
-
 # -- complexity ------------------------------------------------------------------------------------------
 _REPORTED = re.compile(r"\b(?:people|some|many|others|textbooks?|slides|the lecture|one often|you often|often|"
                        r"usually|commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|"

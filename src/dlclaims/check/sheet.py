@@ -200,7 +200,7 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim),
                                         subject_of(c.claim)) if c.support else \
             ("asserts", c.window, c.example, 1.0)
-        q, label, _, m = an.groups[win.block]
+        _, label, _, m = an.groups[win.block]
         stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",
                   "corrects": "nuance"}[st]
         says = ck.says.get(st) or (ck.says["asserts"] if st == "asserts" else f"not: {ck.says['asserts']}")
