@@ -84,8 +84,9 @@ def test_general_wordings(verdicts, text, claim, grade):
 
 
 @pytest.mark.parametrize("text,claim,grade", [
-    pytest.param(*("Q1\nPeople say a plain average of all past gradients retains the noise, but that is false: it averages out.",
-     "ema.noise", "right"), marks=pytest.mark.xfail(reason="the retraction is read, but the clause matched is the claim's own wording", strict=False)),
+    # a retraction of the false part: a correction, right (grade.py grades a refinement of either part right)
+    ("Q1\nPeople say a plain average of all past gradients retains the noise, but that is false: it averages out.",
+     "ema.noise", "right"),
     ("Q1\nBob's attention takes the complexity from n^2 d to n d^2.", "linattn.cost", "right"),
     ("Q1\nWhen the digits are moved by two pixels the MLP accuracy collapses, the CNN is barely affected.",
      "cnn.shift-robustness", "right"),

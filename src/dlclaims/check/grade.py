@@ -239,7 +239,9 @@ def grade(a: Assertion, v: Any) -> tuple[Grade, str]:
             # the claim joins several statements, the answer takes up one of them: grade on that part
             ps = _part_status(a.data.get("spans") or [a.quote], v.parts, _claim_text(a.claim))
             if ps in ("supported", "refuted"):
-                g = _BY_STANCE[a.stance if a.stance != "nuance" else "assert"][ps]
+                # a refinement that names the false part ("L_T is constant, its gradient is zero" against "the term
+                # contributes little") corrects it: right, as it is for the true part
+                g = "right" if a.stance == "nuance" else _BY_STANCE[a.stance][ps]
                 return g, f"graded on the part of the verdict the answer names ({ps})"
         g = _BY_STANCE[a.stance].get(status, "unknown")
         return g, (f"the sheet {'asserts' if a.stance == 'assert' else 'denies' if a.stance == 'deny' else 'refines'} " \
