@@ -164,7 +164,7 @@ def analyse(text: str) -> Analysis:
             have = {a.claim for a in found}
             found += [a for a in extract(m.runner_up, parts, flat) if a.claim not in have]
         have = {a.claim for a in found}  # a table or formula that names its family, in a block matched elsewhere
-        found += [a for _, a in self_evident(parts, flat) if a.claim not in have]  # (structural.py, A2)
+        found += [a for _, a in self_evident(parts, flat, q) if a.claim not in have]  # (structural.py, A2)
         have = {a.claim for a in found}  # which term plays which part (assignments.py)
         found += [a for a in read_assignments([(lab, u.text) for lab, us in every for u in us if not u.asks])
                   if a.claim not in have]
