@@ -67,12 +67,14 @@ def _cold_load(sheet: Path, cache: Path) -> float:
     return float(out.stdout.split()[-1])
 
 
-SPEED_NOTE = ("Round 6 of issue 16: the bench's sheets now also draw on the 24 longer tests/sheets/wild_* "
-              "answers (findings per sheet fell, sentences per sheet rose); on the same bench sheets the checker of "
-              "the round's start took 10.1 s (load + CPU), this round's readers (claim classifier, role links, "
-              "step tables, orders) about 0.5 s more, two shortcuts (no role word, all words known) took back "
-              "0.2 s: one process misses the 10 s target by about 10%; a fresh `check --json` with the default "
-              "--jobs on 2 CPUs is under 7 s wall. "
+SPEED_NOTE = ("Round 6 of issue 16: the bench's sheets now also draw on the 36 longer tests/sheets/wild_* "
+              "answers (findings per sheet fell, sentences per sheet rose); on the same bench sheets (24 of them "
+              "then) the checker of the round's start took 10.1 s (load + CPU), this round's readers (claim "
+              "classifier, role links, step tables, orders, stance abstention) about 5% more, three shortcuts "
+              "(no role word, all words known, a block's own family readers not run twice; output byte-identical) "
+              "took back about 2%: one process is at 10.2-10.3 s, 2-3% over the 10 s target; a fresh `check "
+              "--json` with the default --jobs on 2 CPUs takes 6.3-6.4 s wall. Tried, no gain: caching the "
+              "stance's clause and negation helpers. "
               "Round 4 of issue 16 (check --json byte-identical before and after every step on the 200 bench sheets, "
               "tests/sheets and the corpus): the fitted reference matrices (TF-IDF of the knowledge base's examples "
               "and of the family documents, the examples' WordLlama embeddings) are cached on disk under the user "
