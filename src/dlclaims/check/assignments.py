@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from .stance import REPORTED
 from .structure import AssignmentClaim
 from .structure import load as load_structure
 from .units import Assertion
@@ -23,8 +24,6 @@ _LINK = re.compile(r"^[\s,*_`'\"()]*(?:(?:the|this|that|it|which|one)\s+)?(?:[\w
                    r"(?:is|are|was|acts?|serves?|works?|plays?|functions?|behaves?|=|represents?|corresponds?|"
                    r"provides?|gives?|adds?|being|becomes?)\b(?:\s+\w+){0,4}?[\s,*_`'\"]*(?:as\s+)?(?:an?|the)?\s*$")
 _BACK = re.compile(r"^[\s,*_`'\"()]*(?:term\s+|part\s+)?(?:is|=|comes from|is given by|is done by)\s+(?:the\s+)?$")
-_REPORTED = re.compile(r"\b(?:said|says|say|claims?|claimed|according to|the (?:slides|lecture|notes|textbook|book)"
-                       r"|(?:my|our|a) (?:study group|group|partner|classmate|friend|ta|tutor))\b")
 _NEG = re.compile(r"\b(?:not|no|never|isn't|aren't|doesn't|don't|rather than|instead of)\b")
 
 
@@ -92,7 +91,7 @@ def read(texts: list[tuple[str, str]]) -> list[Assertion]:
             side = {"assert": spec.asserts in got, "deny": spec.denies in got}
             if side["assert"] == side["deny"]:
                 continue
-            read_.append((bool(_REPORTED.search(text.lower())), "assert" if side["assert"] else "deny", label, text))
+            read_.append((bool(REPORTED.search(text.lower())), "assert" if side["assert"] else "deny", label, text))
         if read_:
             # what the sheet says in its own voice beats what it reports others saying ("my group said the KL
             # is the regularizer; I think it is the other way round: ...")

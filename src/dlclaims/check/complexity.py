@@ -18,12 +18,10 @@ from . import cues, structure
 from .fuzzy import closest
 from .latex import plain_math
 from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
+from .stance import REPORTED
 from .units import Assertion, Unit
 
 # -- complexity ------------------------------------------------------------------------------------------
-_REPORTED = re.compile(r"\b(?:people|some|many|others|textbooks?|slides|the lecture|one often|you often|often|"
-                       r"usually|commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|"
-                       r"claim|claims|state|states|stated|give|gives|given|cite|cites|cited)\b")
 _BUT = re.compile(r"\b(?:but|however|yet)\b")
 _AGREES = re.compile(r"[\s,]*(?:i think |in fact |indeed )?(?:that|this|it)(?:'s| is| holds| was)\s+(?:right|correct|true|"
                      r"fine|accurate)\b")
@@ -218,7 +216,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
             but = _BUT.search(text[b:].lower())
-            if _REPORTED.search(re.split(r"[.;:]", lb)[-1]) and but and not _AGREES.match(text[b + but.end():].lower()):
+            if REPORTED.search(re.split(r"[.;:]", lb)[-1]) and but and not _AGREES.match(text[b + but.end():].lower()):
                 # "people quote O(t^2 l n) for the Transformer, but ...": someone else's order, not the sheet's; a
                 # corrected O(...) after the "but" is the sheet's, for the same model
                 if any(x[0] >= b for x in spans):

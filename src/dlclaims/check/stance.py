@@ -40,6 +40,13 @@ RETRACTED = re.compile(r"\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|w
                        r"case)|a (?:misconception|myth|mistake))"
                        r"|[;,]\s*(?:but\s+)?(?:it|this|that|they)\s+(?:cannot|can't|doesn't|does not|don't|do not|"
                        r"isn't|is not|won't|will not|wouldn't|would not)\s*[.!]?\s*$")
+# words that report what others say ("my group said ...", "people write O(t^2 l n), but ..."): what follows is
+# not the sheet's own statement unless it agrees
+REPORTED = re.compile(r"\b(?:said|says|claimed|according to|the (?:slides|lecture|notes|textbook|book)|"
+                      r"(?:my|our|a) (?:study group|group|partner|classmate|friend|ta|tutor))\b|"
+                      r"\b(?:people|some|many|others|textbooks?|slides|the lecture|one often|you often|often|usually|"
+                      r"commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|claim|claims|"
+                      r"state|states|stated|give|gives|given|cite|cites|cited)\b")
 WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an of to in and or is are be it this that for with on as by at from its their they we "
                   "which not no never does do can".split())
