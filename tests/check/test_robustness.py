@@ -146,3 +146,9 @@ def test_latex_subscripted_phases_and_a_bound_in_a_formula(verdicts):
              "Q2\n$\\mathcal{L}(x) = \\mathbb{E}_{q(z|x)}[\\log p(x|z)] - D_{KL}(q(z|x) \\| p(z)) \\leq \\log p(x)$\n")
     got = {f["claim"]: f["grade"] for f in check_text(sheet, verdicts)["findings"]}
     assert got.get("seq.memory") == "right" and got.get("elbo.bound") == "right"
+
+
+def test_a_numbered_markdown_heading_among_keyword_headings_starts_an_answer():
+    text = ("## 1. ELBO of the VAE\n\nThe bound follows from Jensen.\n\nQuestion 2\n\nThe iterates cycle.\n\n"
+            "Q3\n\nAn RNN costs O(t l n^2).\n\n### not a numbered heading\nstill part of Q3\n")
+    assert [s.label for s in segment(text)] == ["1", "Question 2", "Q3"]

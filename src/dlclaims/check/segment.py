@@ -133,6 +133,9 @@ def segment(text: str) -> list[Segment]:
 
     kw = [(i, _kw_heading(line)) for i, line in enumerate(lines)]
     heads = {i: h for i, h in kw if h and (not lines[i].lstrip().startswith(("O", "0", "8")) or after_break(i))}
+    if heads:  # a Markdown heading with a number ("## 1. ELBO") among keyword ones ("Question 2") is one too
+        heads.update({i: h for i, h in ((i, _num_heading(line)) for i, line in enumerate(lines)
+                                        if i not in heads and _HEAD_HASH.match(line)) if h})
     if not heads:
         heads = {i: h for i, h in ((i, _num_heading(line)) for i, line in enumerate(lines)) if h and after_break(i)}
         if len(heads) < 2 and not any(h[1] == 1 for h in heads.values()):
