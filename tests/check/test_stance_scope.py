@@ -152,3 +152,11 @@ def test_a_loose_match_with_the_other_negations_abstains():
     win = [_S(_W("Bob's version first computes K^T V and then applies the softmax of Q."), 1.47, by),
            _S(_W("so Bob's does compute the same function, only faster."), 1.36, tight)]
     assert vote_detail(win, "content")[0] == "denies"
+
+
+def test_without_negates_its_object_only():
+    from dlclaims.check.stance import aligned_parity
+
+    ex = "Calling backward() on a non-scalar tensor raises an error."
+    assert aligned_parity("calling it without an argument raises an error", ex) == 0  # the argument, not the error
+    assert aligned_parity("it runs without an error", ex) == 1

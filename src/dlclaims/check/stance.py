@@ -68,7 +68,9 @@ def aligned_parity(text: str, other: str) -> int:
     there = {w[:5] for w in WORD.findall(other.lower()) if w not in _STOP}
     n = 0
     for m in NEG.finditer(low):
-        nxt = [w[:5] for w in WORD.findall(low[m.end():m.end() + 60]) if w not in _STOP][:2]
+        # "without" negates its object only ("without an argument raises an error": the argument, not the error)
+        k = 1 if m.group(0) == "without" else 2
+        nxt = [w[:5] for w in WORD.findall(low[m.end():m.end() + 60]) if w not in _STOP][:k]
         n += bool(set(nxt) & there)
     return n % 2
 
