@@ -160,3 +160,10 @@ def test_without_negates_its_object_only():
     ex = "Calling backward() on a non-scalar tensor raises an error."
     assert aligned_parity("calling it without an argument raises an error", ex) == 0  # the argument, not the error
     assert aligned_parity("it runs without an error", ex) == 1
+
+
+def test_a_denial_worded_as_a_negation_needs_a_negation_in_the_window():
+    by = {"asserts": (1.40, "A one-hidden-layer net needs at least 2^k - 1 units for the sawtooth."),
+          "denies": (1.62, "A deep ReLU net has no more linear pieces than a one-layer net with the same units.")}
+    assert window_stance("a deep ReLU net does it with 2 units per layer and k layers", by, "negation")[0] == "asserts"
+    assert window_stance("a deep ReLU net has no more linear pieces than a one-layer net", by, "negation")[0] == "denies"

@@ -148,6 +148,12 @@ def _tight(clause: str, example: str) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= TIGHT
 
 
+def _negated_paraphrase(clause: str, denial: str) -> bool:
+    """A denial worded as a negation is read only from a tight paraphrase that carries a negation too ("a deep net
+    does it with 2 units per layer" is no paraphrase of "a deep net has no more pieces than a shallow one")."""
+    return _tight(clause, denial) and (parity(clause) == parity(denial) or not parity(denial))
+
+
 CONTRAST = 0.1  # weight of the contrast words' log-odds (per nat) against a denial's similarity lead
 
 
@@ -178,7 +184,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     for other in ("denies", "corrects"):
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
-                denials == "content" or _tight(matching_clause(window, o[1]), o[1])) and \
+                denials == "content" or _negated_paraphrase(matching_clause(window, o[1]), o[1])) and \
                 not other_model(window, o[1]):
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
