@@ -150,12 +150,20 @@ def fit_tfidf(kind: str, texts: list[str], settings: list[dict[str, Any]]) -> li
     return out
 
 
-def array(kind: str, texts: list[str], params: Any, build: Callable[[], np.ndarray]) -> np.ndarray:
-    """``build()``, a pure function of ``texts`` and ``params``, read from the cache when it holds it."""
+def arrays(kind: str, texts: list[str], params: Any, build: Callable[[], dict[str, np.ndarray]]
+           ) -> dict[str, np.ndarray]:
+    """``build()``, named arrays that are a pure function of ``texts`` and ``params``, read from the cache when it
+    holds them."""
     k = key(kind, texts, params)
     z = _read(kind, k)
-    if z is not None and "A" in z:
-        return z["A"]
-    a = np.asarray(build())
-    _write(kind, k, {"A": a})
-    return a
+    if z is not None:
+        z.pop("__key__", None)
+        return z
+    out = {n: np.asarray(a) for n, a in build().items()}
+    _write(kind, k, out)
+    return out
+
+
+def array(kind: str, texts: list[str], params: Any, build: Callable[[], np.ndarray]) -> np.ndarray:
+    """``build()``, a pure function of ``texts`` and ``params``, read from the cache when it holds it."""
+    return arrays(kind, texts, params, lambda: {"A": build()})["A"]

@@ -151,7 +151,7 @@ def _tight(clause: str, example: str) -> bool:
 def _negated_paraphrase(clause: str, denial: str) -> bool:
     """A denial worded as a negation is read only from a tight paraphrase that carries a negation too ("a deep net
     does it with 2 units per layer" is no paraphrase of "a deep net has no more pieces than a shallow one")."""
-    return _tight(clause, denial) and (parity(clause) == parity(denial) or not parity(denial))
+    return _tight(clause, denial) and (not parity(denial) or bool(parity(clause)))
 
 
 CONTRAST = 0.1  # weight of the contrast words' log-odds (per nat) against a denial's similarity lead
@@ -198,7 +198,6 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         return "abstains", ex
     flip ^= framed
     return (FLIP[st] if flip else st), ex
-
 
 
 # Models that answers contrast (structure.toml [[model_pair]]): a claim about one of a pair is about that model
