@@ -160,3 +160,26 @@ def test_top_shared_dense_equals_sparse():
         for b in range(6):
             for k in (1, 3, 6):
                 assert _top_shared_dense(A.toarray(), a, B, b, k) == _top_shared(A, a, B, b, k)
+
+
+@pytest.mark.parametrize("dense_min", [1, 3, 10**9])
+def test_split_product_equals_sparse_product(dense_min):
+    """The common rows dense and the rest sparse give X @ B (to rounding), whichever rows are common."""
+    rng = np.random.default_rng(5)
+    B = sp.csr_matrix(rng.random((30, 12)) * (rng.random((30, 12)) < np.linspace(0.05, 0.9, 30)[:, None]))
+    X = sp.csr_matrix(rng.random((7, 30)) * (rng.random((7, 30)) < 0.3))
+    split = ngrams.SplitProduct(B, dense_min=dense_min)
+    assert split.shape == B.shape and len(split.common) == int((np.diff(B.indptr) >= dense_min).sum())
+    np.testing.assert_allclose(split.times(X), (X @ B).toarray(), rtol=0, atol=1e-12)
+
+
+def test_family_products_equal_sparse_ones():
+    """The family scores' dense (V, F) transposes give the sparse products' floats exactly."""
+    from dlclaims.check import match
+
+    m = match._model()
+    cleaned = [match.clean_for_match(t) for t in DOCS]
+    DwT, DcT = match._transposed()
+    for vec, D, DT in ((m.word, m.Dw, DwT), (m.char, m.Dc, DcT)):
+        X = ngrams.tfidf(vec, ngrams.counts(vec, cleaned))
+        assert np.array_equal(X @ DT, (X @ D.T.tocsr()).toarray())

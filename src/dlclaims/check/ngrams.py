@@ -181,3 +181,27 @@ def tfidf(vec, X) -> sp.csr_matrix:
 
         return normalize(X, norm=vec.norm, copy=False)
     return X.tocsr()
+
+
+class SplitProduct:
+    """X @ B for sparse rows X (N, V) and a fixed sparse B (V, R), with B's rows of at least ``dense_min`` non-zeros
+    (the n-grams most examples share: " th", "the") held dense. Their share of the product is a sparse-by-dense
+    product; the rest stays sparse-by-sparse. Character n-gram windows against the examples: about a third less
+    time than one sparse product (the common rows make most of its output entries). Each entry is the same sum,
+    added in another order (differences of about 1e-16)."""
+
+    def __init__(self, B: sp.csr_matrix, dense_min: int = 150):
+        B = B.tocsr()
+        self.shape = B.shape
+        common = np.diff(B.indptr) >= dense_min
+        self.common = np.flatnonzero(common)  # (Vd,) the dense rows
+        self.dense = np.ascontiguousarray(B[self.common].toarray())  # (Vd, R)
+        keep = sp.diags((~common).astype(B.dtype))
+        self.rest = (keep @ B).tocsr()  # (V, R) the other rows, the common ones zeroed
+        self.rest.eliminate_zeros()
+
+    def times(self, X: sp.csr_matrix) -> np.ndarray:
+        """(N, R) dense X @ B."""
+        X = X.tocsr()
+        return X[:, self.common] @ self.dense + (X @ self.rest).toarray()
+
