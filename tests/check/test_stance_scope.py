@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlclaims.check.stance import clauses, matching_sentence, parity, vote_detail, window_stance
+from dlclaims.check.stance import aligned_parity, clauses, framed_false, matching_sentence, parity, vote_detail, window_stance
 
 ASSERT = "A smaller step is preferable and would reach the optimum."
 DENY = "Even with a tiny learning rate the iterates keep orbiting and never converge."
@@ -167,3 +167,22 @@ def test_a_denial_worded_as_a_negation_needs_a_negation_in_the_window():
           "denies": (1.62, "A deep ReLU net has no more linear pieces than a one-layer net with the same units.")}
     assert window_stance("a deep ReLU net does it with 2 units per layer and k layers", by, "negation")[0] == "asserts"
     assert window_stance("a deep ReLU net has no more linear pieces than a one-layer net", by, "negation")[0] == "denies"
+
+
+def test_not_only_negates_an_only_of_the_other_text():
+    """"Not only in attention" negates "only attention"; against a text with no "only" it stays an idiom."""
+    tail = "Token mixing happens in the feed-forward layer, not only in attention."
+    assert aligned_parity(tail, "only attention mixes the tokens") == 1
+    assert aligned_parity("only attention mixes the tokens", tail) == 0
+    assert aligned_parity(tail, "attention mixes the tokens") == 0  # "not only X but also Y": no negation
+    by = {"asserts": (1.18, "The feed-forward layer does not look across positions."), "denies": (1.81, tail)}
+    # the window says the opposite of the tail the denial rests on: it does not deny the claim
+    assert window_stance("Only attention is mixing the tokens.", by)[0] != "denies"
+    assert window_stance("Token mixing happens in the feed-forward layer too, not only in attention.", by)[0] == \
+        "denies"
+
+
+def test_a_view_set_up_to_be_rejected_is_framed_false():
+    assert framed_false("It is tempting to call them equal by associativity")
+    assert framed_false("One might be tempted to say the two are the same")
+    assert not framed_false("It is equal by associativity")

@@ -21,11 +21,14 @@ NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|noth
                  r"instead of|"
                  r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
                  r"wasn't|weren't|lacks?|non)\b|n't\b")
-NOT_NEG = re.compile(r"\bnot (?:only|just|merely)\b|\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
-                     r"\bno (?:less|fewer|longer than) \b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari|"
-                     r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
-                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
-                     r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
+NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\b")
+ONLY = re.compile(r"(?<!\bnot )\b(?:only|just|merely)\b")
+IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
+                    r"\bno (?:less|fewer|longer than) \b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari|"
+                    r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
+                    # an answer's leading "No," / "No." replies to the question; it does not negate what follows
+                    r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
+NOT_NEG = re.compile(NOT_ONLY.pattern + "|" + IDIOMS.pattern)  # idioms that negate nothing
 SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+")
 # clause ends: a sentence end (a negation's scope never crosses it), punctuation, contrastive conjunctions
 CLAUSE = re.compile(SENTENCE_END.pattern + r"|[;:]|,\s+|\s\(|\)\s|"
@@ -34,7 +37,9 @@ CLAUSE = re.compile(SENTENCE_END.pattern + r"|[;:]|,\s+|\s\(|\)\s|"
 HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|sometimes|i think|i believe|"
                    r"not sure|roughly|approximately)\b")
 FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|mistaken belief|common mistake|(?:is|it's|it is) (?:false|wrong|"
-                          r"incorrect|untrue|not true)) that\b")
+                          r"incorrect|untrue|not true)) that\b|"
+                          # a view the writer sets up to reject: "it is tempting to call them equal"
+                          r"\b(?:(?:it is|it's|is) tempting|(?:one|you|we) (?:might|may|could) be tempted) to\b")
 RETRACTED = re.compile(r"\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
                        r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the "
                        r"case)|a (?:misconception|myth|mistake))"
@@ -63,8 +68,9 @@ def parity(text: str) -> int:
 def aligned_parity(text: str, other: str) -> int:
     """Parity of the negations of ``text`` whose scope (the next two content words) also occurs in ``other``:
     a negation of something the other text does not talk about ("..., without looking at other tokens")
-    does not count."""
-    low = NOT_NEG.sub(" ", text.lower())
+    does not count. "Not only" negates an "only" of the other text ("mixing happens in the MLP, not only in
+    attention" against "only attention mixes the tokens"); elsewhere it is an idiom ("not only X but also Y")."""
+    low = (IDIOMS if ONLY.search(other.lower()) else NOT_NEG).sub(" ", text.lower())
     there = {w[:5] for w in WORD.findall(other.lower()) if w not in _STOP}
     n = 0
     for m in NEG.finditer(low):
