@@ -24,6 +24,8 @@ from .structural import self_evident
 
 WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
 PARA_MIN_SCORE = 0.22  # a heading-less paragraph needs a clearer match
+MOVE_MIN_SCORE = 0.3  # a paragraph of a headed answer moves to another family scoring this and 1.5x its answer's
+MOVE_RATIO = 4.0  # ... or scoring PARA_MIN_SCORE and this many times its answer's (a heading that is missing)
 PART_MIN_WORDS = 8
 SIBLING_RATIO = 0.8  # an answer scoring this close for a second family is read for that family's claims too
 
@@ -118,27 +120,58 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
                 unmatched.append(seg.label)
                 continue
             m = Match(named[0], float(scored.scores[idx][scored.ids.index(named[0])]), (), None, 0.0)
-        moved: dict[int, Match] = {}
-        for part, i in zip(parts, sub_idx):  # a sub-part that clearly belongs to another family goes there
-            row = scored.scores[i]
-            best = int(row.argmax())
-            here = row[scored.ids.index(m.question)]
-            if scored.ids[best] != m.question and row[best] > max(0.3, 1.5 * here):
-                moved[id(part)] = match_row(scored, i)
+        at = {id(p): i for p, i in zip(parts, sub_idx)}  # a scored piece's row in the batch
+        target = _moved_pieces(pieces, {k: scored.scores[i] for k, i in at.items()}, scored.ids.index(m.question))
         own: list[tuple[str, str]] = []
-        for part in pieces:
-            if id(part) in moved:
-                pm = moved[id(part)]
-                where = f"({part.label})" if part.label else f"(line {part.line})"
-                groups.append((pm.question, f"{seg.label} {where}", [(part.label, part.text)], pm))
-                rows.append(scored.scores[sub_idx[parts.index(part)]])
-            else:
+        for k, part in enumerate(pieces):
+            if target[k] is None:
                 own.append((part.label, part.text))
+                continue
+            run = k and target[k - 1] == target[k]  # the same run of moved pieces: one answer
+            if not run:
+                first = next(at[id(p)] for p, t in zip(pieces[k:], target[k:]) if t == target[k] and id(p) in at)
+                where = f"({part.label})" if part.label else f"(line {part.line})"
+                groups.append((scored.ids[target[k]], f"{seg.label} {where}", [], match_row(scored, first)))
+                rows.append(scored.scores[first])
+            groups[-1][2].append((part.label, part.text))
+            if id(part) in at:
+                rows[-1] = np.maximum(rows[-1], scored.scores[at[id(part)]])
         own = _strip_prompt(own)
         if own:
             groups.append((m.question, seg.label, own, m))
             rows.append(scored.scores[idx])
     return groups, unmatched, rows
+
+
+def _moved_pieces(pieces: list, rows: dict[int, np.ndarray], own: int) -> list[int | None]:
+    """Per piece of a headed answer, the family (column of ``rows``) it moves to, or None where it stays.
+
+    A piece moves where another family clearly beats the answer's own (``own``): it scores MOVE_MIN_SCORE and
+    1.5x, or PARA_MIN_SCORE and MOVE_RATIO x, the answer's family. A heading that OCR or the writer left out
+    ("Min-max f(p, q) = pq ..." at the end of the backward() answer) shows as such a piece; the pieces next to
+    it that lean the same way go with it, and so do pieces too short to lean (a table) inside such a run or at
+    the answer's end. The first piece (the answer's opening) moves only when it is clear itself."""
+    lean: list[int | None] = []  # the family each piece scores best for (None: too short to be scored)
+    target: list[int | None] = []
+    for p in pieces:
+        row = rows.get(id(p))
+        best = None if row is None else int(row.argmax())
+        lean.append(best)
+        clear = row is not None and best != own and (row[best] > max(MOVE_MIN_SCORE, 1.5 * row[own]) or
+                                                      row[best] > max(PARA_MIN_SCORE, MOVE_RATIO * row[own]))
+        target.append(best if clear else None)
+    for k in [k for k, t in enumerate(target) if t is not None]:
+        for step in (-1, 1):
+            j, run = k + step, []
+            while 1 <= j < len(pieces) and target[j] is None and lean[j] in (None, target[k]):
+                run.append(j)
+                j += step
+            # a leaning piece joins; a short one only between two that join, or at the answer's end
+            while run and lean[run[-1]] is None and not (step == 1 and j == len(pieces)):
+                run.pop()
+            for j in run:
+                target[j] = target[k]
+    return target
 
 
 @dataclass

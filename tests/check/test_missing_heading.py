@@ -1,0 +1,66 @@
+"""A heading the writer or OCR left out: the pieces of a headed answer that belong to another question move there
+together (sheet._moved_pieces), the answer's own pieces stay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dlclaims.check.sheet import _groups, _moved_pieces
+
+OWN, OTHER = 0, 1
+
+
+@dataclass
+class _P:
+    text: str
+
+
+def _rows(scores):
+    pieces = [_P(str(k)) for k in range(len(scores))]
+    return pieces, {id(p): np.array(s) for p, s in zip(pieces, scores) if s is not None}
+
+
+def test_a_clear_piece_takes_its_leaning_and_short_neighbours():
+    # opening, own piece, a piece leaning to OTHER, a table (too short to score), a clear OTHER piece
+    pieces, rows = _rows([[0.4, 0.0], [0.3, 0.05], [0.02, 0.2], None, [0.0, 0.28]])
+    assert _moved_pieces(pieces, rows, OWN) == [None, None, OTHER, OTHER, OTHER]
+
+
+def test_nothing_moves_without_a_clear_piece():
+    pieces, rows = _rows([[0.4, 0.0], [0.05, 0.2], None, [0.1, 0.25]])  # leaning, never 4x nor 0.3 and 1.5x
+    assert _moved_pieces(pieces, rows, OWN) == [None, None, None, None]
+
+
+def test_a_short_piece_between_a_moved_one_and_the_answers_own_stays():
+    pieces, rows = _rows([[0.4, 0.0], [0.0, 0.35], None, [0.3, 0.0]])
+    assert _moved_pieces(pieces, rows, OWN) == [None, OTHER, None, None]
+    # the opening moves only when it is clear itself, never by leaning next to a moved piece
+    pieces, rows = _rows([[0.05, 0.2], [0.0, 0.4]])
+    assert _moved_pieces(pieces, rows, OWN) == [None, OTHER]
+
+
+SHEET = """Q.6 backward()
+
+loss.backward() needs a scalar loss. Calling y.backward() on a vector y raises an error, because the derivative of
+a vector output is a Jacobian; with y.backward(v) the .grad field holds v^T J instead.
+
+Min-max f(p, q) = p*q with alternating updates: q <- q + eta*p, then p <- p - eta*q with the new q, eta = 1.
+
+| t | 0 | 1 | 2 | 3 | 4 | 5 | 6 |
+|---|---|---|---|---|---|---|---|
+| q | 1 | 2 | 1 | -1 | -2 | -1 | 1 |
+| p | 1 | -1 | -2 | -1 | 1 | 2 | 1 |
+
+The iterates come back to (1, 1) after six steps: gradient descent-ascent cycles around the equilibrium (0, 0) and
+never converges to it.
+"""
+
+
+def test_a_min_max_answer_without_its_heading_is_read_as_one():
+    groups, _, _ = _groups(SHEET)
+    fams = {q: [t for _, t in parts] for q, _, parts, _ in groups}
+    assert set(fams) == {"Q-scalar", "Q-minmax"}
+    assert any("| q |" in t for t in fams["Q-minmax"]) and any("cycles" in t for t in fams["Q-minmax"])
+    assert not any("Min-max" in t for t in fams["Q-scalar"])
