@@ -186,3 +186,16 @@ def test_a_view_set_up_to_be_rejected_is_framed_false():
     assert framed_false("It is tempting to call them equal by associativity")
     assert framed_false("One might be tempted to say the two are the same")
     assert not framed_false("It is equal by associativity")
+
+
+def test_a_negations_scope_ends_at_its_clause():
+    """"does not help: updates still cycle": the negation is of "help", not of what follows the colon."""
+    denial = "A smaller step size does not help: alternating updates still cycle on a closed orbit."
+    assert aligned_parity(denial, "with alternating updates any eta still gives a closed orbit") == 0
+    assert aligned_parity("it does not cycle on a closed orbit", denial) == 1
+    by = {"asserts": (1.4, "A smaller eta would damp the oscillation."), "denies": (1.8, denial)}
+    assert window_stance("With alternating updates any eta below 2 still gives a closed orbit.", by)[0] == "denies"
+
+
+def test_a_sentence_may_end_after_a_brace():
+    assert clauses("h_t needs h_{t-1}. The Transformer has l steps") == ["h_t needs h_{t-1}.", "The Transformer has l steps"]

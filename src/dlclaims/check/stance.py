@@ -29,7 +29,7 @@ IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but
                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
                     r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
 NOT_NEG = re.compile(NOT_ONLY.pattern + "|" + IDIOMS.pattern)  # idioms that negate nothing
-SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]][.!?])\s+")
+SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]}][.!?])\s+")
 # clause ends: a sentence end (a negation's scope never crosses it), punctuation, contrastive conjunctions
 CLAUSE = re.compile(SENTENCE_END.pattern + r"|[;:]|,\s+|\s\(|\)\s|"
                     r"\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
@@ -65,6 +65,9 @@ def parity(text: str) -> int:
     return len(NEG.findall(low)) % 2
 
 
+_SCOPE_END = re.compile(r"[,;:!?]|\.(?:\s|$)")  # a negation's scope ends with its clause
+
+
 def aligned_parity(text: str, other: str) -> int:
     """Parity of the negations of ``text`` whose scope (the next two content words) also occurs in ``other``:
     a negation of something the other text does not talk about ("..., without looking at other tokens")
@@ -76,7 +79,8 @@ def aligned_parity(text: str, other: str) -> int:
     for m in NEG.finditer(low):
         # "without" negates its object only ("without an argument raises an error": the argument, not the error)
         k = 1 if m.group(0) == "without" else 2
-        nxt = [w[:5] for w in WORD.findall(low[m.end():m.end() + 60]) if w not in _STOP][:k]
+        scope = _SCOPE_END.split(low[m.end():m.end() + 60], maxsplit=1)[0]  # "does not help: updates cycle"
+        nxt = [w[:5] for w in WORD.findall(scope) if w not in _STOP][:k]
         n += bool(set(nxt) & there)
     return n % 2
 
@@ -204,6 +208,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         return "abstains", ex
     flip ^= framed
     return (FLIP[st] if flip else st), ex
+
 
 
 # Models that answers contrast (structure.toml [[model_pair]]): a claim about one of a pair is about that model
