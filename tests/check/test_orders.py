@@ -174,3 +174,13 @@ def test_theta_orders_and_a_later_term_do_not_replace_the_total():
             "Theta(L (T^2 d + T d^2)) overall. The T d^2 part comes from the projections.")
     p = _pieces("Q-seq", text, "seq.time-train")
     assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t" and p["transformer"]["outcome"] == "truth"
+
+
+def test_a_total_that_names_no_model_is_the_last_named_ones():
+    text = ("For self-attention forming QK^T is O(t^2 n), but the projections and the MLP are O(t n^2), so one layer "
+            "is O(t^2 n + t n^2) and the network O(l(t^2 n + t n^2)).")
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t" and p["transformer"]["outcome"] == "truth"
+    # an order with no model and no word of a total is not given to the model named before it
+    p = _pieces("Q-seq", "For self-attention forming QK^T is O(t^2 n), and the MLP part is O(t n^3).", "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2"

@@ -176,6 +176,10 @@ def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(sym.items()))
 
 
+_TOTAL = re.compile(r"\b(?:in total|total|overall|altogether|(?:one|a|each|per|every) layer|the (?:whole )?(?:network|"
+                    r"stack|model))\b")
+
+
 def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     specs = [o for o in cues.ORDERS if o.question == question]
     if not specs:
@@ -202,6 +206,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         items = sorted(items + [x for x in find_bare_orders(text)
                                 if not any(a <= x[0] < b for a, b in spans) and not _SHAPE.match(text, x[1])])
         forced: str | None = None
+        last_role: str | None = None  # a total that names no model ("so one layer is O(...)") is the last named one's
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
             if order is None:
@@ -231,7 +236,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
                 order = _per_unit(question, order, "per layer")
-            role = _role(question, clause) or _role(question, la)
+            role = _role(question, clause) or _role(question, la) or \
+                (last_role if k > 0 and _TOTAL.search(clause) else None)
             if k > 0 and _FOR_PREVIOUS.match(before) and _FOR_ROLE.match(la) and _role(question, la):
                 # "X for the RNN and Y for the Transformer": the role before Y is X's; Y's comes after it
                 role = _role(question, la)
@@ -260,6 +266,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                     pass  # a bare term named later ("the T d^2 part comes from ...") is part of the total given
                 else:
                     found[(aspect, r)] = (order, inside, u.text)
+            last_role = role or last_role
             if role is None:
                 loose.append((aspect, order, inside, u.text))
         _word_orders(question, u, syms, partial)
