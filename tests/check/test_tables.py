@@ -57,6 +57,10 @@ LAYOUTS = {
                               + ", ".join(_fmt(p)),
     # pipe rows without a delimiter row
     "pipe rows": lambda q, p: "q | " + " | ".join(_fmt(q)) + "\np | " + " | ".join(_fmt(p)),
+    # (p, q) pairs without brackets, in the sentence that names them or alone on a line (a table flattened by OCR)
+    "bare pairs in prose": lambda q, p: "From (p, q) = (1, 1) the iterates are " + " ".join(
+        f"{a},{b}" for a, b in zip(p, q)) + " and so on.",
+    "bare pairs on a line": lambda q, p: "The iterates, as (p, q):\n" + " ".join(f"{a},{b}" for a, b in zip(p, q)),
 }
 
 

@@ -31,6 +31,11 @@ def _num(c: str) -> float | None:
     return float(c) if _NUM.match(c) else None
 
 
+_N = r"[-+]?\d+(?:\.\d+)?"
+# a run of bare pairs, "1,1 -1,2 -2,1 -1,-1" (a table flattened by OCR): a comma inside a pair, none between pairs
+_BARE_PAIRS = re.compile(rf"(?<![\w.,]){_N}\s?,\s?{_N}(?:(?:\s+|\s*[;|]\s*|\s*(?:->|→|=>)\s*){_N}\s?,\s?{_N}){{3,}}"
+                         r"(?![\w.]|,\s?\d)")
+
 _ELLIPSIS = re.compile(r"^\s*\$?\s*(?:\.\.\.|…|\\cdots|\\ldots|\\dots|etc\.?)\s*\$?\s*$")
 
 
@@ -70,9 +75,12 @@ def table_series(rows: list[list[str]], quote: str) -> list[Series]:
     * a row of symbols of one letter (``y_0 | y_1 | ...``) over a row of numbers: the numbers are that letter's;
     * a row whose first cell names it (``q | 1 | 2 | ...``);
     * a header of names over columns of numbers (``t | x_t | y_t``), an index column (0, 1, 2, ...) left out;
-    * cells of pairs ``(1, 1)`` under a header ``(p, q)``;
+    * cells of pairs ``(1, 1)`` under a header ``(p, q)``; a line of bare pairs ``1,1 -1,2 -2,1 ...``;
     * a row of numbers with no name: an unnamed series (its name is inferred later).
     """
+    if len(rows) == 1 and _BARE_PAIRS.fullmatch(quote.strip()):  # "1,1 -1,2 -2,1 ...": two runs, not one
+        pairs = re.findall(rf"({_N})\s?,\s?({_N})", quote)
+        return [Series(None, [float(p[k]) for p in pairs], quote) for k in (0, 1)]
     out: list[Series] = []
     used: set[int] = set()
     nums = [[_num(c) for c in _cells(r)] for r in rows]
@@ -127,11 +135,13 @@ _PAIR_NAMES = re.compile(r"\(\s*\$?([a-z])(?:_\w+)?\s*,\s*([a-z])(?:_\w+)?\$?\s*
 
 
 def prose_series(text: str) -> list[Series]:
-    """``q: 1, 2, 1, ...``, ``q_t = 1 2 1 ...`` (one series each) and ``(1, 1) -> (-1, 2) -> ...`` (two series,
-    named by a ``(p, q)`` in the sentence if it has one) in a sentence."""
+    """``q: 1, 2, 1, ...``, ``q_t = 1 2 1 ...`` (one series each) and ``(1, 1) -> (-1, 2) -> ...`` or
+    ``1,1 -1,2 -2,1 ...`` (two series, named by a ``(p, q)`` in the sentence if it has one) in a sentence."""
     low = plain_math(text).lower().replace("−", "-")
     out: list[Series] = []
     pairs = _PAIRS.findall(low)
+    if len(pairs) < 4 and (run := _BARE_PAIRS.search(low)):
+        pairs = re.findall(rf"({_N})\s?,\s?({_N})", run.group(0))
     if len(pairs) >= 4:
         names = _PAIR_NAMES.search(low)
         a, b = (names.group(1), names.group(2)) if names else (None, None)
