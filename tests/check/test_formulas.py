@@ -125,6 +125,9 @@ def test_structure_loads_and_validates():
     bad_regex = {"family": {"Q-linattn": {**good["family"]["Q-linattn"], "roles": {"bob": ["(unclosed"]}}}}
     with pytest.raises(structure.StructureError, match="bad pattern"):
         structure.parse(bad_regex)
+    assert structure.parse({**good, "opposite": [{"words": ["fast", "slow"]}]}).opposites == (("fast", "slow"),)
+    with pytest.raises(structure.StructureError, match="opposite 1 must give two words"):
+        structure.parse({**good, "opposite": [{"words": ["fast"]}]})
 
 
 @pytest.mark.parametrize("text,expected", [

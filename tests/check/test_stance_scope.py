@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlclaims.check.stance import aligned_parity, clauses, framed_false, matching_sentence, parity, vote_detail, window_stance
+from dlclaims.check.stance import (aligned_parity, clauses, framed_false, matching_sentence, opposed, parity, vote_detail,
+                                   window_stance)
 
 ASSERT = "A smaller step is preferable and would reach the optimum."
 DENY = "Even with a tiny learning rate the iterates keep orbiting and never converge."
@@ -199,3 +200,13 @@ def test_a_negations_scope_ends_at_its_clause():
 
 def test_a_sentence_may_end_after_a_brace():
     assert clauses("h_t needs h_{t-1}. The Transformer has l steps") == ["h_t needs h_{t-1}.", "The Transformer has l steps"]
+
+
+def test_an_opposite_word_in_a_close_paraphrase_takes_the_other_stance():
+    sequential = "At test time the Transformer is sequential too."
+    assert opposed("At test time the Transformer is also parallel.", sequential)
+    assert not opposed("At test time the Transformer is sequential as well.", sequential)
+    assert not opposed("Training is parallel but decoding is sequential.", sequential)  # both words: no swap
+    by = {"asserts": (1.80, sequential), "denies": (1.85, "At test time the Transformer emits every token at once.")}
+    assert window_stance("And at test time the Transformer is also parallel.", by)[0] == "denies"
+    assert window_stance("And at test time the Transformer is also sequential.", by)[0] == "asserts"

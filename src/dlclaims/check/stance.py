@@ -199,7 +199,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, sentence or window)
-    other_parity = aligned_parity(clause, ex) != aligned_parity(ex, clause)
+    other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, ex)
     flip = _tight(clause, ex) and other_parity
     framed = framed_false(sentence or window) and not framed_false(ex)
     if other_parity and not flip and not framed:
@@ -209,6 +209,20 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     flip ^= framed
     return (FLIP[st] if flip else st), ex
 
+
+
+OPPOSITES = tuple((re.compile(a), re.compile(b)) for a, b in load_structure().opposites)
+
+
+def opposed(text: str, other: str) -> bool:
+    """An odd number of word pairs (``OPPOSITES``) where one text says one word and the other text the opposite one
+    (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
+    low, olow = text.lower(), other.lower()
+    n = 0
+    for a, b in OPPOSITES:
+        ta, tb, oa, ob = bool(a.search(low)), bool(b.search(low)), bool(a.search(olow)), bool(b.search(olow))
+        n += (ta and not tb and ob and not oa) or (tb and not ta and oa and not ob)
+    return n % 2 == 1
 
 
 # Models that answers contrast (structure.toml [[model_pair]]): a claim about one of a pair is about that model

@@ -72,6 +72,7 @@ class Structure:
     per_symbol: dict[str, str] = field(default_factory=dict)  # an order without it is per unit of it (per layer)
     assignments: tuple[AssignmentClaim, ...] = ()
     model_pairs: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()  # ((name, regex), (name, regex))
+    opposites: tuple[tuple[str, str], ...] = ()  # (regex, regex): words that say the opposite of each other
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -206,8 +207,14 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             raise StructureError(f"structure.toml: model_pair {k + 1} must name exactly two models")
         (a, pa), (b, pb) = mp.items()
         pairs.append(((a, _regex(f"model_pair.{a}", pa)), (b, _regex(f"model_pair.{b}", pb))))
+    opposites = []
+    for k, op in enumerate(data.get("opposite") or []):
+        words = op.get("words") if isinstance(op, dict) else None
+        if not isinstance(words, list) or len(words) != 2:
+            raise StructureError(f"structure.toml: opposite {k + 1} must give two words (regexes)")
+        opposites.append((_regex(f"opposite {k + 1}", words[0]), _regex(f"opposite {k + 1}", words[1])))
     return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length,
-                     per, tuple(assignments), tuple(pairs))
+                     per, tuple(assignments), tuple(pairs), tuple(opposites))
 
 
 @lru_cache(maxsize=1)
