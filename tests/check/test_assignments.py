@@ -64,3 +64,10 @@ def test_the_sheets_own_voice_beats_what_it_reports_others_saying():
     got = read([("", "The slides say the likelihood term is the regularizer."),
                 ("", "In fact the KL term is the regularizer.")])
     assert [a.stance for a in got] == ["deny"]
+
+
+def test_links_are_read_through_ocr_damage_but_an_ordinal_is_no_misread():
+    [a] = read([("", "The expected log-likelihood is the regu1arization term.")])  # 1 for l
+    assert a.stance == "assert" and "regu1arization" in a.quote  # the sheet's own words are quoted
+    [a] = read([("", "1st term acts as the regularizer, the KL term is the reconstruction part.")])
+    assert a.stance == "assert"

@@ -103,6 +103,11 @@ def test_average_of_two_values(text, expected):
     assert _claims("Q-lookup", text).get("lookup.average") == expected
 
 
+def test_the_latent_may_have_any_letter():
+    assert _claims("Q-elbo", "ELBO = E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))") == {"elbo.decomposition": "assert"}
+    assert _claims("Q-elbo", "ELBO = E_{q(h|x)}[log p(x|h)] + KL(q(h|x) || p(h))") == {"elbo.decomposition": "deny"}
+
+
 def test_formulas_only_for_their_family():
     assert _claims("Q-seq", "The equilibrium is p = q = 0.") == {}
 

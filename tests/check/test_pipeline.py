@@ -84,6 +84,7 @@ def test_hedged_trend_counts_as_plateau_or_fall():
 
 def test_ocr_words_are_corrected_toward_the_domain():
     assert ocr_lower("the transfomer and softrnax") == "the transformer and softmax"
+    assert ocr_lower("the 1st term is the regu1arizer") == "the 1st term is the regularizer"  # an ordinal stays
 
 
 def test_match_by_content_not_number():

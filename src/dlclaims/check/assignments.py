@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from .ocr import ocr_lower
 from .stance import REPORTED
 from .structure import AssignmentClaim
 from .structure import load as load_structure
@@ -85,9 +86,9 @@ def read(texts: list[tuple[str, str]]) -> list[Assertion]:
     for spec in load_structure().assignments:
         read_: list[tuple[bool, str, str, str]] = []  # (reported, stance, label, sentence)
         for label, text in texts:
-            if not _any_part(spec.claim).search(text.lower()):
+            if not _any_part(spec.claim).search(ocr_lower(text)):  # OCR-fixed: "regu1arization"
                 continue
-            got = links(spec, text)
+            got = links(spec, ocr_lower(text))
             side = {"assert": spec.asserts in got, "deny": spec.denies in got}
             if side["assert"] == side["deny"]:
                 continue

@@ -86,6 +86,7 @@ _Q = rf"q{_SUBS}\(z[^|()]{{0,6}}\|x{_ARG}\)"
 _PZ = rf"p{_SUBS}\(z\)"
 _PZX = rf"p{_SUBS}\(z[^|()]{{0,6}}\|x{_ARG}\)"
 _KL = r"(?:d_?\(?kl\)?|kl|d_?\{kl\})[\[(]"
+_LATENT = re.compile(rf"q{_SUBS}\(([abchuvwyz])[^|()]{{0,6}}\|x")  # the letter the sheet's posterior is over
 _KL_PRIOR = re.compile(rf"{_KL}{_Q}(?:\|\||\||,)(?:{_PZ}|n\(0,i\)|n\(0,1\))")
 _KL_POST = re.compile(rf"{_KL}{_Q}(?:\|\||\||,){_PZX}")
 _RECON_LL = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\|z{_ARG}\)")
@@ -96,8 +97,12 @@ _LOSS_NAME = re.compile(r"loss|-elbo|negative elbo|cost|objective to minimi")
 
 
 def _elbo(text: str) -> list[tuple[str, str, str]]:
-    """(claim, stance, formula) for the ELBO formulas of a sentence."""
+    """(claim, stance, formula) for the ELBO formulas of a sentence (the latent named z, or any letter the sheet
+    gives it in q(.|x): ``E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))``)."""
     s = _plain(text)
+    lat = _LATENT.search(s)
+    if lat and lat.group(1) != "z":
+        s = re.sub(rf"(?<![a-z\\]){lat.group(1)}(?![a-z])", "z", s)
     if not (_KL_PRIOR.search(s) or _LOGPX.search(s) or _RECON_LL.search(s)):
         return []
     out: list[tuple[str, str, str]] = []

@@ -100,7 +100,9 @@ def delatex(t: str) -> str:
 
 
 # a word with a 0 or 1 among its letters is an OCR misread of o or l ("b0th", "sca1ar", "ELB0", "1ook")
-_DIGIT_WORD = re.compile(r"(?<![\w\\^])(?=[a-z01]*[a-z][a-z01]*[a-z])(?=[a-z]*[01])[a-z01]{3,}(?![\w(^])")
+# (not an ordinal: "1st", "10th")
+_DIGIT_WORD = re.compile(r"(?<![\w\\^])(?![01]+(?:st|nd|rd|th)\b)(?=[a-z01]*[a-z][a-z01]*[a-z])(?=[a-z]*[01])[a-z01]{3,}"
+                         r"(?![\w(^])")
 _DIGIT_FIX = str.maketrans({"0": "o", "1": "l"})
 # abbreviations: spelled out, and without the dots that would end a clause for the cue patterns
 _ABBREVS = tuple((re.compile(p), r) for p, r in (
