@@ -61,6 +61,8 @@ LAYOUTS = {
     "bare pairs in prose": lambda q, p: "From (p, q) = (1, 1) the iterates are " + " ".join(
         f"{a},{b}" for a, b in zip(p, q)) + " and so on.",
     "bare pairs on a line": lambda q, p: "The iterates, as (p, q):\n" + " ".join(f"{a},{b}" for a, b in zip(p, q)),
+    # a pair's values one after the other (a two-row table flattened into one run by OCR)
+    "pair run": lambda q, p: "(q,p): " + " ".join(f"{a} {b}" for a, b in zip(q, p)) + "\nso it comes back.",
 }
 
 

@@ -131,17 +131,26 @@ _LIST = re.compile(r"(?<![\w\\])([a-z])(?:_\s*\(?\s*\{?[a-z0-9]{1,3}\}?\s*\)?)?\
                    r"takes(?: the values)?|becomes|runs through|follows|->|→)\s*[\[({]?\s*"
                    r"((?:[-+−]?\d+(?:\.\d+)?\s*[,;]?\s*(?:\.\.\.|…)?\s*){3,})")
 _PAIRS = re.compile(r"\(\s*([-+−]?\d+(?:\.\d+)?)\s*[,;]\s*([-+−]?\d+(?:\.\d+)?)\s*\)")
+# "(q,p): 1 1 2 -1 1 -2 ...": a pair's values one after the other, after the pair that names them
+_PAIR_RUN = re.compile(rf"\(\s*\$?([a-z])(?:_\w+)?\s*,\s*([a-z])(?:_\w+)?\$?\s*\)\s*(?:[:=]|->|are|is)?\s*"
+                       rf"((?:{_N}[\s,;]+){{7,}}{_N})(?![\w.,]|\s*,\s*\d)")
 _PAIR_NAMES = re.compile(r"\(\s*\$?([a-z])(?:_\w+)?\s*,\s*([a-z])(?:_\w+)?\$?\s*\)")
 
 
 def prose_series(text: str) -> list[Series]:
     """``q: 1, 2, 1, ...``, ``q_t = 1 2 1 ...`` (one series each) and ``(1, 1) -> (-1, 2) -> ...`` or
-    ``1,1 -1,2 -2,1 ...`` (two series, named by a ``(p, q)`` in the sentence if it has one) in a sentence."""
+    ``1,1 -1,2 -2,1 ...`` (two series, named by a ``(p, q)`` in the sentence if it has one), and
+    ``(q, p): 1 1 2 -1 1 -2 ...`` (a pair's values in turn: a table flattened by OCR) in a sentence."""
     low = plain_math(text).lower().replace("−", "-")
     out: list[Series] = []
     pairs = _PAIRS.findall(low)
     if len(pairs) < 4 and (run := _BARE_PAIRS.search(low)):
         pairs = re.findall(rf"({_N})\s?,\s?({_N})", run.group(0))
+    run = None if len(pairs) >= 4 else _PAIR_RUN.search(low)
+    if run:
+        vals = [float(x) for x in re.findall(_N, run.group(3))]
+        if len(vals) % 2 == 0:
+            return [Series(run.group(1), vals[0::2], text), Series(run.group(2), vals[1::2], text)]
     if len(pairs) >= 4:
         names = _PAIR_NAMES.search(low)
         a, b = (names.group(1), names.group(2)) if names else (None, None)
