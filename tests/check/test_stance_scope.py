@@ -210,3 +210,12 @@ def test_an_opposite_word_in_a_close_paraphrase_takes_the_other_stance():
     by = {"asserts": (1.80, sequential), "denies": (1.85, "At test time the Transformer emits every token at once.")}
     assert window_stance("And at test time the Transformer is also parallel.", by)[0] == "denies"
     assert window_stance("And at test time the Transformer is also sequential.", by)[0] == "asserts"
+
+
+def test_a_window_that_says_an_examples_head_is_not_read_against_its_contrast_tail():
+    """"... is a Jacobian matrix, not a gradient vector": a window saying only the head agrees with the example."""
+    by = {"asserts": (2.4, "For a vector output the derivative is a Jacobian matrix, not a gradient vector."),
+          "denies": (1.6, "The gradient of a vector output is a single vector, not a Jacobian.")}
+    assert window_stance("For a vector output the derivative is a Jacobian matrix", by)[0] == "asserts"
+    # a window that says the head loosely keeps the whole example (its words may be the tail's)
+    assert window_stance("For a vector output the derivative is a gradient vector", by)[0] != "asserts"

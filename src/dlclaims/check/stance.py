@@ -106,6 +106,9 @@ def matching_clause(window: str, example: str) -> str:
 _CONTRAST_TAIL = re.compile(r"\s*(?:\([^()]*\)\s*)?,\s*(not\b[^,;:.!?]*)")
 
 
+_TAIL = re.compile(r",\s*not\b[^,;:.!?]*[.!?]?\s*$")  # a sentence's closing ", not Y"
+
+
 def with_contrast_tail(window: str, clause: str) -> str:
     """The clause with the "..., not Y" that follows it in the window ("is a Jacobian (m x n), not a gradient
     vector"): the contrast belongs to the clause it corrects, as in an example worded the same way."""
@@ -143,6 +146,7 @@ def hedged(window: str) -> bool:
 STANCE_MIN_WORDS = 6  # a shorter window ("in the latent space.") finds a claim but does not vote on its stance
 DENY_MARGIN = 0.08  # a window takes the stance of a denial (or correction) only when it beats the assertions by this
 TIGHT = 0.35  # content-word overlap (Jaccard) above which a negation-parity difference flips the stance
+SAME_HEAD = 0.6  # ... above which a window says what an example says before its ", not Y" tail
 
 
 _MATH = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+")
@@ -153,9 +157,13 @@ def prose_words(text: str) -> int:
     return len(re.findall(r"[A-Za-z]{2,}", _MATH.sub(" ", text)))
 
 
+def _jaccard(a: str, b: str) -> float:
+    x, y = _content(a), _content(b)
+    return len(x & y) / len(x | y) if x and y else 0.0
+
+
 def _tight(clause: str, example: str) -> bool:
-    a, b = _content(clause), _content(example)
-    return bool(a and b) and len(a & b) / len(a | b) >= TIGHT
+    return _jaccard(clause, example) >= TIGHT
 
 
 def _negated_paraphrase(clause: str, denial: str) -> bool:
@@ -199,6 +207,11 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, sentence or window)
+    head = _TAIL.sub("", ex)
+    if head != ex and not _TAIL.search(clause) and _jaccard(clause, head) >= SAME_HEAD:
+        # "the derivative is a Jacobian" against "... is a Jacobian matrix, not a gradient vector": the window says
+        # the example's head and not its contrast; compare the head
+        ex = head
     other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, ex)
     flip = _tight(clause, ex) and other_parity
     framed = framed_false(sentence or window) and not framed_false(ex)
