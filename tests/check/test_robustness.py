@@ -152,3 +152,15 @@ def test_a_numbered_markdown_heading_among_keyword_headings_starts_an_answer():
     text = ("## 1. ELBO of the VAE\n\nThe bound follows from Jensen.\n\nQuestion 2\n\nThe iterates cycle.\n\n"
             "Q3\n\nAn RNN costs O(t l n^2).\n\n### not a numbered heading\nstill part of Q3\n")
     assert [s.label for s in segment(text)] == ["1", "Question 2", "Q3"]
+
+
+def test_a_heading_that_opens_a_long_paragraph_or_follows_a_sentence_inside_it():
+    long_answer = "The probe accuracy rises with h and then stays flat. " * 10  # one line of over 400 characters
+    text = (f"Question 1\n\nThe iterates cycle around the saddle.\n\nQ6) {long_answer}Q9 (CNN vs MLP): the conv net "
+            "needs far fewer parameters. See Q1: it was about games.\n")
+    segs = segment(text)
+    assert [s.label for s in segs] == ["Question 1", "Q6", "Q9"]
+    assert segs[2].text.startswith("(CNN vs MLP)") and "See Q1: it was" in segs[2].text  # Q1 after "See" stays
+    # a long line that only mentions a question is no heading
+    assert [s.label for s in segment("Question 1\n\n" + "Question 3 was harder than this one. " * 12)] == [
+        "Question 1"]

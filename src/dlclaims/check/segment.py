@@ -37,6 +37,12 @@ _SUB = re.compile(r"^\s*(?:\*\*|__)?\s*(?:part\s+)?\(?(?P<sub>[a-hA-H]|i{1,3}|iv
                   r"(?:\*\*|__)?(?P<rest>.*)$")
 
 
+_LONG_HEAD_END = re.compile(r"\s*(?:[):.\]]|\([^()]{1,40}\)\s*:)\s")  # "Q6) ", "Q9 (CNN vs MLP): "
+# a heading inside a paragraph, after a sentence: "... adding dimensions does not help. Q9 (CNN vs MLP): the conv net"
+_INLINE_HEAD = re.compile(r"(?<=[a-z0-9)][.!?])[ \t]+"
+                          r"(?=(?:Q|Question)\s?\d{1,2}\s?(?:\([A-Za-z][^()\n]{0,40}\)\s?:|[):])\s)")
+
+
 @dataclass
 class Part:
     label: str  # "a", "b", ... or "" for text before the first sub-part
@@ -64,8 +70,11 @@ def _to_int(num: str) -> int | None:
 
 
 def _kw_heading(line: str) -> tuple[str, int | None, str] | None:
-    if len(line) > 400:
-        return None
+    if len(line) > 400:  # a whole paragraph on one line: a heading only as "Q6) ..." / "Question 6: ..." at its start
+        m = _HEAD_KW.match(line[:80])
+        if not (m and _LONG_HEAD_END.match(m.group("rest")) and re.search(r"\d", m.group("num"))):
+            return None
+        return _clean_label(line, m), _to_int(m.group("num")), _clean_rest(line[m.start("rest"):])
     m = _HEAD_KW.match(line)
     if m:
         kw = m.group("kw").lower()
@@ -126,7 +135,8 @@ def _split_parts(lines: list[tuple[int, str]]) -> list[Part]:
 
 def segment(text: str) -> list[Segment]:
     """Answers in sheet order. Text before the first heading is a segment labelled ``(no heading)``."""
-    lines = text.split("\n")
+    lines = _INLINE_HEAD.sub("\n\n", text).split("\n")
+
     def after_break(i: int) -> bool:  # a weak heading (O.1, 1)) must start a block, not continue a sentence
         return i == 0 or not lines[i - 1].strip() or lines[i].lstrip()[:1] in "#*_" or bool(
             re.match(r".*[.:!?)|]\s*$", lines[i - 1]))
