@@ -225,12 +225,15 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
 
 
 OPPOSITES = tuple((re.compile(a), re.compile(b)) for a, b in load_structure().opposites)
+_ANY_OPPOSITE = re.compile("|".join(f"(?:{p.pattern})" for pair in OPPOSITES for p in pair) or r"(?!)")
 
 
 def opposed(text: str, other: str) -> bool:
     """An odd number of word pairs (``OPPOSITES``) where one text says one word and the other text the opposite one
     (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
     low, olow = text.lower(), other.lower()
+    if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
+        return False
     n = 0
     for a, b in OPPOSITES:
         ta, tb, oa, ob = bool(a.search(low)), bool(b.search(low)), bool(a.search(olow)), bool(b.search(olow))
