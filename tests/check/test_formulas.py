@@ -103,6 +103,12 @@ def test_average_of_two_values(text, expected):
     assert _claims("Q-lookup", text).get("lookup.average") == expected
 
 
+def test_a_negative_log_likelihood_against_the_loss_is_the_bound():
+    assert _claims("Q-elbo", "The loss bounds the likelihood: -log p(x) <= L.") == {"elbo.bound": "assert"}
+    assert _claims("Q-elbo", "The loss bounds the likelihood: -log p(x) >= L.") == {"elbo.bound": "deny"}
+    assert _claims("Q-elbo", "We know that -log p(x) <= ELBO.") == {}  # against the ELBO by name: no reading
+
+
 def test_the_latent_may_have_any_letter():
     assert _claims("Q-elbo", "ELBO = E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))") == {"elbo.decomposition": "assert"}
     assert _claims("Q-elbo", "ELBO = E_{q(h|x)}[log p(x|h)] + KL(q(h|x) || p(h))") == {"elbo.decomposition": "deny"}

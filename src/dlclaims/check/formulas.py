@@ -143,6 +143,14 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
         big, small = (lo, ro) if rel in (">=", "≥") else (ro, lo)
         big_px = _LOGPX.search(big)
         small_px = _LOGPX.search(small)
+        px = big_px or small_px
+        if px and (big if big_px else small)[:px.start()].rstrip().endswith("-"):
+            # "-log p(x_0) <= L": the negative log-likelihood against the loss (the negative ELBO): the same
+            # inequality as log p(x_0) >= ELBO, with both sides negated; against an ELBO by name it says nothing
+            other = small if big_px else big
+            if re.search(r"elbo|lower ?bound", other):
+                continue
+            big, small, big_px, small_px = small, big, small_px, big_px
         if big_px and _elbo_like(small) and not small_px:
             out.append(("elbo.bound", "assert", f"{left} {rel} {right}"))
         elif small_px and _elbo_like(big) and not big_px:
