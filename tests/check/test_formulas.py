@@ -109,6 +109,16 @@ def test_a_negative_log_likelihood_against_the_loss_is_the_bound():
     assert _claims("Q-elbo", "We know that -log p(x) <= ELBO.") == {}  # against the ELBO by name: no reading
 
 
+def test_a_bound_read_through_a_derivations_chain_of_equalities():
+    chain = "log p(x) >= E_q[log p(x,z) - log q(z|x)] = E_q[log p(x|z)] - KL(q(z|x) || p(z))"
+    assert _claims("Q-elbo", chain) == {"elbo.decomposition": "assert", "elbo.bound": "assert"}
+    assert "elbo.bound" not in _claims("Q-elbo", "log p(x) >= E_q[log p(x,z) - log q(z|x)]")  # no ELBO in the chain
+    aligned = ("$$\\begin{aligned}\n\\log p(x) &= \\log \\mathbb{E}_{q(z|x)}[p(x,z)/q(z|x)] \\ge "
+               "\\mathbb{E}_q[\\log p(x,z) - \\log q(z|x)] \\\\\n&= \\mathbb{E}_{q(z|x)}[\\log p(x|z)] - "
+               "\\mathrm{KL}(q(z|x) \\| p(z))\n\\end{aligned}$$")
+    assert _claims("Q-elbo", aligned).get("elbo.bound") == "assert"  # the aligned lines are no table
+
+
 def test_the_latent_may_have_any_letter():
     assert _claims("Q-elbo", "ELBO = E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))") == {"elbo.decomposition": "assert"}
     assert _claims("Q-elbo", "ELBO = E_{q(h|x)}[log p(x|h)] + KL(q(h|x) || p(h))") == {"elbo.decomposition": "deny"}

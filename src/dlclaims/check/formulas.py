@@ -42,6 +42,7 @@ def _plain(text: str) -> str:
     t = plain_math(text).lower().replace("−", "-").replace("–", "-")
     t = _WORD_HYPHEN.sub("\u2010", t)  # log-likelihood, cross-entropy: a word's hyphen (U+2010), never a minus
     t = _SPOKEN_SIGN.sub(lambda m: "-" if m.group(1) == "minus" else "+", t)  # "... ] minus KL(...)" in prose
+    t = re.sub(r"&\s*(?=[=<>≤≥:])", "", t)  # an aligned environment's "&=" is "="
     t = re.sub(r"\s*([|()\[\]{},=<>+*/^_≈~-])\s*", r"\1", t)
     t = re.sub(r"\blog\s+(?=[a-z](?:_|\())", "log", t)  # log p(x) -> logp(x)
     return re.sub(r"\s+", " ", t)
@@ -92,6 +93,7 @@ _KL_POST = re.compile(rf"{_KL}{_Q}(?:\|\||\||,){_PZX}")
 _RECON_LL = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\|z{_ARG}\)")
 _RECON_LOSS = re.compile(r"reconstruction ?(?:loss|error|term)|\bmse\b|\bbce\b|\|\|x-|cross[-\u2010]?entropy")
 _LOGPX = re.compile(rf"logp{_SUBS}\(x(?:[^|()]|\([^()|]{{0,6}}\)){{0,8}}\)")
+_MARGINAL = re.compile(rf"logp{_SUBS}\(x[^,|()]{{0,8}}\)")  # log p(x), not the joint log p(x, z)
 _ELBO_NAME = re.compile(r"elbo|lowerbound|lower bound|\bl\(|\bl_\w+\(|\bl(?:_\w+)?$|^l(?:_\w+)?\b|\\mathcal\{l\}")
 _LOSS_NAME = re.compile(r"loss|-elbo|negative elbo|cost|objective to minimi")
 
@@ -151,11 +153,42 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
             if re.search(r"elbo|lower ?bound", other):
                 continue
             big, small, big_px, small_px = small, big, small_px, big_px
-        if big_px and _elbo_like(small) and not small_px:
+        if big_px and not small_px and _elbo_like(small) or _chain_bound(sides, rels, k, rel):
             out.append(("elbo.bound", "assert", f"{left} {rel} {right}"))
         elif small_px and _elbo_like(big) and not big_px:
             out.append(("elbo.bound", "deny", f"{left} {rel} {right}"))
     return out
+
+
+def _equal_chain(sides: list[str], rels: list[str], j: int, step: int) -> list[str]:
+    """Side j and the sides joined to it by "=" going one way (step -1: left, +1: right), each to its first
+    clause: in "log p(x) = log E_q[p(x,z)/q] >= E_q[log p(x,z) - log q] = E_q[log p(x|z)] - KL(q || p(z))" the
+    ">=" relates the first two sides' chain to the last two's."""
+    out = []
+    while 0 <= j < len(sides):
+        out.append(_first_clause(sides[j]))
+        r = j if step == 1 else j - 1  # the relation on side j's far side
+        if not (0 <= r < len(rels)) or rels[r] not in ("=", ":="):
+            break
+        j += step
+    return out
+
+
+def _chain_bound(sides: list[str], rels: list[str], k: int, rel: str) -> bool:
+    """Relation k of a derivation puts log p(x) above the ELBO: its larger side's "=" chain reaches log p(x) and
+    its smaller side's the ELBO (before any other log p(x))."""
+    big, small = (k, k + 1) if rel in (">=", "≥") else (k + 1, k)
+    larger = _equal_chain(sides, rels, big, -1 if big == k else 1)
+    smaller = _equal_chain(sides, rels, small, 1 if small == k + 1 else -1)
+    if len(larger) + len(smaller) < 3 or not any(_MARGINAL.search(x) and not re.search(r"-\s*logp", x)
+                                                 for x in larger):
+        return False  # no chain (the operands alone are read), or no log p(x) above, or only -log p(x)
+    for x in smaller:
+        if _MARGINAL.search(x):
+            return False
+        if _elbo_like(x):
+            return True
+    return False
 
 
 def _elbo_like(side: str) -> bool:

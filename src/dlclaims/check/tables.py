@@ -99,6 +99,10 @@ def find_tables(text: str) -> list[Table]:
             for k in range(tbl.first, tbl.last + 1):
                 taken[k] = True
             out.append(tbl)
+    if "$$" in text or "\\begin" in text:  # display math: "q(z|x) ... p(z|x)" bars are not a table's
+        for a, b in _display_math(lines):
+            for k in range(a, b + 1):
+                taken[k] = True
     i = 0
     while i < len(lines):
         if taken[i]:
@@ -135,6 +139,29 @@ def find_tables(text: str) -> list[Table]:
             continue
         i += 1
     return sorted(out, key=lambda t: t.first)
+
+
+_MATH_ENV = re.compile(r"\\(begin|end)\{(?:aligned|align|equation|gather|split|eqnarray|multline)\*?\}")
+
+
+def _display_math(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, last) line of each display formula spread over lines: ``$$ ... $$`` and ``\\begin{aligned} ...
+    \\end{aligned}`` (align, equation, gather, split, ...)."""
+    out: list[tuple[int, int]] = []
+    start = None
+    depth = 0
+    for k, line in enumerate(lines):
+        opens = line.count("$$") % 2 == 1
+        env = [m.group(1) for m in _MATH_ENV.finditer(line)]
+        if start is None and (opens or env.count("begin") > env.count("end")):
+            start, depth = k, env.count("begin") - env.count("end")
+            continue
+        if start is not None:
+            depth += env.count("begin") - env.count("end")
+            if opens or (env and depth <= 0):
+                out.append((start, k))
+                start = None
+    return out
 
 
 _ORDER_CELL = re.compile(r"(?:\\mathcal\{?O\}?|\bO|Θ|\\Theta)\s*\(")
