@@ -164,3 +164,10 @@ def test_a_heading_that_opens_a_long_paragraph_or_follows_a_sentence_inside_it()
     # a long line that only mentions a question is no heading
     assert [s.label for s in segment("Question 1\n\n" + "Question 3 was harder than this one. " * 12)] == [
         "Question 1"]
+
+
+def test_a_quoted_question_asks_and_asserts_nothing():
+    from dlclaims.check.units import units
+
+    us = units('> "Does it converge? Should the step size be changed?"\n\nA smaller step does not fix it.', "")
+    assert [u.asks for u in us] == [True, True, False]

@@ -25,7 +25,7 @@ class Unit:
     @property
     def asks(self) -> bool:
         """A question (a copied prompt, or the student asking) asserts nothing."""
-        return self.rows is None and self.text.rstrip(" *_)").endswith("?")
+        return self.rows is None and self.text.rstrip(" *_)\"'\u201d\u2019").endswith("?")  # also '...?"' quoted
 
 
 @dataclass
