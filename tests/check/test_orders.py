@@ -184,3 +184,9 @@ def test_a_total_that_names_no_model_is_the_last_named_ones():
     # an order with no model and no word of a total is not given to the model named before it
     p = _pieces("Q-seq", "For self-attention forming QK^T is O(t^2 n), and the MLP part is O(t n^3).", "seq.time-train")
     assert p["transformer"]["sheet"] == "l*n*t^2"
+
+
+def test_both_before_the_comma_gives_the_order_to_both_models():
+    p = _pieces("Q-seq", "Memory at test time: it is the same order for both, O(t l n), since the RNN keeps all "
+                         "its hidden states.", "seq.memory")
+    assert p["rnn"]["sheet"] == p["transformer"]["sheet"] == "l*n*t" and p["rnn"]["outcome"] == "other"

@@ -248,7 +248,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 # "Bob's brings the cost from O(n^2 d) to O(n d^2)": the named role is where it goes
                 forced = role
                 role = next((r for r in cues.ROLE_CUES[question] if r != role), role)
-            if role is None and _BOTH.search(la + " " + clause):
+            if role is None and _BOTH.search(la + " " + re.split(r"[;:.]", lb)[-1]):  # "same for both, O(tln)"
                 role = "both"
             if role is None and len(items) == 1 and _n_roles(question, low) == 1:
                 role = _role(question, low)
