@@ -67,7 +67,15 @@ def _cold_load(sheet: Path, cache: Path) -> float:
     return float(out.stdout.split()[-1])
 
 
-SPEED_NOTE = ("Round 6 of issue 16: the bench's sheets now also draw on the 36 longer tests/sheets/wild_* "
+SPEED_NOTE = ("Round 7 of issue 16 (check --json identical before and after on the 200 bench sheets, tests/sheets and "
+              "the corpus): the family scores take a dense (V, 14) transpose of the family documents (sparse-by-"
+              "dense, the same floats in the same order), and the window-by-example character product holds the 150+"
+              "-example n-grams dense (ngrams.SplitProduct: a third less time for that product; its sums in another "
+              "order, differences ~1e-16): 10.7 -> 9.9 s load + CPU on the bench sheets of that time; this round's "
+              "readers (missing headings, opposite words, pair runs, derivation chains) then added ~3%, one "
+              "combined search for the opposite words took half of it back. The bench sheets again draw on longer "
+              "answers (81 wild sheets). "
+              "Round 6 of issue 16: the bench's sheets now also draw on the 36 longer tests/sheets/wild_* "
               "answers (findings per sheet fell, sentences per sheet rose); on the same bench sheets (24 of them "
               "then) the checker of the round's start took 10.1 s (load + CPU), this round's readers (claim "
               "classifier, role links, step tables, orders, stance abstention) about 5% more, three shortcuts "
