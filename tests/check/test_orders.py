@@ -190,3 +190,11 @@ def test_both_before_the_comma_gives_the_order_to_both_models():
     p = _pieces("Q-seq", "Memory at test time: it is the same order for both, O(t l n), since the RNN keeps all "
                          "its hidden states.", "seq.memory")
     assert p["rnn"]["sheet"] == p["transformer"]["sheet"] == "l*n*t" and p["rnn"]["outcome"] == "other"
+
+
+def test_kind_and_phase_words_are_whole_words():
+    """"the whole story" names no memory, "carries h_t forward" no forward pass."""
+    text = ("The RNN costs O(t l n^2) in training. For the Transformer I would write O(l(t^2 n + t n^2)), which is "
+            "only the whole story when t >> n. At test time the RNN just carries h_t forward, O(l n) memory.")
+    assert _pieces("Q-seq", text, "seq.time-train")["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"
+    assert _pieces("Q-seq", text, "seq.memory")["rnn"]["aspect"] == "memory-infer"

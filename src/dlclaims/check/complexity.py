@@ -50,11 +50,11 @@ def _aspect(question: str, text: str) -> str | None:
     return None
 
 
-_KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|stor\w*"),
+_KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|\bstor(?:e|es|ed|ing)\b"),  # not "story"
          ("time", r"(?<!test )(?<!test-)time\b|cost|comput\w*|flops|operations|runtime|speed"))
 _PHASE = (("infer", (r"infer\w*|test[- ]time|at test|\btest\b(?![- ]?(?:set|accura|data|loss|error))|generat\w*|"
                    r"decod\w*|sampling")),
-          ("train", r"train\w*|forward|backward|backprop\w*"))
+          ("train", r"train\w*|forward[- ](?:pass|and)|backward|backprop\w*"))  # not "carries h_t forward"
 
 
 def _kind_phase(question: str, text: str, first: bool = False) -> tuple[str | None, str | None]:
