@@ -198,3 +198,10 @@ def test_kind_and_phase_words_are_whole_words():
             "only the whole story when t >> n. At test time the RNN just carries h_t forward, O(l n) memory.")
     assert _pieces("Q-seq", text, "seq.time-train")["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"
     assert _pieces("Q-seq", text, "seq.memory")["rnn"]["aspect"] == "memory-infer"
+
+
+def test_a_square_shape_is_not_a_cost():
+    text = "The RNN step multiplies by W, which is n×n, so the forward pass is T·l·n² over the sequence."
+    assert _pieces("Q-seq", text, "seq.time-train")["rnn"]["sheet"] == "l*n^2*t"
+    p = _pieces("Q-linattn", "Normal attention is O(n²d). Bob: KᵀV is d×d and costs O(nd²).", "linattn.cost")
+    assert p["bob"]["sheet"] == "d^2*n" and p["softmax"]["sheet"] == "d*n^2"

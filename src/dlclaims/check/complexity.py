@@ -90,6 +90,7 @@ _STEPS = re.compile(rf"\s*(?:\S+\s+){{0,2}}?(?:{_STEP_WORDS})")
 _STEPS_BEFORE = re.compile(rf"(?:{_STEP_WORDS})[^.]{{0,25}}$")
 _PAREN = re.compile(r"\([^()]{3,}\)")
 _SHAPE = re.compile(r"\s*(?:\S+\s+)?(?:matri(?:x|ces)|tensors?|arrays?|grids?|blocks?|weights?|shape)\b")  # "an n x n matrix"
+_SQUARE = re.compile(r"([a-zA-Z])\s*\*\s*\1")  # "W is n×n", "QK^T is T×T": a square matrix's shape, not a cost
 _BOTH = re.compile(r"\bboth\b|\bfor (?:each|either|all)\b|\bin (?:both|either)\b|\beach model")
 
 
@@ -204,7 +205,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         items = find_orders(text)
         spans = [(a, b) for a, b, _ in items]
         items = sorted(items + [x for x in find_bare_orders(text)
-                                if not any(a <= x[0] < b for a, b in spans) and not _SHAPE.match(text, x[1])])
+                                if not any(a <= x[0] < b for a, b in spans) and not _SHAPE.match(text, x[1])
+                                and not _SQUARE.fullmatch(x[2])])
         forced: str | None = None
         last_role: str | None = None  # a total that names no model ("so one layer is O(...)") is the last named one's
         for k, (a, b, inside) in enumerate(items):
