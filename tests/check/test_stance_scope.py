@@ -219,3 +219,10 @@ def test_a_window_that_says_an_examples_head_is_not_read_against_its_contrast_ta
     assert window_stance("For a vector output the derivative is a Jacobian matrix", by)[0] == "asserts"
     # a window that says the head loosely keeps the whole example (its words may be the tail's)
     assert window_stance("For a vector output the derivative is a gradient vector", by)[0] != "asserts"
+
+
+def test_a_negated_opposite_word_is_left_to_the_negation():
+    # "on its own" against "between positions": opposite words; against "do not look across positions": the same
+    assert opposed("The MLP works on each position on its own.", "The MLP is where information flows between positions.")
+    assert not opposed("The MLP works on each position on its own.", "The MLP does not look across positions.")
+    assert not opposed("GDA converges after a few steps.", "Alternating GDA never converges.")  # parity reads it

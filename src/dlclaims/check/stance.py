@@ -236,9 +236,18 @@ def opposed(text: str, other: str) -> bool:
         return False
     n = 0
     for a, b in OPPOSITES:
-        ta, tb, oa, ob = bool(a.search(low)), bool(b.search(low)), bool(a.search(olow)), bool(b.search(olow))
+        ta, tb = _sides(a, b, low)
+        oa, ob = _sides(a, b, olow)
         n += (ta and not tb and ob and not oa) or (tb and not ta and oa and not ob)
     return n % 2 == 1
+
+
+def _sides(a: re.Pattern, b: re.Pattern, low: str) -> tuple[bool, bool]:
+    """Which words of an opposite pair a text says, not counting a negated one ("do not look across positions",
+    "never converges"): the negation's parity reads those."""
+    def said(pat: re.Pattern) -> bool:
+        return any(not NEG.search(NOT_NEG.sub(" ", low[max(0, m.start() - 25):m.start()])) for m in pat.finditer(low))
+    return said(a), said(b)
 
 
 # Models that answers contrast (structure.toml [[model_pair]]): a claim about one of a pair is about that model
