@@ -248,3 +248,16 @@ def test_a_table_claim_found_by_its_words_alone_is_not_graded():
 
     a = Assertion("minmax.table", "proposition", "assert", "The table repeats after six steps.", "...")
     assert grade(a, _simulated())[0] == "unknown"
+
+
+def test_a_table_written_in_prose_is_also_read_row_by_row():
+    from dlclaims.check.units import prose_rows
+
+    text = ("| Statement | True/False + reason |\n|---|---|\n"
+            "| FFN and LayerNorm mix tokens | False, both act on each position separately. |\n"
+            "| The equilibrium | Both gradients vanish only at the origin, so it is (0, 0). |\n")
+    us = units(text)
+    assert us[0].rows is not None  # the table itself
+    assert [u.text for u in us[1:]] == ["FFN and LayerNorm mix tokens: False, both act on each position separately.",
+                                       "The equilibrium: Both gradients vanish only at the origin, so it is (0, 0)."]
+    assert prose_rows([["t", "q", "p"], ["0", "1", "1"], ["1", "2", "-1"]]) == []  # a table of values: none

@@ -60,6 +60,24 @@ def _sentences(par: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+PROSE_CELL_WORDS = 4  # a cell of this many words is prose, not a value
+
+
+def prose_rows(rows: list[list[str]]) -> list[str]:
+    """The rows of a table written in prose ("FFN and LayerNorm mix tokens | False, both act on each position
+    separately"), each as one sentence ("FFN and LayerNorm mix tokens: False, both act ..."); none for a table of
+    values (two rows or more must have a cell of PROSE_CELL_WORDS words). The header row is left out."""
+    wordy = [r for r in rows if any(len(re.findall(r"[A-Za-z]{2,}", c)) >= PROSE_CELL_WORDS for c in r)]
+    if len(wordy) < 2:
+        return []
+    out = []
+    for r in rows[1:]:
+        cells = [c.strip(" *_") for c in r if c.strip(" *_")]
+        if cells:
+            out.append(": ".join(cells).rstrip(".") + ".")
+    return out
+
+
 def units(text: str, part: str = "") -> list[Unit]:
     out: list[Unit] = []
     lines = text.split("\n")
@@ -85,6 +103,8 @@ def units(text: str, part: str = "") -> list[Unit]:
             tbl = starts[i]
             txt = "\n".join(ln.strip() for ln in lines[tbl.first:tbl.last + 1] if not _SEP_ROW.match(ln))
             out.append(Unit(txt, ocr_lower(txt), part, tbl.rows))
+            for row in prose_rows(tbl.rows):  # "Statement | True/False + reason": each row is also a sentence
+                out.append(Unit(row, ocr_lower(row), part))
             i = tbl.last + 1
             continue
         if not line.strip():
