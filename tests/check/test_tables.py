@@ -141,6 +141,10 @@ def test_find_tables_layouts_and_extent():
     "The norms |x| and |y| are equal.",
     "We used a b c as names.",
     "It took 3 4 or 5 tries",  # a sentence with numbers is not a flattened table
+    # conditional bars on consecutive lines of prose
+    "Start from log p(x) = log of the integral of p(x|z) p(z), divide by q(z|x)\nand apply Jensen to E_q[log p(x|z)]"
+    " - KL(q(z|x) || p(z))\nso the gap is KL(q(z|x) || p(z|x)) and q(z|x) is the encoder",
+    "The gap is $KL(q|p)$ and $|x|$ is\nits norm, $|y|$ the other one",
 ])
 def test_prose_is_not_a_table(text):
     assert find_tables(text) == []

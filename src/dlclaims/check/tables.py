@@ -81,6 +81,21 @@ def _space_cells(line: str) -> list[str] | None:
     return cells
 
 
+def _top_bars(line: str) -> int:
+    """Bars outside brackets and math: "p(x|z)", "$|x|$" and "q(z|x)" are no cell separators."""
+    depth, dollars, n = 0, False, 0
+    for ch in line:
+        if ch == "$":
+            dollars = not dollars
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "|" and not depth and not dollars:
+            n += 1
+    return n
+
+
 def _pipe_cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
@@ -109,12 +124,12 @@ def find_tables(text: str) -> list[Table]:
             i += 1
             continue
         line = lines[i]
-        if line.count("|") >= 2 and not re.search(r"\|\|", line) or "\t" in line.strip() or _space_cells(line):
-            layout = "pipe" if line.count("|") >= 2 else "tab" if "\t" in line.strip() else "spaces"
+        if _top_bars(line) >= 2 and not re.search(r"\|\|", line) or "\t" in line.strip() or _space_cells(line):
+            layout = "pipe" if _top_bars(line) >= 2 else "tab" if "\t" in line.strip() else "spaces"
             rows, first = [], i
             while i < len(lines) and not taken[i]:
                 ln = lines[i]
-                if layout == "pipe" and ln.count("|") >= 2:
+                if layout == "pipe" and _top_bars(ln) >= 2:
                     if not _SEP_ROW.match(ln):
                         rows.append(_pipe_cells(ln))
                 elif layout == "tab" and "\t" in ln.strip():
