@@ -205,3 +205,13 @@ def test_a_square_shape_is_not_a_cost():
     assert _pieces("Q-seq", text, "seq.time-train")["rnn"]["sheet"] == "l*n^2*t"
     p = _pieces("Q-linattn", "Normal attention is O(n²d). Bob: KᵀV is d×d and costs O(nd²).", "linattn.cost")
     assert p["bob"]["sheet"] == "d^2*n" and p["softmax"]["sheet"] == "d*n^2"
+
+
+def test_a_latex_table_with_two_header_rows_gives_each_column_its_aspect():
+    text = ("$$\n\\begin{tabular}{l|cc|cc}\n & \\multicolumn{2}{c|}{time} & \\multicolumn{2}{c}{memory} \\\\\n"
+            " & train & test & train & test \\\\ \\hline\n"
+            "RNN & $O(T L n^2)$ & $O(T L n^2)$ & $O(T L n)$ & $O(L n)$ \\\\\n"
+            "Transformer & $O(T^2 L n)$ & $O(T^2 L n)$ & $O(T L n)$ & $O(T L n)$ \\\\\n\\end{tabular}\n$$")
+    got = {(p["aspect"], p["role"]): p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
+    assert got[("memory-infer", "rnn")] == "l*n" and got[("memory-train", "rnn")] == "l*n*t"
+    assert got[("time-train", "rnn")] == "l*n^2*t" and got[("time-train", "transformer")] == "l*n*t^2"

@@ -417,12 +417,18 @@ def _orders_in_table(question: str, u: Unit, syms, found) -> None:
     rows = u.rows or []
     if len(rows) < 2:
         return
-    header = [context(c) for c in rows[0]]
+    def has_order(r: list[str]) -> bool:
+        return any(parse_order(i, syms) for c in r[1:] for _, _, i in find_orders(c))
+
+    # header rows: those before the first row of orders ("time | memory" over "train | test | train | test")
+    n_head = next((k for k, r in enumerate(rows) if has_order(r)), 1)
+    width = max(len(r) for r in rows)
+    header = [context(" ".join(r[j] for r in rows[:n_head] if j < len(r))) for j in range(width)]
     col_roles = [_role(question, h) for h in header]
-    headless = any(parse_order(i, syms) for c in rows[0][1:] for _, _, i in find_orders(c))  # no header row
+    headless = n_head == 0  # no header row
     if headless:
-        header, col_roles = [""] * len(header), [None] * len(header)
-    for r in (rows if headless else rows[1:]):
+        header, col_roles = [""] * width, [None] * width
+    for r in rows[n_head:]:
         row_label = context(r[0]) if r else ""
         row_role = _role(question, row_label)
         for j, cell in enumerate(r[1:], start=1):

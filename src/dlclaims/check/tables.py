@@ -219,6 +219,9 @@ _LATEX_ENV = re.compile(r"\\begin\{(array|tabular|matrix|pmatrix|bmatrix)\}(?:\s
                         re.DOTALL)
 
 
+_MULTICOLUMN = re.compile(r"\\multicolumn\{(\d)\}\{[^{}]*\}\{(.*)\}$")
+
+
 def _latex_tables(text: str) -> list[Table]:
     """``\\begin{array}{c|ccc} t & 0 & 1 \\\\ \\hline q & 1 & 2 \\end{array}`` (array, tabular, matrices): rows split
     at ``\\\\``, cells at ``&``, rules (``\\hline``) dropped."""
@@ -228,7 +231,11 @@ def _latex_tables(text: str) -> list[Table]:
         for raw in re.split(r"\\\\", m.group(2)):
             raw = re.sub(r"\\(?:hline|toprule|midrule|bottomrule|cline\{[^}]*\})", " ", raw).strip()
             if raw:
-                rows.append([c.strip() for c in raw.split("&")])
+                cells = []
+                for c in raw.split("&"):  # \multicolumn{2}{c}{time}: the cell under each column it spans
+                    mc = _MULTICOLUMN.match(c.strip())
+                    cells += [mc.group(2).strip()] * int(mc.group(1)) if mc else [c.strip()]
+                rows.append(cells)
         if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
             first = text.count("\n", 0, m.start())
             out.append(Table(rows, first, first + m.group(0).count("\n"), "latex"))
