@@ -119,6 +119,11 @@ def test_a_bound_read_through_a_derivations_chain_of_equalities():
     assert _claims("Q-elbo", aligned).get("elbo.bound") == "assert"  # the aligned lines are no table
 
 
+def test_an_error_against_the_average_is_not_a_negative_average():
+    assert _claims("Q-lookup", "We checked err = |out - (v_a + v_b)/2| over 32 seeds.") == {"lookup.average": "assert"}
+    assert _claims("Q-lookup", "The output is -(v_a + v_b)/2.") == {"lookup.average": "deny"}  # a unary minus
+
+
 def test_the_latent_may_have_any_letter():
     assert _claims("Q-elbo", "ELBO = E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))") == {"elbo.decomposition": "assert"}
     assert _claims("Q-elbo", "ELBO = E_{q(h|x)}[log p(x|h)] + KL(q(h|x) || p(h))") == {"elbo.decomposition": "deny"}

@@ -322,6 +322,9 @@ def _value_runs(s: str) -> list[str]:
             continue
         i, j = g[0].start(), g[-1].end()
         while i > 0 and s[i - 1] in _ARITH:
+            if s[i - 1] in "+-" and i > 1 and (s[i - 2].isalnum() or s[i - 2] in ")]_") and \
+                    not re.search(r"\b(?:is|are|be|was|equals?|gives?|returns?)$", s[:i - 1]):
+                break  # "out - (v_a+v_b)/2": a binary minus joins another term; the run starts after it
             i -= 1
         while j < len(s) and s[j] in _ARITH:
             j += 1
