@@ -162,6 +162,26 @@ def prose_series(text: str) -> list[Series]:
     return out
 
 
+def pair_lines(us: list[Unit]) -> tuple[list[Series], list[str]]:
+    """Pairs written one per line ("- k=0: (1, 1)", "- k=1: (-1, 2)", ...): the longest run of four or more
+    sentences with one pair each is two series, named by a ``(p, q)`` in the sentence before the run."""
+    best: list[int] = []
+    run: list[int] = []
+    for k, u in enumerate(us + [None]):  # type: ignore[list-item]
+        if u is not None and u.rows is None and len(_PAIRS.findall(plain_math(u.text).lower())) == 1:
+            run.append(k)
+            continue
+        best, run = (run if len(run) > len(best) else best), []
+    if len(best) < 4:
+        return [], []
+    pairs = [_PAIRS.findall(plain_math(us[k].text).lower().replace("−", "-"))[0] for k in best]
+    names = _PAIR_NAMES.search(plain_math(us[best[0] - 1].text).lower()) if best[0] else None
+    a, b = (names.group(1), names.group(2)) if names else (None, None)
+    lines = [us[k].text for k in best]
+    quote = "\n".join(lines)
+    return [Series(a, [float(x) for x, _ in pairs], quote), Series(b, [float(y) for _, y in pairs], quote)], lines
+
+
 _STEP_LABEL = re.compile(r"(?:^|(?<=[\s\-*•(]))(?:step|iteration|iter|round)\s*#?\s*(\d{1,2})\s*[:.)=-]|"
                          r"(?:^|(?<=[\s\-*•(]))t\s*=\s*(\d{1,2})\s*:")
 _ASSIGN = re.compile(r"(?<![\w\\])([a-z])(?:_\s*\{?\(?[a-z0-9+ ]{1,5}\)?\}?)?\s*=\s*([-+*/=().\d\s]*\d\)?)")
@@ -334,6 +354,9 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
             texts = [u.text for u in us if u.rows is None]
             found = step_series(texts)
             quotes += [t for t in texts if _STEP_LABEL.search(t.lower())]
+        if not found:  # one pair per line: "- k=1: (-1, 2)"
+            found, lines = pair_lines(us)
+            quotes += lines
         if not any(s_.name is not None for s_ in found) and len([s_ for s_ in found if s_.name is None]) < 2:
             continue
         seqs, aliases, how = assign(spec, found, context)
