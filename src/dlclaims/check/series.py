@@ -162,9 +162,14 @@ def prose_series(text: str) -> list[Series]:
     return out
 
 
+_RAW_PAIR = re.compile(r"\(\s*\$?[-+−]?\d")
+
+
 def pair_lines(us: list[Unit]) -> tuple[list[Series], list[str]]:
     """Pairs written one per line ("- k=0: (1, 1)", "- k=1: (-1, 2)", ...): the longest run of four or more
     sentences with one pair each is two series, named by a ``(p, q)`` in the sentence before the run."""
+    if sum(bool(u.rows is None and _RAW_PAIR.search(u.text)) for u in us) < 4:  # most answers (cheap test)
+        return [], []
     best: list[int] = []
     run: list[int] = []
     for k, u in enumerate(us + [None]):  # type: ignore[list-item]

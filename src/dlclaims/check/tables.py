@@ -83,6 +83,8 @@ def _space_cells(line: str) -> list[str] | None:
 
 def _top_bars(line: str) -> int:
     """Bars outside brackets and math: "p(x|z)", "$|x|$" and "q(z|x)" are no cell separators."""
+    if line.count("|") < 2:  # most lines: no table row whatever the brackets
+        return line.count("|")
     depth, dollars, n = 0, False, 0
     for ch in line:
         if ch == "$":
