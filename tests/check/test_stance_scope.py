@@ -226,3 +226,12 @@ def test_a_negated_opposite_word_is_left_to_the_negation():
     assert opposed("The MLP works on each position on its own.", "The MLP is where information flows between positions.")
     assert not opposed("The MLP works on each position on its own.", "The MLP does not look across positions.")
     assert not opposed("GDA converges after a few steps.", "Alternating GDA never converges.")  # parity reads it
+
+
+def test_a_universal_denial_needs_a_quantified_window():
+    """"Every target word always attends to exactly one source word" is not denied by a description of some rows."""
+    by = {"asserts": (1.1, "When a row has several non-zero cells, the target word draws on several source words."),
+          "denies": (1.7, "Every target word always attends to exactly one source word.")}
+    some = "A row with a single bright cell means the target word is aligned to exactly one source word."
+    assert window_stance(some, by)[0] != "denies"
+    assert window_stance("Each target word is aligned to exactly one source word.", by)[0] == "denies"

@@ -166,6 +166,17 @@ def _tight(clause: str, example: str) -> bool:
     return _jaccard(clause, example) >= TIGHT
 
 
+_UNIVERSAL = re.compile(r"\b(?:every|always)\b")
+_QUANTIFIED = re.compile(r"\b(?:every|always|each|all|any|whole|entire|only|never)\b")
+
+
+def _particular(clause: str, denial: str) -> bool:
+    """The denial says something of every case ("every target word always attends to exactly one source word") and
+    the window of some cases, without a quantifier ("a row with a single bright cell means the word is aligned to
+    exactly one source word"): it does not deny."""
+    return bool(_UNIVERSAL.search(denial.lower())) and not _QUANTIFIED.search(clause.lower())
+
+
 def _negated_paraphrase(clause: str, denial: str) -> bool:
     """A denial worded as a negation is read only from a tight paraphrase that carries a negation too ("a deep net
     does it with 2 units per layer" is no paraphrase of "a deep net has no more pieces than a shallow one")."""
@@ -203,7 +214,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
                 denials == "content" or _negated_paraphrase(matching_clause(window, o[1]), o[1])) and \
-                not other_model(window, o[1]):
+                not other_model(window, o[1]) and not _particular(matching_clause(window, o[1]), o[1]):
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, sentence or window)
