@@ -124,6 +124,11 @@ def test_an_error_against_the_average_is_not_a_negative_average():
     assert _claims("Q-lookup", "The output is -(v_a + v_b)/2.") == {"lookup.average": "deny"}  # a unary minus
 
 
+def test_an_ocr_x0_is_the_diffusion_bound():
+    assert _claims("Q-elbo", "log p(xO) >= ELBO because the KL we drop is >= O.") == {"diffusion.bound": "assert"}
+    assert _claims("Q-elbo", "log p(x) >= ELBO because the KL is >= 0.") == {"elbo.bound": "assert"}
+
+
 def test_the_latent_may_have_any_letter():
     assert _claims("Q-elbo", "ELBO = E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))") == {"elbo.decomposition": "assert"}
     assert _claims("Q-elbo", "ELBO = E_{q(h|x)}[log p(x|h)] + KL(q(h|x) || p(h))") == {"elbo.decomposition": "deny"}

@@ -375,7 +375,7 @@ _SAYS = {("elbo.decomposition", "assert"): "ELBO = E_q[log p(x|z)] - KL(q(z|x) |
          ("lookup.average", "assert"): "the output is (v_a + v_b)/2",
          ("lookup.average", "deny"): "the output is an equal-weight sum of v_a and v_b other than their average"}
 _VALUE_RUN = re.compile(r"\bv_?\(?[a-z0-9]")  # a combination of the values v_a, v_b (not the query's k_a, k_b)
-_DIFFUSION_VARS = re.compile(r"x_?\(?0\)?(?![\d.])|x_\(1:t\)|x_\(0:t\)|x_t\b")
+_DIFFUSION_VARS = re.compile(r"x_?\(?(?:0(?![\d.])|o(?![a-z\d.]))\)?|x_\(1:t\)|x_\(0:t\)|x_t\b")  # OCR: "x0" as "xO"
 _READERS = {"Q-elbo": _elbo, "Q-minmax": _equilibrium, "Q-lookup": _average}
 
 
