@@ -35,6 +35,7 @@ _N = r"[-+]?\d+(?:\.\d+)?"
 # a run of bare pairs, "1,1 -1,2 -2,1 -1,-1" (a table flattened by OCR): a comma inside a pair, none between pairs
 _BARE_PAIRS = re.compile(rf"(?<![\w.,]){_N}\s?,\s?{_N}(?:(?:\s+|\s*[;|]\s*|\s*(?:->|→|=>)\s*){_N}\s?,\s?{_N}){{3,}}"
                          r"(?![\w.]|,\s?\d)")
+_PAIR_IN_RUN = re.compile(rf"({_N})\s?,\s?({_N})")  # one pair of such a run
 
 _ELLIPSIS = re.compile(r"^\s*\$?\s*(?:\.\.\.|…|\\cdots|\\ldots|\\dots|etc\.?)\s*\$?\s*$")
 
@@ -79,7 +80,7 @@ def table_series(rows: list[list[str]], quote: str) -> list[Series]:
     * a row of numbers with no name: an unnamed series (its name is inferred later).
     """
     if len(rows) == 1 and _BARE_PAIRS.fullmatch(quote.strip()):  # "1,1 -1,2 -2,1 ...": two runs, not one
-        pairs = re.findall(rf"({_N})\s?,\s?({_N})", quote)
+        pairs = _PAIR_IN_RUN.findall(quote)
         return [Series(None, [float(p[k]) for p in pairs], quote) for k in (0, 1)]
     out: list[Series] = []
     used: set[int] = set()
@@ -145,7 +146,7 @@ def prose_series(text: str) -> list[Series]:
     out: list[Series] = []
     pairs = _PAIRS.findall(low)
     if len(pairs) < 4 and (run := _BARE_PAIRS.search(low)):
-        pairs = re.findall(rf"({_N})\s?,\s?({_N})", run.group(0))
+        pairs = _PAIR_IN_RUN.findall(run.group(0))
     run = None if len(pairs) >= 4 else _PAIR_RUN.search(low)
     if run:
         vals = [float(x) for x in re.findall(_N, run.group(3))]
@@ -172,14 +173,15 @@ def pair_lines(us: list[Unit]) -> tuple[list[Series], list[str]]:
         return [], []
     best: list[int] = []
     run: list[int] = []
-    for k, u in enumerate(us + [None]):  # type: ignore[list-item]
-        if u is not None and u.rows is None and len(_PAIRS.findall(plain_math(u.text).lower())) == 1:
+    found = [_PAIRS.findall(plain_math(u.text).lower().replace("−", "-")) if u.rows is None else [] for u in us]
+    for k in range(len(us) + 1):
+        if k < len(us) and len(found[k]) == 1:
             run.append(k)
             continue
         best, run = (run if len(run) > len(best) else best), []
     if len(best) < 4:
         return [], []
-    pairs = [_PAIRS.findall(plain_math(us[k].text).lower().replace("−", "-"))[0] for k in best]
+    pairs = [found[k][0] for k in best]
     names = _PAIR_NAMES.search(plain_math(us[best[0] - 1].text).lower()) if best[0] else None
     a, b = (names.group(1), names.group(2)) if names else (None, None)
     lines = [us[k].text for k in best]

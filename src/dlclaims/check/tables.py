@@ -126,8 +126,9 @@ def find_tables(text: str) -> list[Table]:
             i += 1
             continue
         line = lines[i]
-        if _top_bars(line) >= 2 and not re.search(r"\|\|", line) or "\t" in line.strip() or _space_cells(line):
-            layout = "pipe" if _top_bars(line) >= 2 else "tab" if "\t" in line.strip() else "spaces"
+        bars = _top_bars(line)
+        if bars >= 2 and not re.search(r"\|\|", line) or "\t" in line.strip() or _space_cells(line):
+            layout = "pipe" if bars >= 2 else "tab" if "\t" in line.strip() else "spaces"
             rows, first = [], i
             while i < len(lines) and not taken[i]:
                 ln = lines[i]
