@@ -235,3 +235,13 @@ def test_a_universal_denial_needs_a_quantified_window():
     some = "A row with a single bright cell means the target word is aligned to exactly one source word."
     assert window_stance(some, by)[0] != "denies"
     assert window_stance("Each target word is aligned to exactly one source word.", by)[0] == "denies"
+
+
+def test_the_same_is_opposed_to_an_examples_different_before_its_tail():
+    """"a different attention, not a faster implementation of the same one" holds "different": a window saying "the
+    same attention" does not agree with it (it says the tail, which the example negates)."""
+    example = "The result of Bob's method is a different attention, not a faster implementation of the same one."
+    by = {"asserts": (1.33, example), "denies": (1.10, "Bob's attention computes exactly the same output as before.")}
+    assert window_stance("This is the same attention", by)[0] != "asserts"
+    assert window_stance("This is a different attention", by)[0] == "asserts"
+    assert opposed("the outputs are the same", "the outputs are different")

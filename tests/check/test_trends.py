@@ -26,3 +26,18 @@ def test_flat_words_and_peaks(text, shape):
 def test_too_large_is_the_fall_branch_after_a_rise():
     assert _shape("If the latent dimension is too large, the probe accuracy suffers.") == "rise-fall"
     assert _shape("If the latent dimension is large, the probe accuracy is high.") != "rise-fall"
+
+
+@pytest.mark.parametrize("text,shape", [
+    ("With a bigger h the probe acc ↑.", "rise"),  # an arrow on the accuracy
+    ("With a bigger h the probe acc ↓.", "fall"),
+    ("Past some h the accuracy drops.", "rise-fall"),  # "past some h": it rose up to there
+    ("The accuracy goes up with h but then drops again.", "rise-fall"),
+])
+def test_arrows_and_a_fall_after_some_size(text, shape):
+    assert _shape(text) == shape
+
+
+def test_a_fall_again_implies_the_rise_before_it():
+    assert _shape("For large h the probe accuracy drops again.") == "rise-fall"
+    assert _shape("For large h the probe accuracy drops.") == "fall"

@@ -392,8 +392,9 @@ _FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|wo
                    r"down|hurts?|deteriorat\w*|too (?:large|big|high|wide))\b")
 _PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
 _AFTER = re.compile(r"\b(?:beyond|after|above|past|once|until|up to|from)\s+(?:about |around |roughly )?"
-                    r"(?:h\s*[=≈~]?\s*\d+|\d+|a (?:certain |some )?(?:point|size)|some (?:point|size)|that)"
+                    r"(?:h\s*[=≈~]?\s*\d+|\d+|(?:a (?:certain |some )?|some )(?:point|size|h|value|width)\b|that)"
                     r"|\btoo (?:large|big|high|wide)\b")  # "too large" for a size: beyond some size
+_AGAIN = re.compile(r"\s+(?:\w+\s+)?(?:again|back)\b")
 _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
                    r"the (?:bigger|larger|more|wider))\b")
 
@@ -469,6 +470,10 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
             for m in _FALL.finditer(low):
                 if not negated(low, m.start(), m.end()):
                     fall = hit = True
+                    # "drops again", "goes back down": it rose before
+                    rise |= bool(_AGAIN.match(low, m.end()))
+            for m in re.finditer(rf"(?:{spec.y})\s*([↑⬆↓⬇])", low):  # "acc ↑", "acc ↓" (an arrow on x says nothing)
+                rise, fall, hit = rise or m.group(1) in "↑⬆", fall or m.group(1) in "↓⬇", True
             if _PEAK.search(low) and re.search(spec.x, low) and not (_PLAT.search(low) or _FLAT.search(low)):
                 # "an intermediate h is best": rise, then fall (a best setting among flat results is no peak)
                 rise = fall = hit = True

@@ -15,6 +15,7 @@ from .decide import Decider
 from .decide import default as default_decider
 from .detect import Candidate, Window, candidates, contrast_words, refs, windows_of
 from .extract import Assertion, extract, units
+from .units import withdraw
 from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
@@ -186,6 +187,7 @@ class Analysis:
 
 def analyse(text: str) -> Analysis:
     ocr_lower.cache_clear()  # its cache serves the readers of one sheet (no carry-over between sheets)
+    text = withdraw(text)  # "X (scratch that) Y": X is not read
     groups, unmatched, rows = _groups(text)
     structural: list[tuple[Assertion, str, Any]] = []
     wins: list[Window] = []

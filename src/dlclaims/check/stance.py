@@ -219,11 +219,14 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, sentence or window)
     head = _TAIL.sub("", ex)
-    if head != ex and not _TAIL.search(clause) and _jaccard(clause, head) >= SAME_HEAD:
+    # the example's words that say what it holds: without its ", not Y" tail where the window has none ("a different
+    # attention, not a faster implementation of the same one": "different", not "same")
+    said = head if head != ex and not _TAIL.search(clause) else ex
+    if said != ex and _jaccard(clause, head) >= SAME_HEAD:
         # "the derivative is a Jacobian" against "... is a Jacobian matrix, not a gradient vector": the window says
         # the example's head and not its contrast; compare the head
         ex = head
-    other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, ex)
+    other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, said)
     flip = _tight(clause, ex) and other_parity
     framed = framed_false(sentence or window) and not framed_false(ex)
     if other_parity and not flip and not framed:

@@ -73,6 +73,7 @@ class Structure:
     assignments: tuple[AssignmentClaim, ...] = ()
     model_pairs: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()  # ((name, regex), (name, regex))
     opposites: tuple[tuple[str, str], ...] = ()  # (regex, regex): words that say the opposite of each other
+    retractions: tuple[str, ...] = ()  # regexes: markers that withdraw what the writer wrote just before them
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -213,8 +214,12 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
         if not isinstance(words, list) or len(words) != 2:
             raise StructureError(f"structure.toml: opposite {k + 1} must give two words (regexes)")
         opposites.append((_regex(f"opposite {k + 1}", words[0]), _regex(f"opposite {k + 1}", words[1])))
+    markers = (data.get("retraction") or {}).get("markers", [])
+    if not isinstance(markers, list):
+        raise StructureError("structure.toml: retraction.markers must be a list of regexes")
+    retractions = tuple(_regex(f"retraction marker {k + 1}", m) for k, m in enumerate(markers))
     return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length,
-                     per, tuple(assignments), tuple(pairs), tuple(opposites))
+                     per, tuple(assignments), tuple(pairs), tuple(opposites), retractions)
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .ocr import ocr_lower
+from .structure import load as load_structure
 from .tables import find_tables
 
 Stance = Literal["assert", "deny", "nuance", "orders", "sequence", "trend"]
@@ -141,6 +142,28 @@ _RETRACTED = re.compile(
     r"won't|will not|wouldn't|would not)\s*[.!]?\s*$")
 _FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|(?:is|it's) (?:false|wrong|incorrect|untrue)|mistaken belief)"
                            r"\s+that\b")
+
+
+_WITHDRAWN = re.compile("|".join(f"(?:{m})" for m in load_structure().retractions) or r"(?!)", re.IGNORECASE)
+_STRUCK = re.compile(r"~~[^~\n]+~~")
+# where a withdrawn statement starts: after a sentence's end, a blank line, a line item's bullet or a line's start
+_STATEMENT_START = re.compile(r"[.!?](?=\s)|\n\s*\n|\n\s*(?:[-*•+]|\d+[.)])\s|\n(?=\s*#)|^")
+
+
+def withdraw(text: str) -> str:
+    """The text with what its writer withdrew blanked out (same length, newlines kept): struck-through ~~text~~, and
+    a statement followed by a retraction marker (structure.toml [retraction]), from the statement's start to the
+    marker: "- CNN is translation invariant (scratch that) weight sharing gives equivariance" keeps only the
+    second statement."""
+    if "~~" not in text and not _WITHDRAWN.search(text):
+        return text
+    def blank(s: str) -> str:
+        return re.sub(r"[^\n]", " ", s)
+    text = _STRUCK.sub(lambda m: blank(m.group(0)), text)
+    for m in list(_WITHDRAWN.finditer(text)):
+        start = max((b.end() for b in _STATEMENT_START.finditer(text, 0, m.start())), default=0)
+        text = text[:start] + blank(text[start:m.end()]) + text[m.end():]
+    return text
 
 
 def retracted(low: str, end: int, start: int | None = None) -> bool:

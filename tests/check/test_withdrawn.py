@@ -1,0 +1,31 @@
+"""What the writer withdrew is not read (units.withdraw): a statement before a retraction marker, struck-through text."""
+
+from __future__ import annotations
+
+from dlclaims.check.units import withdraw
+from dlclaims.check.sheet import analyse
+
+
+def test_a_statement_before_a_retraction_marker_is_blanked_to_its_start():
+    text = "Pooling helps. - CNN is translation invariant (scratch that) weight sharing gives equivariance."
+    out = withdraw(text)
+    assert len(out) == len(text)
+    assert "invariant" not in out and "Pooling helps." in out and "weight sharing gives equivariance." in out
+    lines = "- a smaller eta would make it\nconverge (scratch that) no eta helps.\n- next item"
+    assert withdraw(lines).split("\n")[0].strip() in ("", "-")  # back to the item's start, over the wrapped line
+    assert "next item" in withdraw(lines) and "no eta helps." in withdraw(lines)
+
+
+def test_struck_text_is_blanked_and_plain_text_is_kept():
+    assert withdraw("The CNN is ~~invariant~~ equivariant.") == "The CNN is " + " " * 13 + " equivariant."
+    plain = "Nothing to withdraw here; strike a balance between bias and variance."
+    assert withdraw(plain) == plain
+
+
+def test_a_withdrawn_statement_is_in_no_window():
+    sheet = ("## Q: CNN vs MLP\n"
+             "- a CNN without ReLU is still nonlinear bc it has many layers (scratch that) without the ReLU the stacked "
+             "convolutions collapse into one linear convolution, so depth adds nothing.\n")
+    texts = [s.window.text for c in analyse(sheet).candidates for s in c.support]
+    assert texts and not any("many layers" in t for t in texts)
+    assert any("collapse into one linear convolution" in t for t in texts)
