@@ -215,3 +215,21 @@ def test_a_latex_table_with_two_header_rows_gives_each_column_its_aspect():
     got = {(p["aspect"], p["role"]): p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
     assert got[("memory-infer", "rnn")] == "l*n" and got[("memory-train", "rnn")] == "l*n*t"
     assert got[("time-train", "rnn")] == "l*n^2*t" and got[("time-train", "transformer")] == "l*n*t^2"
+
+
+def test_a_letter_times_a_sum_is_one_bare_order():
+    from dlclaims.check.orders import find_bare_orders
+    assert [x[2] for x in find_bare_orders("so -> l(t^2 n + t n^2); the t^2 term")] == ["l(t^2 n + t n^2)"]
+    assert find_bare_orders("p(x + y) and f(x, y) = x y and q(z|x)") == []  # no power: no order
+
+
+def test_an_incomplete_order_and_a_line_items_model():
+    """"- Transformer: not just t^2 l n. ... -> l(t^2 n + t n^2)": the item's model, its completed order."""
+    from dlclaims.check.extract import complexity, units
+    text = ("- Transformer: not just t^2·l·n. QK^T is ~ t^2 n per layer, but the projections are ~ t n^2 per "
+            "layer -> l(t^2 n + t n^2); the t^2 term dominates only when t >> n")
+    pieces = [p for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]]
+    assert [(p["role"], p["sheet"]) for p in pieces] == [("transformer", "l*n*t^2 + l*n^2*t")]
+    alone = "- Transformer: t^2·l·n, because every position attends to every other."
+    assert [(p["role"], p["sheet"]) for a in complexity("Q-seq", units(alone)) for p in a.data["pieces"]] == \
+        [("transformer", "l*n*t^2")]

@@ -23,6 +23,9 @@ from .units import Assertion, Unit
 
 # -- complexity ------------------------------------------------------------------------------------------
 _BUT = re.compile(r"\b(?:but|however|yet)\b")
+_ITEM_LABEL = re.compile(r"\s*(?:[-*•+]\s+|\d+[.)]\s+)?([^:.;,]{2,30}):\s")  # "- transformer: ..." (lower-cased)
+_ITEM_START = re.compile(r"\s*(?:[-*•+]|\d+[.)])\s")  # a new line item
+_INCOMPLETE = re.compile(r"\b(?:not (?:just|only|merely|simply)|more than(?: just)?)\s*$")
 _AGREES = re.compile(r"[\s,]*(?:i think |in fact |indeed )?(?:that|this|it)(?:'s| is| holds| was)\s+(?:right|correct|true|"
                      r"fine|accurate)\b")
 _FOR_PREVIOUS = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+(?:'s)?\s*(?:,\s*)?(?:and|while|but|vs\.?|versus)?\s*$")
@@ -190,13 +193,18 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     loose: list[tuple[str, Order, str, str]] = []
     partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
     carry: tuple[str | None, str] = (None, "")  # the kind (time | memory) the previous sentence named, its part
+    item_role: str | None = None  # the model a line item is labelled with ("- Transformer: ...") for its sentences
     for u in us:
         if u.rows is not None:
             _orders_in_table(question, u, syms, found)
+            item_role = None
             continue
         prev_end = 0
         text = _math(u.text)
         low = context(u.text)
+        label = _ITEM_LABEL.match(low)
+        if label or _ITEM_START.match(u.text):
+            item_role = _role(question, label.group(1)) if label and _n_roles(question, label.group(1)) == 1 else None
         kind, phase = _kind_phase(question, low, first=True)
         named_kind = kind
         if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
@@ -221,6 +229,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if question == "Q-seq" and (_STEPS.match(la) or _STEPS_BEFORE.search(re.split(r"[,;:]", lb)[-1][-60:])
                                         or single and _STEPS.search(_PAREN.sub(" ", low))):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
+                continue
+            if _INCOMPLETE.search(before):
+                prev_end = b  # "not just t^2 l n": an incomplete order the sheet goes on to complete
                 continue
             but = _BUT.search(text[b:].lower())
             if REPORTED.search(re.split(r"[.;:]", lb)[-1]) and but and not _AGREES.match(text[b + but.end():].lower()):
@@ -254,6 +265,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 role = "both"
             if role is None and len(items) == 1 and _n_roles(question, low) == 1:
                 role = _role(question, low)
+            if role is None and not _n_roles(question, low):
+                role = item_role  # "- Transformer: not just t^2 l n. ... -> l(t^2 n + t n^2)"
             k2, p2 = _kind_phase(question, context(before))
             kind, phase = k2 or kind, p2 or phase
             aspect = _join_aspect(question, kind, phase)

@@ -48,10 +48,19 @@ _BARE = re.compile(rf"(?<![A-Za-z0-9_\\^(])(?:{_SYM}(?:\s*(?:\*|·|×|\\cdot|\\t
 _SPACED = re.compile(rf"(?<![A-Za-z0-9_\\^(])(?=[a-zA-Z ]*\^){_SYM}(?: {_SYM}){{1,3}}(?![A-Za-z0-9_(^])")
 
 
+_MONO = rf"{_SYM}(?:\s*(?:\*|·|×)?\s*{_SYM}){{0,3}}"
+# a letter times a sum of such products, a power among them: "l(t^2 n + t n^2)", "l·(t²n + tn²)"
+_FACTORED = re.compile(rf"(?<![A-Za-z0-9_\\^(])[a-zA-Z]\s*(?:\*|·|×)?\s*\((?=[^()]*\^)({_MONO}(?:\s*\+\s*{_MONO})+)\)")
+
+
 def find_bare_orders(text: str) -> list[tuple[int, int, str]]:
     """Products of single letters written without O(...): "t*l*n^2", "l·t^2·n", "tln^2", "n^2 d" (start, end,
-    text); letters apart only with a power among them ("n^2 d", not "a b")."""
-    out = [(m.start(), m.end(), m.group(0)) for m in _BARE.finditer(text)]
+    text); letters apart only with a power among them ("n^2 d", not "a b"); a letter times a sum of them
+    ("l(t^2 n + t n^2)")."""
+    out = [(m.start(), m.end(), m.group(0)) for m in _FACTORED.finditer(text)]
+    spans = [(a, b) for a, b, _ in out]
+    out += [(m.start(), m.end(), m.group(0)) for m in _BARE.finditer(text)
+            if not any(a < m.end() and m.start() < b for a, b in spans)]
     spans = [(a, b) for a, b, _ in out]
     out += [(m.start(), m.end(), m.group(0)) for m in _SPACED.finditer(text)
             if not any(a < m.end() and m.start() < b for a, b in spans)]
