@@ -268,3 +268,12 @@ def test_a_table_written_in_prose_is_also_read_row_by_row():
     assert [u.text for u in us[1:]] == ["FFN and LayerNorm mix tokens: False, both act on each position separately.",
                                        "The equilibrium: Both gradients vanish only at the origin, so it is (0, 0)."]
     assert prose_rows([["t", "q", "p"], ["0", "1", "1"], ["1", "2", "-1"]]) == []  # a table of values: none
+
+
+def test_a_matrix_inside_a_sentence_is_not_a_table():
+    from dlclaims.check.tables import find_tables
+    inline = ("After 6 steps we are back at (1, 1), so the iterates never converge. One step is $M = \\begin{pmatrix} "
+              "1 & \\eta \\\\ -\\eta & 1-\\eta^2 \\end{pmatrix}$ on (q, p), det M = 1, so both eigenvalues have modulus 1.")
+    assert find_tables(inline) == []
+    alone = "$$\\begin{array}{c|ccc} k & 0 & 1 & 2 \\\\ q & 1 & 2 & 1 \\\\ p & 1 & -1 & -2 \\end{array}$$"
+    assert [t.rows[1][:2] for t in find_tables(alone)] == [["q", "1"]]

@@ -26,6 +26,10 @@ _LINK = re.compile(r"^[\s,*_`'\"()]*(?:(?:the|this|that|it|which|one)\s+)?(?:[\w
                    r"provides?|gives?|adds?|being|becomes?)\b(?:\s+\w+){0,4}?[\s,*_`'\"]*(?:as\s+)?(?:an?|the)?\s*$")
 _BACK = re.compile(r"^[\s,*_`'\"()]*(?:term\s+|part\s+)?(?:is|=|comes from|is given by|is done by)\s+(?:the\s+)?$")
 _NEG = re.compile(r"\b(?:not|no|never|isn't|aren't|doesn't|don't|rather than|instead of)\b")
+# a link the sentence names to reject it: "calling the likelihood 'the regularization term' gets the roles backwards"
+_CALLING = re.compile(r"\b(?:calling|call|called|naming|to call)\b")
+_REJECTED = re.compile(r"^[^.;]{0,40}?\b(?:is|are|gets?|has|have|would be)\s+(?:\w+\s+){0,3}?(?:wrong|incorrect|"
+                       r"backwards?|a mistake|mistaken|misleading|a misnomer)\b")
 
 
 def _mentions(text: str, pats: dict[str, tuple[str, ...]]) -> list[tuple[int, int, str]]:
@@ -55,6 +59,8 @@ def links(spec: AssignmentClaim, sentence: str) -> set[tuple[str, str]]:
         start = m.end() if m else len(low)
         terms, parts = _mentions(clause, spec.terms), _mentions(clause, spec.parts)
         for ps, pe, part in parts:
+            if _REJECTED.match(clause[pe:]) and _CALLING.search(clause[:ps]):
+                continue
             before = [t for t in terms if t[1] <= ps]
             after = [t for t in terms if t[0] >= pe]
             if before:

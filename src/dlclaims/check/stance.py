@@ -39,7 +39,10 @@ HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|somet
 FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|mistaken belief|common mistake|(?:is|it's|it is) (?:false|wrong|"
                           r"incorrect|untrue|not true)) that\b|"
                           # a view the writer sets up to reject: "it is tempting to call them equal"
-                          r"\b(?:(?:it is|it's|is) tempting|(?:one|you|we) (?:might|may|could) be tempted) to\b")
+                          r"\b(?:(?:it is|it's|is) tempting|(?:one|you|we) (?:might|may|could) be tempted) to\b|"
+                          # a name the writer rejects: "calling the likelihood 'the regularizer' gets the roles backwards"
+                          r"\b(?:calling|to call)\b[^.;]{0,60}?\b(?:is|are|gets?|would be)\s+(?:\w+\s+){0,3}?"
+                          r"(?:wrong|incorrect|backwards?|a mistake|mistaken|misleading|a misnomer)\b")
 RETRACTED = re.compile(r"\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|which)(?: is|'s| was)\s+"
                        r"(?:simply |actually |in fact )?(?:false|wrong|incorrect|untrue|not (?:true|correct|right|the "
                        r"case)|a (?:misconception|myth|mistake))"

@@ -222,6 +222,7 @@ _LATEX_ENV = re.compile(r"\\begin\{(array|tabular|matrix|pmatrix|bmatrix)\}(?:\s
                         re.DOTALL)
 
 
+INLINE_PROSE_WORDS = 12  # words on an environment's lines beyond which it is math inside a sentence, not a table
 _MULTICOLUMN = re.compile(r"\\multicolumn\{(\d)\}\{[^{}]*\}\{(.*)\}$")
 
 
@@ -239,6 +240,10 @@ def _latex_tables(text: str) -> list[Table]:
                     mc = _MULTICOLUMN.match(c.strip())
                     cells += [mc.group(2).strip()] * int(mc.group(1)) if mc else [c.strip()]
                 rows.append(cells)
+        ls, le = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+        prose = text[ls:m.start()] + " " + text[m.end():le if le >= 0 else len(text)]
+        if len(re.findall(r"[A-Za-z]{2,}", prose)) > INLINE_PROSE_WORDS:
+            continue  # a matrix inside a sentence ("one step is $M = \begin{pmatrix} ... $ on (q, p), ..."): prose
         if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
             first = text.count("\n", 0, m.start())
             out.append(Table(rows, first, first + m.group(0).count("\n"), "latex"))
