@@ -252,3 +252,11 @@ def test_a_name_the_writer_rejects_is_framed_false():
     assert framed_false('The KL is the regularizer, so calling the likelihood "the regularization term" gets the roles '
                         'backwards.')
     assert not framed_false("Calling backward() on a vector output needs a gradient argument.")
+
+
+def test_a_negations_scope_is_matched_across_inflections():
+    """"does not make" negates "makes" of the other text ("make" and "makes" share a stem)."""
+    assert aligned_parity("weight sharing alone does not make the conv net translation invariant",
+                          "Weight sharing makes the CNN translation invariant.") == 1
+    assert aligned_parity("it does not matter here; weight sharing makes it invariant",
+                          "Weight sharing makes the CNN translation invariant.") == 0

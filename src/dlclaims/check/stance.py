@@ -71,19 +71,28 @@ def parity(text: str) -> int:
 _SCOPE_END = re.compile(r"[,;:!?]|\.(?:\s|$)")  # a negation's scope ends with its clause
 
 
+_INFLECTION = re.compile(r"(?<=...)(?:ing|ed|s)$")
+_FINAL_E = re.compile(r"(?<=...)e$")
+
+
+def _stem(word: str) -> str:
+    """A word's first five letters after an inflection and a final e ("makes", "make" -> "mak")."""
+    return _FINAL_E.sub("", _INFLECTION.sub("", word))[:5]
+
+
 def aligned_parity(text: str, other: str) -> int:
     """Parity of the negations of ``text`` whose scope (the next two content words) also occurs in ``other``:
     a negation of something the other text does not talk about ("..., without looking at other tokens")
     does not count. "Not only" negates an "only" of the other text ("mixing happens in the MLP, not only in
     attention" against "only attention mixes the tokens"); elsewhere it is an idiom ("not only X but also Y")."""
     low = (IDIOMS if ONLY.search(other.lower()) else NOT_NEG).sub(" ", text.lower())
-    there = {w[:5] for w in WORD.findall(other.lower()) if w not in _STOP}
+    there = {_stem(w) for w in WORD.findall(other.lower()) if w not in _STOP}
     n = 0
     for m in NEG.finditer(low):
         # "without" negates its object only ("without an argument raises an error": the argument, not the error)
         k = 1 if m.group(0) == "without" else 2
         scope = _SCOPE_END.split(low[m.end():m.end() + 60], maxsplit=1)[0]  # "does not help: updates cycle"
-        nxt = [w[:5] for w in WORD.findall(scope) if w not in _STOP][:k]
+        nxt = [_stem(w) for w in WORD.findall(scope) if w not in _STOP][:k]
         n += bool(set(nxt) & there)
     return n % 2
 
