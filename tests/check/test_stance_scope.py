@@ -260,3 +260,20 @@ def test_a_negations_scope_is_matched_across_inflections():
                           "Weight sharing makes the CNN translation invariant.") == 1
     assert aligned_parity("it does not matter here; weight sharing makes it invariant",
                           "Weight sharing makes the CNN translation invariant.") == 0
+
+
+def test_an_inequality_sign_is_a_negation():
+    assert parity("softmax(Q)(K^T V) != softmax(QK^T)V") == 1
+    assert parity("$a \\neq b$") == 1 and parity("a ≠ b") == 1 and parity("a = b") == 0
+    by = {"asserts": (2.1, "Bob's trick is wrong: softmax(QK^T)V is not softmax(Q)(K^T V)."),
+          "denies": (0.9, "Applying the softmax to Q first gives the same attention outputs.")}
+    assert window_stance("No - softmax is nonlinear, softmax(Q)(K^T V) != softmax(QK^T)V.", by)[0] == "asserts"
+
+
+def test_a_clause_about_the_other_model_does_not_deny():
+    """"... decoded junk. VAE samples look like digits.": the clause that matches the denial ("a plain autoencoder's
+    random latents look like real digits") is about the VAE."""
+    by = {"asserts": (1.80, "The VAE's prior samples look like real data, the autoencoder's do not."),
+          "denies": (1.81, "Random latents decoded by a vanilla autoencoder look like real digits.")}
+    window = "plain AE: z ~ N(0,I) -> decoded junk, nothing makes its codes look like N(0,I). VAE samples look like digits."
+    assert window_stance(window, by)[0] != "denies"

@@ -20,7 +20,8 @@ from .structure import load as load_structure
 NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|rather than|"
                  r"instead of|"
                  r"isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't|"
-                 r"wasn't|weren't|lacks?|non)\b|n't\b")
+                 r"wasn't|weren't|lacks?|non)\b|n't\b|"
+                 r"!=|≠|=/=|\\neq?\b")  # "softmax(Q)(K^T V) != softmax(QK^T)V": is not equal to
 NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\b")
 ONLY = re.compile(r"(?<!\bnot )\b(?:only|just|merely)\b")
 IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
@@ -226,7 +227,8 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
                 denials == "content" or _negated_paraphrase(matching_clause(window, o[1]), o[1])) and \
-                not other_model(window, o[1]) and not _particular(matching_clause(window, o[1]), o[1]):
+                not other_model(window, o[1]) and not other_model(matching_clause(window, o[1]), o[1]) and \
+                not _particular(matching_clause(window, o[1]), o[1]):
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, sentence or window)
