@@ -187,3 +187,11 @@ def test_the_origin_named_as_the_equilibrium():
 ])
 def test_a_start_or_a_step_is_not_the_equilibrium(text):
     assert _claims("Q-minmax", text) == {}
+
+
+def test_a_value_before_a_remark_in_brackets_is_read():
+    """"the output is v_a + v_b (both weights -> 1)": a sum, not a call v_b(...); it denies the average."""
+    from dlclaims.check.formulas import _average
+    assert _average("with q = beta(k_a + k_b) the output is v_a + v_b (both weights -> 1).") == \
+        [("lookup.average", "deny", "v_a+v_b")]
+    assert _average("the output is 0.5 v_a + 0.5 v_b (the average)")[0][:2] == ("lookup.average", "assert")

@@ -265,7 +265,8 @@ def _equilibrium(text: str) -> list[tuple[str, str, str]]:
 
 # -- Q-lookup ----------------------------------------------------------------------------------------------
 _V = r"v_?(?:\(([a-z0-9])\)|([a-z0-9]))"  # v_a, va, v_(a)
-_SYMBOL_TOKEN = re.compile(_V + r"(?![a-z(])")
+_NOT_CALLED = r"(?![a-z]|\([^()]{0,3}\))"  # "v_b(both weights -> 1)" is a value before a remark; "v(x)" a call
+_SYMBOL_TOKEN = re.compile(_V + _NOT_CALLED)
 
 
 def _coefficients(expr: str) -> dict[str, sp.Expr] | None:
@@ -309,7 +310,7 @@ _ARITH = set("0123456789.()*/+- ")
 def _value_runs(s: str) -> list[str]:
     """The maximal runs of arithmetic over value symbols (``v_a``, ``v_(b)``) in a plain-math string, with
     unbalanced outer parentheses trimmed: ``is((v_a+v_b)/(2)).`` -> ``((v_a+v_b)/(2))``."""
-    toks = [m for m in re.finditer(_V + r"(?![a-z(])", s)]
+    toks = [m for m in re.finditer(_V + _NOT_CALLED, s)]
     groups: list[list[re.Match]] = []
     for m in toks:
         if groups and all(c in _ARITH for c in s[groups[-1][-1].end():m.start()]):
@@ -326,8 +327,8 @@ def _value_runs(s: str) -> list[str]:
                     not re.search(r"\b(?:is|are|be|was|equals?|gives?|returns?)$", s[:i - 1]):
                 break  # "out - (v_a+v_b)/2": a binary minus joins another term; the run starts after it
             i -= 1
-        while j < len(s) and s[j] in _ARITH:
-            j += 1
+        while j < len(s) and s[j] in _ARITH and not (s[j] == "(" and s[j + 1:j + 3].isalpha()):
+            j += 1  # up to a remark in brackets ("(both weights -> 1)")
         run = s[i:j].strip(" .")
         changed = True
         while changed:
