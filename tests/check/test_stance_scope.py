@@ -277,3 +277,10 @@ def test_a_clause_about_the_other_model_does_not_deny():
           "denies": (1.81, "Random latents decoded by a vanilla autoencoder look like real digits.")}
     window = "plain AE: z ~ N(0,I) -> decoded junk, nothing makes its codes look like N(0,I). VAE samples look like digits."
     assert window_stance(window, by)[0] != "denies"
+
+
+def test_an_elided_negation_takes_the_other_halfs_predicate():
+    from dlclaims.check.stance import part_about
+    example = "A VAE is a generative model; a plain autoencoder is not."
+    assert part_about(example, "A plain autoencoder can generate too") == "a plain autoencoder is not a generative model"
+    assert part_about(example, "the VAE is generative") == "A VAE is a generative model"

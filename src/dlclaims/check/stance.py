@@ -231,7 +231,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
                 not _particular(matching_clause(window, o[1]), o[1]):
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
-    ex = part_about(ex, sentence or window)
+    ex = part_about(ex, window if models_named(window) else sentence or window)  # a clause naming one model: its half
     head = _TAIL.sub("", ex)
     # the example's words that say what it holds: without its ", not Y" tail where the window has none ("a different
     # attention, not a faster implementation of the same one": "different", not "same")
@@ -303,8 +303,24 @@ def part_about(example: str, window: str) -> str:
             halves = [h for h in _HALVES.split(example) if h.strip()]
             keep = [h for h in halves if mine in models_named(h) and (b if mine == a else a) not in models_named(h)]
             if keep:
-                return " ".join(keep)
+                return " ".join(_unelided(h, halves) for h in keep)
     return example
+
+
+_ELIDED = re.compile(r"^(.*\b(is|are|does|do|can|will|would))\s+(?:not|n't)\s*[.!]?\s*$")
+
+
+def _unelided(half: str, halves: list[str]) -> str:
+    """"a plain autoencoder is not" after "a VAE is a generative model": "a plain autoencoder is not a generative
+    model" (the negation's scope is the other half's predicate)."""
+    m = _ELIDED.match(half)
+    if not m:
+        return half
+    for other in halves:
+        p = re.search(rf"\b{m.group(2)}\s+(?!not\b)(.+?)[.!]?\s*$", other)
+        if other is not half and p:
+            return f"{m.group(1)} not {p.group(1)}"
+    return half
 
 
 def other_model(window: str, example: str) -> bool:
