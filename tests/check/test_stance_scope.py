@@ -284,3 +284,16 @@ def test_an_elided_negation_takes_the_other_halfs_predicate():
     example = "A VAE is a generative model; a plain autoencoder is not."
     assert part_about(example, "A plain autoencoder can generate too") == "a plain autoencoder is not a generative model"
     assert part_about(example, "the VAE is generative") == "A VAE is a generative model"
+
+
+def test_a_denial_about_one_model_is_not_read_from_a_sentence_about_the_other():
+    """A two-sentence window: the AE's random codes give no digit; "In the VAE, samples from the prior decode to
+    plausible digits." The clause matching the denial ("... the autoencoder's decoder would output plausible
+    digits") sits in the VAE's sentence: no denial."""
+    by = {"asserts": (1.39, "Decoding random latents from a plain autoencoder gives no realistic samples."),
+          "denies": (1.65, "The autoencoder's decoder would also output plausible digits for a random z.")}
+    window = ("If I decode z ~ N(0, I) with the AE decoder, the output is not a realistic digit. In the VAE, samples "
+              "from the prior decode to plausible digits.")
+    assert window_stance(window, by)[0] != "denies"
+    alone = "If I decode z ~ N(0, I) with the AE decoder, the output is a plausible digit as well."
+    assert window_stance(alone, by)[0] == "denies"

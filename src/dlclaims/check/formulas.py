@@ -101,6 +101,9 @@ _LOSS_NAME = re.compile(r"loss|-elbo|negative elbo|cost|objective to minimi")
 def _elbo(text: str) -> list[tuple[str, str, str]]:
     """(claim, stance, formula) for the ELBO formulas of a sentence (the latent named z, or any letter the sheet
     gives it in q(.|x): ``E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))``)."""
+    low = text.lower()
+    if "kl" not in low and "log" not in low:  # every formula read below has a KL(...) or a log p(...)
+        return []
     s = _plain(text)
     lat = _LATENT.search(s)
     if lat and lat.group(1) != "z":

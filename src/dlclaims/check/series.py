@@ -138,10 +138,15 @@ _PAIR_RUN = re.compile(rf"\(\s*\$?([a-z])(?:_\w+)?\s*,\s*([a-z])(?:_\w+)?\$?\s*\
 _PAIR_NAMES = re.compile(r"\(\s*\$?([a-z])(?:_\w+)?\s*,\s*([a-z])(?:_\w+)?\$?\s*\)")
 
 
+_ANY_DIGIT = re.compile(r"[\d\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089]")  # digits, super- and subscripts
+
+
 def prose_series(text: str) -> list[Series]:
     """``q: 1, 2, 1, ...``, ``q_t = 1 2 1 ...`` (one series each) and ``(1, 1) -> (-1, 2) -> ...`` or
     ``1,1 -1,2 -2,1 ...`` (two series, named by a ``(p, q)`` in the sentence if it has one), and
     ``(q, p): 1 1 2 -1 1 -2 ...`` (a pair's values in turn: a table flattened by OCR) in a sentence."""
+    if not _ANY_DIGIT.search(text):  # every series below is numbers (most sentences have none: a cheap test)
+        return []
     low = plain_math(text).lower().replace("−", "-")
     out: list[Series] = []
     pairs = _PAIRS.findall(low)

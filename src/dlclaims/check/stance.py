@@ -222,16 +222,18 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     st, (score, ex) = "asserts", a
     # > 0: the window's words lean to the assertions; read in the window's sentence that talks about the claim
     # (of a two-sentence window, the other sentence's "never" is not this claim's)
+    about = window if models_named(window) else sentence or window  # the text that says which model it is about
     lead = CONTRAST * contrast(matching_sentence(window, " ".join(e for _, e in by_stance.values())), odds)
     for other in ("denies", "corrects"):
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
                 denials == "content" or _negated_paraphrase(matching_clause(window, o[1]), o[1])) and \
-                not other_model(window, o[1]) and not other_model(matching_clause(window, o[1]), o[1]) and \
+                not any(other_model(t, o[1]) for t in (about, matching_sentence(window, o[1]),
+                                                       matching_clause(window, o[1]))) and \
                 not _particular(matching_clause(window, o[1]), o[1]):
             st, score, ex = other, o[0], o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
-    ex = part_about(ex, window if models_named(window) else sentence or window)  # a clause naming one model: its half
+    ex = part_about(ex, about)  # a clause naming one model: its half
     head = _TAIL.sub("", ex)
     # the example's words that say what it holds: without its ", not Y" tail where the window has none ("a different
     # attention, not a faster implementation of the same one": "different", not "same")
