@@ -233,3 +233,14 @@ def test_an_incomplete_order_and_a_line_items_model():
     alone = "- Transformer: t^2·l·n, because every position attends to every other."
     assert [(p["role"], p["sheet"]) for a in complexity("Q-seq", units(alone)) for p in a.data["pieces"]] == \
         [("transformer", "l*n*t^2")]
+
+
+def test_a_kind_carries_on_from_a_label_or_an_order_not_from_a_remark():
+    from dlclaims.check.extract import complexity, units
+    remark = ("Timings: transformer + KV cache 0.35 s, no cache 2.9 s, so the decoding is sequential. "
+              "The same orders hold at test time: RNN t l n^2, transformer t^2 l n.")
+    aspects = {p["aspect"] for a in complexity("Q-seq", units(remark)) for p in a.data["pieces"]}
+    assert aspects == {"time-infer"}
+    label = "Memory, briefly. At test time the RNN is O(l n) and the Transformer O(t l n)."
+    aspects = {p["aspect"] for a in complexity("Q-seq", units(label)) for p in a.data["pieces"]}
+    assert aspects == {"memory-infer"}

@@ -25,6 +25,7 @@ from .units import Assertion, Unit
 _BUT = re.compile(r"\b(?:but|however|yet)\b")
 _ITEM_LABEL = re.compile(r"\s*(?:[-*•+]\s+|\d+[.)]\s+)?([^:.;,]{2,30}):\s")  # "- transformer: ..." (lower-cased)
 _ITEM_START = re.compile(r"\s*(?:[-*•+]|\d+[.)])\s")  # a new line item
+LABEL_WORDS = 6  # a sentence this short that names a kind ("Memory at test time:") labels the ones after it
 _INCOMPLETE = re.compile(r"\b(?:not (?:just|only|merely|simply)|more than(?: just)?)\s*$")
 _AGREES = re.compile(r"[\s,]*(?:i think |in fact |indeed )?(?:that|this|it)(?:'s| is| holds| was)\s+(?:right|correct|true|"
                      r"fine|accurate)\b")
@@ -209,12 +210,14 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         named_kind = kind
         if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
             kind = carry[0]
-        carry = (named_kind, u.part)
         items = find_orders(text)
         spans = [(a, b) for a, b, _ in items]
         items = sorted(items + [x for x in find_bare_orders(text)
                                 if not any(a <= x[0] < b for a, b in spans) and not _SHAPE.match(text, x[1])
                                 and not _SQUARE.fullmatch(x[2])])
+        # the kind carries on from a sentence that gives orders or is a label ("Memory:"), not from a remark
+        # ("transformer + KV cache 0.35 s ...": a timing, no memory order)
+        carry = (named_kind if items or len(low.split()) <= LABEL_WORDS else None, u.part)
         forced: str | None = None
         last_role: str | None = None  # a total that names no model ("so one layer is O(...)") is the last named one's
         for k, (a, b, inside) in enumerate(items):
