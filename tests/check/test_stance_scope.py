@@ -297,3 +297,15 @@ def test_a_denial_about_one_model_is_not_read_from_a_sentence_about_the_other():
     assert window_stance(window, by)[0] != "denies"
     alone = "If I decode z ~ N(0, I) with the AE decoder, the output is a plausible digit as well."
     assert window_stance(alone, by)[0] == "denies"
+
+
+def test_a_framing_ends_where_the_writers_own_view_starts():
+    sentence = ("It is tempting to blame eta = 1, but a smaller step does not fix it: the iterates stay on a closed "
+                "ellipse instead of spiralling in.")
+    assert framed_false(sentence)
+    assert framed_false(sentence, "It is tempting to blame eta = 1")
+    assert not framed_false(sentence, "the iterates stay on a closed ellipse instead of spiralling in.")
+    by = {"asserts": (1.57, "The iterates stay on a closed orbit around the equilibrium."),
+          "denies": (0.49, "The updates spiral inward and settle at the saddle point.")}
+    assert window_stance("the iterates stay on a closed ellipse instead of spiralling in.", by, sentence=sentence)[0] \
+        == "asserts"

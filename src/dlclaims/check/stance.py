@@ -139,9 +139,24 @@ def matching_sentence(window: str, example: str) -> str:
     return max(ss, key=lambda x: len(_content(x) & ex))
 
 
-def framed_false(window: str) -> bool:
+_FRAME_END = re.compile(r"\b(?:but|however|yet|whereas|although)\b|;")  # the writer's own view starts here
+
+
+def framed_false(window: str, clause: str = "") -> bool:
+    """The window frames a statement as false ("it is a misconception that ...", "..., but that is wrong"). With
+    ``clause``: only where the clause lies inside the framed part ("It is tempting to blame eta, but a smaller step
+    does not help": the framing ends at the "but")."""
     low = window.lower()
-    return bool(FRAMED_FALSE.search(low) or RETRACTED.search(low))
+    if RETRACTED.search(low):
+        return True
+    m = FRAMED_FALSE.search(low)
+    if not m:
+        return False
+    if not clause:
+        return True
+    end = _FRAME_END.search(low, m.end())
+    at = low.find(clause.lower()[:40])
+    return at < 0 or end is None or at < end.start()
 
 
 def relative_stance(window: str, example: str, example_stance: str) -> str:
@@ -244,7 +259,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         ex = head
     other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, said)
     flip = _tight(clause, ex) and other_parity
-    framed = framed_false(sentence or window) and not framed_false(ex)
+    framed = framed_false(sentence or window, clause) and not framed_false(ex)
     if other_parity and not flip and not framed:
         # a loose match with the other negations ("Bob's version first computes K^T V" against "Bob's attention
         # does not compute the same function"): the window says neither; it does not vote
