@@ -71,3 +71,12 @@ def test_links_are_read_through_ocr_damage_but_an_ordinal_is_no_misread():
     assert a.stance == "assert" and "regu1arization" in a.quote  # the sheet's own words are quoted
     [a] = read([("", "1st term acts as the regularizer, the KL term is the reconstruction part.")])
     assert a.stance == "assert"
+
+
+def test_the_first_one_and_the_second_one_are_the_terms():
+    from dlclaims.check.assignments import links
+    from dlclaims.check.structure import load
+    spec = next(a for a in load().assignments if a.claim == "elbo.term-roles")
+    assert links(spec, "of the two terms, the first one is the regulariser and the kl part is the fit") >= \
+        {("likelihood", "regularizer")}
+    assert links(spec, "the second one is the regulariser") == {("kl", "regularizer")}
