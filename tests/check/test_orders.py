@@ -244,3 +244,13 @@ def test_a_kind_carries_on_from_a_label_or_an_order_not_from_a_remark():
     label = "Memory, briefly. At test time the RNN is O(l n) and the Transformer O(t l n)."
     aspects = {p["aspect"] for a in complexity("Q-seq", units(label)) for p in a.data["pieces"]}
     assert aspects == {"memory-infer"}
+
+
+def test_keeping_states_is_memory_and_the_role_is_read_across_an_empty_clause():
+    """"the RNN only keeps its hidden states, ..., and the transformer is the same, O(l n)": the transformer's
+    test-time memory (the clause right before the order is empty; the one before it names the model)."""
+    from dlclaims.check.extract import complexity, units
+    text = ("At test time the RNN only keeps its hidden states, l n numbers, and I would say the transformer is the "
+            "same, O(l n), since each new token is just pushed through the layers.")
+    pieces = [(p["aspect"], p["role"], p["sheet"]) for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]]
+    assert pieces == [("memory-infer", "transformer", "l*n")]

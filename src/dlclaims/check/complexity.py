@@ -54,10 +54,11 @@ def _aspect(question: str, text: str) -> str | None:
     return None
 
 
-_KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|\bstor(?:e|es|ed|ing)\b"),  # not "story"
+_KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|\bstor(?:e|es|ed|ing)\b|"  # not "story"
+                    r"\b(?:keeps?|kept|holds?)\b[^.,;]{0,25}\b(?:states?|cache|activations)\b|\bremember\w*"),
          ("time", r"(?<!test )(?<!test-)time\b|cost|comput\w*|flops|operations|runtime|speed"))
 _PHASE = (("infer", (r"infer\w*|test[- ]time|at test|\btest\b(?![- ]?(?:set|accura|data|loss|error))|generat\w*|"
-                   r"decod\w*|sampling")),
+                   r"decod\w*|sampling|\bkv[- ]?cach\w*")),
           ("train", r"train\w*|forward[- ](?:pass|and)|backward|backprop\w*"))  # not "carries h_t forward"
 
 
@@ -249,7 +250,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 prev_end = b  # "O(nd) per token during inference": one decoding step, not the family's cost
                 continue
             order = _per_unit(question, order, la)
-            clause = re.split(r"[,;]", lb)[-1]  # the role named in this clause, else right after the order
+            # the role named in this clause (the last one with words: "the transformer is the same, O(l n)"), else
+            # right after the order
+            clause = next((c for c in reversed(re.split(r"[,;]", lb)) if re.search(r"[a-z]{2}", c)), "")
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
                 order = _per_unit(question, order, "per layer")
             role = _role(question, clause) or _role(question, la) or \
