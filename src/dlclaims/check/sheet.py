@@ -21,6 +21,7 @@ from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
 from .stance import STANCE_MIN_WORDS, hedged, subject_of, vote_detail
+from .stance import clear_caches as clear_stance_caches
 from .structural import self_evident
 
 WEAK_MIN_SCORE = 0.05  # a headed answer scoring at least this for its best family is read for that family
@@ -187,6 +188,7 @@ class Analysis:
 
 def analyse(text: str) -> Analysis:
     ocr_lower.cache_clear()  # its cache serves the readers of one sheet (no carry-over between sheets)
+    clear_stance_caches()
     text = withdraw(text)  # "X (scratch that) Y": X is not read
     groups, unmatched, rows = _groups(text)
     structural: list[tuple[Assertion, str, Any]] = []

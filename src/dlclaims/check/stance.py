@@ -63,6 +63,12 @@ _STOP = frozenset("the a an of to in and or is are be it this that for with on a
 FLIP = {"asserts": "denies", "denies": "asserts", "corrects": "corrects"}
 
 
+def clear_caches() -> None:
+    """Forget the memoised readings (per sheet: a sheet's windows recur across its claims, not across sheets)."""
+    for f in (_content, _stems, matching_clause, aligned_parity):
+        f.cache_clear()
+
+
 def parity(text: str) -> int:
     """Number of negations (idioms removed) modulo 2."""
     low = NOT_NEG.sub(" ", text.lower())
@@ -81,13 +87,23 @@ def _stem(word: str) -> str:
     return _FINAL_E.sub("", _INFLECTION.sub("", word))[:5]
 
 
+@functools.lru_cache(maxsize=16384)
+def _stems(low: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in WORD.findall(low) if w not in _STOP)
+
+
+@functools.lru_cache(maxsize=16384)
 def aligned_parity(text: str, other: str) -> int:
     """Parity of the negations of ``text`` whose scope (the next two content words) also occurs in ``other``:
     a negation of something the other text does not talk about ("..., without looking at other tokens")
     does not count. "Not only" negates an "only" of the other text ("mixing happens in the MLP, not only in
     attention" against "only attention mixes the tokens"); elsewhere it is an idiom ("not only X but also Y")."""
-    low = (IDIOMS if ONLY.search(other.lower()) else NOT_NEG).sub(" ", text.lower())
-    there = {_stem(w) for w in WORD.findall(other.lower()) if w not in _STOP}
+    low = text.lower()
+    if not NEG.search(low):  # most texts: no negation at all (idioms only remove some)
+        return 0
+    olow = other.lower()
+    low = (IDIOMS if ONLY.search(olow) else NOT_NEG).sub(" ", low)
+    there = _stems(olow)
     n = 0
     for m in NEG.finditer(low):
         # "without" negates its object only ("without an argument raises an error": the argument, not the error)
@@ -103,10 +119,12 @@ def clauses(text: str) -> list[str]:
     return out or [text]
 
 
-def _content(text: str) -> set[str]:
-    return {w[:6] for w in WORD.findall(text.lower()) if w not in _STOP}
+@functools.lru_cache(maxsize=16384)
+def _content(text: str) -> frozenset[str]:
+    return frozenset(w[:6] for w in WORD.findall(text.lower()) if w not in _STOP)
 
 
+@functools.lru_cache(maxsize=16384)
 def matching_clause(window: str, example: str) -> str:
     """The clause of the window sharing the most content words with the example (ties: the first)."""
     ex = _content(example)
