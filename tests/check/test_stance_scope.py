@@ -309,3 +309,12 @@ def test_a_framing_ends_where_the_writers_own_view_starts():
           "denies": (0.49, "The updates spiral inward and settle at the saddle point.")}
     assert window_stance("the iterates stay on a closed ellipse instead of spiralling in.", by, sentence=sentence)[0] \
         == "asserts"
+
+
+def test_a_contrast_tails_scope_word_said_before_tells_nothing():
+    """"For a vector output the derivative is a Jacobian matrix, not a gradient vector": "vector" is the subject;
+    a window about a vector output's Jacobian does not say the negated "gradient"."""
+    example = "For a vector output the derivative is a Jacobian matrix, not a gradient vector."
+    assert aligned_parity(example, "For a vector output the derivative is the Jacobian J of shape m x n") == 0
+    assert aligned_parity(example, "For a vector output we get a gradient") == 1
+    assert aligned_parity("softmax(QK^T)V is not softmax(Q)(K^T V)", "Bob's layer is softmax(Q)(K^T V)") == 1

@@ -87,6 +87,9 @@ def _stem(word: str) -> str:
     return _FINAL_E.sub("", _INFLECTION.sub("", word))[:5]
 
 
+_TAIL_START = re.compile(r",\s*$")  # a ", not Y" contrast tail
+
+
 @functools.lru_cache(maxsize=16384)
 def _stems(low: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in WORD.findall(low) if w not in _STOP)
@@ -110,7 +113,10 @@ def aligned_parity(text: str, other: str) -> int:
         k = 1 if m.group(0) == "without" else 2
         scope = _SCOPE_END.split(low[m.end():m.end() + 60], maxsplit=1)[0]  # "does not help: updates cycle"
         nxt = [_stem(w) for w in WORD.findall(scope) if w not in _STOP][:k]
-        n += bool(set(nxt) & there)
+        # a scope word the text already said before its negation tells nothing ("a Jacobian for a vector output, not
+        # a gradient vector": "vector" is the subject; "gradient" is what is denied)
+        said = _stems(low[:m.start()]) if _TAIL_START.search(low[:m.start()]) else frozenset()
+        n += bool({w for w in nxt if w not in said} & there)
     return n % 2
 
 
