@@ -318,3 +318,9 @@ def test_a_contrast_tails_scope_word_said_before_tells_nothing():
     assert aligned_parity(example, "For a vector output the derivative is the Jacobian J of shape m x n") == 0
     assert aligned_parity(example, "For a vector output we get a gradient") == 1
     assert aligned_parity("softmax(QK^T)V is not softmax(Q)(K^T V)", "Bob's layer is softmax(Q)(K^T V)") == 1
+
+
+def test_ordinals_and_by_itself_are_opposite_words():
+    assert opposed("the second term keeps q close to the prior", "The first term keeps the posterior close to the prior.")
+    assert not opposed("the first term keeps q close", "The first term keeps the posterior close to the prior.")
+    assert opposed("the layer norm acts on each position by itself", "LayerNorm looks across positions.")
