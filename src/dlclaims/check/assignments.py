@@ -90,19 +90,22 @@ def read(texts: list[tuple[str, str]]) -> list[Assertion]:
     first sentence whose links take one side only."""
     out: list[Assertion] = []
     for spec in load_structure().assignments:
-        read_: list[tuple[bool, str, str, str]] = []  # (reported, stance, label, sentence)
+        read_: list[tuple[bool, bool, str, str, str]] = []  # (reported, secondary, stance, label, sentence)
         for label, text in texts:
             if not _any_part(spec.claim).search(ocr_lower(text)):  # OCR-fixed: "regu1arization"
                 continue
             got = links(spec, ocr_lower(text))
-            side = {"assert": spec.asserts in got, "deny": spec.denies in got}
+            side = {"assert": bool(got & set(spec.asserts)), "deny": bool(got & set(spec.denies))}
             if side["assert"] == side["deny"]:
                 continue
-            read_.append((bool(REPORTED.search(text.lower())), "assert" if side["assert"] else "deny", label, text))
+            primary = bool(got & {spec.asserts[0], spec.denies[0]})  # the pairing the claim is worded by
+            read_.append((bool(REPORTED.search(text.lower())), not primary, "assert" if side["assert"] else "deny",
+                          label, text))
         if read_:
             # what the sheet says in its own voice beats what it reports others saying ("my group said the KL
-            # is the regularizer; I think it is the other way round: ...")
-            _, stance, label, text = min(read_, key=lambda r: r[0])
+            # is the regularizer; I think it is the other way round: ..."); a link of the claim's own pairing
+            # (which term is the regularizer) beats one of the others (which term is the reconstruction)
+            _, _, stance, label, text = min(read_, key=lambda r: r[:2])
             out.append(Assertion(spec.claim, "proposition", stance, text,
                                  spec.says["asserts" if stance == "assert" else "denies"], label, False,
                                  {"spans": [text], "n_pos": 1, "extractor": "assignment", "stance_share": 1.0}))

@@ -51,7 +51,9 @@ RETRACTED = re.compile(r"\b(?:but|however|yet)\b[^.!?]{0,20}?\b(?:that|this|it|w
                        r"isn't|is not|won't|will not|wouldn't|would not)\s*[.!]?\s*$")
 # words that report what others say ("my group said ...", "people write O(t^2 l n), but ..."): what follows is
 # not the sheet's own statement unless it agrees
-REPORTED = re.compile(r"\b(?:said|says|claimed|according to|the (?:slides|lecture|notes|textbook|book)|"
+REPORTED = re.compile(r"\b(?:said|says|claimed|according to|"
+                      # "as I remember from the notes": the writer's own recollection, not a report
+                      r"(?<!remember from )(?<!learned from )(?<!learned in )the (?:slides|lecture|notes|textbook|book)|"
                       r"(?:my|our|a) (?:study group|group|partner|classmate|friend|ta|tutor))\b|"
                       r"\b(?:people|some|many|others|textbooks?|slides|the lecture|one often|you often|often|usually|"
                       r"commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|claim|claims|"

@@ -53,8 +53,8 @@ class AssignmentClaim:
     claim: str
     terms: dict[str, tuple[str, ...]]  # term -> patterns that name it
     parts: dict[str, tuple[str, ...]]  # part -> patterns that name it
-    asserts: tuple[str, str]  # (term, part) as the claim pairs them
-    denies: tuple[str, str]  # (term, part) as they truly pair: stating it denies the claim's wording
+    asserts: tuple[tuple[str, str], ...]  # (term, part) pairs as the claim pairs them
+    denies: tuple[tuple[str, str], ...]  # (term, part) pairs as they truly are: stating one denies the claim
     says: dict[str, str] = field(default_factory=dict)  # stance -> normalised statement
 
 
@@ -194,12 +194,15 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
                  for t, pats in (a.get("parts") or {}).items()}
         pairs = []
         for key in ("asserts", "denies"):
-            pair = tuple(a.get(key) or ())
-            if len(pair) != 2 or pair[0] not in terms or pair[1] not in parts or not terms[pair[0]] or \
-                    not parts[pair[1]]:
-                raise StructureError(f"structure.toml: assignment {claim}.{key} must name a term and a part with "
-                                     "patterns")
-            pairs.append(pair)
+            given = a.get(key) or []
+            # one pair ["kl", "regularizer"] or several [["kl", "regularizer"], ["likelihood", "reconstruction"]]
+            got = [tuple(p) for p in given] if given and all(isinstance(p, list) for p in given) else [tuple(given)]
+            for pair in got:
+                if len(pair) != 2 or pair[0] not in terms or pair[1] not in parts or not terms[pair[0]] or \
+                        not parts[pair[1]]:
+                    raise StructureError(f"structure.toml: assignment {claim}.{key} must name a term and a part "
+                                         "with patterns")
+            pairs.append(tuple(got))
         says = {"asserts": str(a.get("says_asserts", "")), "denies": str(a.get("says_denies", ""))}
         assignments.append(AssignmentClaim(claim, terms, parts, pairs[0], pairs[1], says))
     pairs = []
