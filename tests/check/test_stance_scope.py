@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from dlclaims.check.stance import (aligned_parity, clauses, framed_false, matching_sentence, opposed, parity, vote_detail,
                                    window_stance)
 
@@ -324,3 +326,18 @@ def test_ordinals_and_by_itself_are_opposite_words():
     assert opposed("the second term keeps q close to the prior", "The first term keeps the posterior close to the prior.")
     assert not opposed("the first term keeps q close", "The first term keeps the posterior close to the prior.")
     assert opposed("the layer norm acts on each position by itself", "LayerNorm looks across positions.")
+
+
+@pytest.mark.parametrize("text,other,want", [
+    ("the CNN needs more weights than the MLP", "The MLP needs more parameters than the CNN.", True),
+    ("the CNN needs fewer weights than the MLP", "The MLP needs more parameters than the CNN.", False),
+    ("the CNN needs more weights than the MLP", "The CNN needs fewer parameters than the MLP.", True),
+    ("compared to the MLP, the CNN needs fewer weights", "The MLP needs more parameters than the CNN.", False),
+    ("the CNN is hurt more by small shifts than the MLP", "The CNN is more robust to small shifts.", True),
+    ("the MLP is hurt more by small shifts than the CNN", "The CNN is more robust to small shifts.", False),
+    ("so its accuracy drops a lot more than the CNN's", "The MLP's accuracy drops much more than the CNN's.", False),
+    ("the CNN needs fewer weights", "the MLP wastes parameters compared to a CNN", False),
+])
+def test_a_comparison_with_the_models_the_other_way_round(text, other, want):
+    """The same comparative word with the models swapped says the opposite; the opposite word says the same."""
+    assert opposed(text, other) == want

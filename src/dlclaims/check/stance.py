@@ -310,7 +310,42 @@ def opposed(text: str, other: str) -> bool:
         ta, tb = _sides(a, b, low)
         oa, ob = _sides(a, b, olow)
         n += (ta and not tb and ob and not oa) or (tb and not ta and oa and not ob)
-    return n % 2 == 1
+    # a comparison with the models the other way round says the opposite with the same word ("the CNN needs more
+    # weights than the MLP" against "the MLP needs more parameters than the CNN") and the same with the opposite one
+    # (where both texts say a word of some pair: a comparison of the same kind)
+    shared = any(ta != tb and oa != ob for ta, tb, oa, ob in (_sides(a, b, low) + _sides(a, b, olow)
+                                                              for a, b in OPPOSITES))
+    compared = bool(_COMPARED.search(low) or _COMPARED.search(olow))
+    return (n + (shared and compared and _swapped(low, olow))) % 2 == 1
+
+
+_COMPARED = re.compile(r"\bthan\b|\bcompared (?:to|with)\b|\brelative to\b|\bversus\b|\bvs\b|\bunlike\b")
+_OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?|unlike)\s+(?:the\s+|a\s+|an\s+)?$")
+
+
+def _lead(low: str, a: str, b: str, ra: str, rb: str) -> str | None:
+    """The model a comparison is about (its subject): the one not named right after "than" / "compared to" /
+    "unlike"; else the one named first; None if neither is named."""
+    ma, mb = re.search(ra, low), re.search(rb, low)
+    if not (ma or mb):
+        return None
+    if not (ma and mb):  # one model named: the subject, unless it is what the subject is compared with
+        m, this, that = (ma, a, b) if ma else (mb, b, a)
+        return that if _OBJECT.search(low[max(0, m.start() - 20):m.start()]) else this
+    for m, this, that in ((ma, a, b), (mb, b, a)):
+        if _OBJECT.search(low[max(0, m.start() - 20):m.start()]):
+            return that
+    return a if ma.start() < mb.start() else b
+
+
+def _swapped(low: str, olow: str) -> bool:
+    """The texts speak of the two models of a pair (one of them compares both), each with the other model as its
+    subject ("the MLP is hurt more than the CNN" against "the CNN is more robust")."""
+    for (a, ra), (b, rb) in MODEL_PAIRS:
+        la, lb = _lead(low, a, b, ra, rb), _lead(olow, a, b, ra, rb)
+        if la and lb and (re.search(ra, low) and re.search(rb, low) or re.search(ra, olow) and re.search(rb, olow)):
+            return la != lb
+    return False
 
 
 def _sides(a: re.Pattern, b: re.Pattern, low: str) -> tuple[bool, bool]:
