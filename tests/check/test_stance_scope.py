@@ -341,3 +341,8 @@ def test_ordinals_and_by_itself_are_opposite_words():
 def test_a_comparison_with_the_models_the_other_way_round(text, other, want):
     """The same comparative word with the models swapped says the opposite; the opposite word says the same."""
     assert opposed(text, other) == want
+
+
+def test_ocr_digits_in_words_and_moving_away_as_diverging():
+    assert aligned_parity("the iterates never c0nverge", "The iterates converge to the equilibrium.") == 1
+    assert opposed("the iterates move away from the equilibrium in a spiral", "The updates spiral inward and settle.")

@@ -84,8 +84,15 @@ _INFLECTION = re.compile(r"(?<=...)(?:ing|ed|s)$")
 _FINAL_E = re.compile(r"(?<=...)e$")
 
 
+_OCR_O = re.compile(r"(?<=[a-z])0|0(?=[a-z])")
+_OCR_L = re.compile(r"(?<=[a-z])1|1(?=[a-z])")
+
+
 def _stem(word: str) -> str:
-    """A word's first five letters after an inflection and a final e ("makes", "make" -> "mak")."""
+    """A word's first five letters after an inflection and a final e ("makes", "make" -> "mak"), read through OCR's
+    digits for letters ("c0nverge", "regu1arized")."""
+    if "0" in word or "1" in word:
+        word = _OCR_L.sub("l", _OCR_O.sub("o", word))
     return _FINAL_E.sub("", _INFLECTION.sub("", word))[:5]
 
 
