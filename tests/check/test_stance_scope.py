@@ -346,3 +346,8 @@ def test_a_comparison_with_the_models_the_other_way_round(text, other, want):
 def test_ocr_digits_in_words_and_moving_away_as_diverging():
     assert aligned_parity("the iterates never c0nverge", "The iterates converge to the equilibrium.") == 1
     assert opposed("the iterates move away from the equilibrium in a spiral", "The updates spiral inward and settle.")
+
+
+def test_forward_and_reverse_mode_are_compared_models():
+    assert opposed("Reverse mode with a scalar loss is much cheaper than the full Jacobian",
+                   "Forward mode is cheaper than reverse mode for a scalar loss with many parameters.")
