@@ -29,3 +29,10 @@ def test_a_withdrawn_statement_is_in_no_window():
     texts = [s.window.text for c in analyse(sheet).candidates for s in c.support]
     assert texts and not any("many layers" in t for t in texts)
     assert any("collapse into one linear convolution" in t for t in texts)
+
+
+def test_a_transcriptions_crossed_out_marks_and_html_strike_through():
+    text = "A. [crossed out] a smaller eta\nwould converge. [end crossed out] No eta helps. [0, 1] stays."
+    out = withdraw(text)
+    assert "converge" not in out and "No eta helps." in out and "[0, 1] stays." in out and out.count("\n") == 1
+    assert withdraw("x [crossed out: wrong idea] y <del>no</del> z").split() == ["x", "y", "z"]

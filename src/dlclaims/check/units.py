@@ -148,21 +148,25 @@ _WITHDRAWN = re.compile("|".join(f"(?:{m})" for m in load_structure().retraction
 # the markers without their optional opening bracket, on lower-cased text: the same sheets match, 5x faster
 _WITHDRAWN_CORE = re.compile("|".join(f"(?:{re.sub(r'^' + re.escape(chr(92) + '(?'), '', m)})"
                                       for m in load_structure().retractions) or r"(?!)")
-_STRUCK = re.compile(r"~~[^~\n]+~~")
+_STRUCK = re.compile(r"~~[^~\n]+~~|<(?:del|s|strike)>.*?</(?:del|s|strike)>|"  # Markdown / HTML strike-through
+                     # a transcription's marks: "[crossed out] ... [end crossed out]", "[crossed out: ...]"
+                     r"\[(?:crossed[- ]out|struck(?: through)?|deleted)\].*?\[(?:end|/)\s*(?:crossed[- ]out|struck|"
+                     r"deleted)?\]|\[(?:crossed[- ]out|struck(?: through)?|deleted):[^\]]*\]", re.IGNORECASE | re.DOTALL)
 # where a withdrawn statement starts: after a sentence's end, a blank line, a line item's bullet or a line's start
 _STATEMENT_START = re.compile(r"[.!?](?=\s)|\n\s*\n|\n\s*(?:[-*•+]|\d+[.)])\s|\n(?=\s*#)|^")
 
 
 def withdraw(text: str) -> str:
-    """The text with what its writer withdrew blanked out (same length, newlines kept): struck-through ~~text~~, and
-    a statement followed by a retraction marker (structure.toml [retraction]), from the statement's start to the
-    marker: "- CNN is translation invariant (scratch that) weight sharing gives equivariance" keeps only the
-    second statement."""
-    if "~~" not in text and not _WITHDRAWN_CORE.search(text.lower()):  # (a cheap test first: most sheets have none)
-        return text
+    """The text with what its writer withdrew blanked out (same length, newlines kept): struck-through text
+    (``~~text~~``, ``<del>``, a transcription's "[crossed out] ... [end crossed out]"), and a statement followed by a
+    retraction marker (structure.toml [retraction]), from the statement's start to the marker: "- CNN is
+    translation invariant (scratch that) weight sharing gives equivariance" keeps only the second statement."""
     def blank(s: str) -> str:
         return re.sub(r"[^\n]", " ", s)
-    text = _STRUCK.sub(lambda m: blank(m.group(0)), text)
+    if "~~" in text or "[" in text or "<" in text:
+        text = _STRUCK.sub(lambda m: blank(m.group(0)), text)
+    if not _WITHDRAWN_CORE.search(text.lower()):  # (a cheap test first: most sheets have no marker)
+        return text
     for m in list(_WITHDRAWN.finditer(text)):
         start = max((b.end() for b in _STATEMENT_START.finditer(text, 0, m.start())), default=0)
         text = text[:start] + blank(text[start:m.end()]) + text[m.end():]
