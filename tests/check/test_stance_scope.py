@@ -351,3 +351,13 @@ def test_ocr_digits_in_words_and_moving_away_as_diverging():
 def test_forward_and_reverse_mode_are_compared_models():
     assert opposed("Reverse mode with a scalar loss is much cheaper than the full Jacobian",
                    "Forward mode is cheaper than reverse mode for a scalar loss with many parameters.")
+
+
+def test_a_window_saying_the_opposite_word_takes_a_close_denial():
+    by = {"asserts": (1.45, "at test time the Transformer is sequential too."),
+          "denies": (1.47, "At test time the Transformer produces the whole output sequence at once.")}
+    window = "and at test time the transformer emits all tokens in parallel since there is no recurrence."
+    assert window_stance(window, by)[0] == "denies"
+    # "less robust" and "drops more" say the same: amounts are compared only as amounts (more weights, fewer units)
+    assert not opposed("An MLP is much less robust when the digit is shifted by a pixel or two.",
+                       "If the digit is shifted, the MLP's accuracy drops much more than the CNN's.")

@@ -205,6 +205,7 @@ def hedged(window: str) -> bool:
 
 
 STANCE_MIN_WORDS = 6  # a shorter window ("in the latent space.") finds a claim but does not vote on its stance
+DENY_NEAR = 0.12  # ... or within this of them, where the window says the assertion's opposite word
 DENY_MARGIN = 0.08  # a window takes the stance of a denial (or correction) only when it beats the assertions by this
 TIGHT = 0.35  # content-word overlap (Jaccard) above which a negation-parity difference flips the stance
 SAME_HEAD = 0.6  # ... above which a window says what an example says before its ", not Y" tail
@@ -295,7 +296,16 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     framed = framed_false(sentence or window, clause) and not framed_false(ex)
     if other_parity and not flip and not framed:
         # a loose match with the other negations ("Bob's version first computes K^T V" against "Bob's attention
-        # does not compute the same function"): the window says neither; it does not vote
+        # does not compute the same function"): the window says neither; it does not vote, unless it says the
+        # opposite word of the assertion and a denial that scored about as well agrees with it ("the transformer
+        # emits all tokens in parallel" against "... is sequential too" and "... produces the whole output at once")
+        o = by_stance.get("denies")
+        if st == "asserts" and o is not None and o[0] >= score - DENY_NEAR and opposed(clause, said) and \
+                aligned_parity(clause, ex) == aligned_parity(ex, clause):
+            dcl = with_contrast_tail(sentence or window, matching_clause(window, o[1]))
+            if aligned_parity(dcl, o[1]) == aligned_parity(o[1], dcl) and not opposed(dcl, o[1]) and \
+                    not any(other_model(t, o[1]) for t in (about, dcl)):
+                return "denies", o[1]
         return "abstains", ex
     flip ^= framed
     return (FLIP[st] if flip else st), ex
