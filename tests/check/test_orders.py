@@ -254,3 +254,11 @@ def test_keeping_states_is_memory_and_the_role_is_read_across_an_empty_clause():
             "same, O(l n), since each new token is just pushed through the layers.")
     pieces = [(p["aspect"], p["role"], p["sheet"]) for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]]
     assert pieces == [("memory-infer", "transformer", "l*n")]
+
+
+def test_a_total_that_fits_no_claim_belongs_to_the_one_model_of_its_sentence():
+    from dlclaims.check.extract import complexity, units
+    text = ("For the transformer the expensive part is Q K^T, which is T x T with inner dimension n, i.e. O(T^2 n) per "
+            "layer, but the projections still cost O(T n^2) per layer, so the total is O(l (T^2 n + T n^2)).")
+    pieces = {p["role"]: p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
+    assert pieces["transformer"] == "l*n*t^2 + l*n^2*t"

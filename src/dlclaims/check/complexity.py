@@ -192,7 +192,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         return []
     syms = _symbols(question, us)
     found: dict[tuple[str, str], tuple[Order, str, str]] = {}  # (aspect, role) -> (order, raw, quote)
-    loose: list[tuple[str, Order, str, str]] = []
+    loose: list[tuple[str, Order, str, str, str | None]] = []  # ..., the one model the sentence names (or None)
     partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
     carry: tuple[str | None, str] = (None, "")  # the kind (time | memory) the previous sentence named, its part
     item_role: str | None = None  # the model a line item is labelled with ("- Transformer: ...") for its sentences
@@ -289,14 +289,19 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                     found[(aspect, r)] = (order, inside, u.text)
             last_role = role or last_role
             if role is None:
-                loose.append((aspect, order, inside, u.text))
+                loose.append((aspect, order, inside, u.text,
+                              _role(question, low) if _n_roles(question, low) == 1 else None))
         _word_orders(question, u, syms, partial)
     names0 = tuple(sorted(set(dict(syms).values())))
-    for aspect, order, inside, quote in loose:  # no role named: attribute by the claim's orders, if one fits
+    for aspect, order, inside, quote, named in loose:  # no role named: attribute by the claim's orders, if one fits
         keys = [key for spec in specs for key, c in spec.claimed.items()
                 if key[0] == aspect and key not in found and order_of(c, names0) == order]
         if len(keys) == 1:
             found[keys[0]] = (order, inside, quote)
+        elif not keys and named is not None and len(order) > len(found.get((aspect, named), (frozenset(),))[0]):
+            # a total that fits no claim, in a sentence about one model ("For the transformer ..., so the total is
+            # O(l (T^2 n + T n^2))"): that model's, over a single term read before it
+            found[(aspect, named)] = (order, inside, quote)
     out: list[Assertion] = []
     for spec in specs:
         names = tuple(sorted(set(dict(syms).values())))
