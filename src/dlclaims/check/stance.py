@@ -67,7 +67,7 @@ FLIP = {"asserts": "denies", "denies": "asserts", "corrects": "corrects"}
 
 def clear_caches() -> None:
     """Forget the memoised readings (per sheet: a sheet's windows recur across its claims, not across sheets)."""
-    for f in (_content, _stems, matching_clause, aligned_parity):
+    for f in (_content, _stems, matching_clause, aligned_parity, _all_sides):
         f.cache_clear()
 
 
@@ -322,18 +322,23 @@ def opposed(text: str, other: str) -> bool:
     low, olow = text.lower(), other.lower()
     if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
         return False
-    n = 0
-    for a, b in OPPOSITES:
-        ta, tb = _sides(a, b, low)
-        oa, ob = _sides(a, b, olow)
+    n, shared = 0, False
+    for (ta, tb), (oa, ob) in zip(_all_sides(low), _all_sides(olow)):
         n += (ta and not tb and ob and not oa) or (tb and not ta and oa and not ob)
+        shared |= ta != tb and oa != ob
     # a comparison with the models the other way round says the opposite with the same word ("the CNN needs more
     # weights than the MLP" against "the MLP needs more parameters than the CNN") and the same with the opposite one
     # (where both texts say a word of some pair: a comparison of the same kind)
-    shared = any(ta != tb and oa != ob for ta, tb, oa, ob in (_sides(a, b, low) + _sides(a, b, olow)
-                                                              for a, b in OPPOSITES))
-    compared = bool(_COMPARED.search(low) or _COMPARED.search(olow))
-    return (n + (shared and compared and _swapped(low, olow))) % 2 == 1
+    swapped = shared and bool(_COMPARED.search(low) or _COMPARED.search(olow)) and _swapped(low, olow)
+    return (n + swapped) % 2 == 1
+
+
+@functools.lru_cache(maxsize=16384)
+def _all_sides(low: str) -> tuple[tuple[bool, bool], ...]:
+    """Which words of each opposite pair a (lower-cased) text says (memoised per sheet)."""
+    if not _ANY_OPPOSITE.search(low):
+        return ((False, False),) * len(OPPOSITES)
+    return tuple(_sides(a, b, low) for a, b in OPPOSITES)
 
 
 _COMPARED = re.compile(r"\bthan\b|\bcompared (?:to|with)\b|\brelative to\b|\bversus\b|\bvs\b|\bunlike\b")
