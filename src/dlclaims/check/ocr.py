@@ -133,16 +133,21 @@ def ocr_lower(text: str) -> str:
     """Lower-cased text with OCR fixes, for the cue patterns (offsets are not preserved). Kept per text: a
     sentence is read by several extractors, and as part of its paragraph."""
     t = delatex(text.lower())
-    t = _BIGO.sub("o", t)
-    t = _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), t)
+    if "(" in t:
+        t = _BIGO.sub("o", t)
+    if "0" in t or "1" in t:
+        t = _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), t)
     t = expand_abbreviations(t)
     vocab = vocabulary()[0]
-    if all(len(w) < 4 or w in vocab for w in _WORD.findall(t)):
-        return t  # every word known or too short to correct (most sentences): nothing to replace
+    unknown = {w for w in _WORD.findall(t) if len(w) >= 4 and w not in vocab}
+    fixes = {w: c for w in unknown if (c := correct_word(w)) != w}
+    if not fixes:
+        return t  # every word known, too short, or with no correction (most sentences): nothing to replace
 
     def fix(m: re.Match) -> str:  # not LaTeX commands, not contractions (wouldn't, isn't)
-        if (m.start() and t[m.start() - 1] == "\\") or t[m.end(): m.end() + 1] in ("'", "\u2019"):
-            return m.group(0)
-        return correct_word(m.group(0))
+        w = m.group(0)
+        if w not in fixes or (m.start() and t[m.start() - 1] == "\\") or t[m.end(): m.end() + 1] in ("'", "\u2019"):
+            return w
+        return fixes[w]
 
     return _WORD.sub(fix, t)
