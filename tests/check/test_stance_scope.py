@@ -361,3 +361,11 @@ def test_a_window_saying_the_opposite_word_takes_a_close_denial():
     # "less robust" and "drops more" say the same: amounts are compared only as amounts (more weights, fewer units)
     assert not opposed("An MLP is much less robust when the digit is shifted by a pixel or two.",
                        "If the digit is shifted, the MLP's accuracy drops much more than the CNN's.")
+
+
+def test_a_negated_action_verb_aligns_only_if_the_other_says_the_verb():
+    """"Shrinking eta doesn't rescue alternating GDA": the negation is of "rescue", not of "alternating GDA"."""
+    assert aligned_parity("Shrinking eta doesn't rescue alternating GDA either",
+                          "With eta = 1 alternating GDA never converges.") == 0
+    assert aligned_parity("A smaller eta does not fix it", "A smaller eta fixes the cycling.") == 1
+    assert aligned_parity("the CNN does not share weights", "The CNN shares weights across positions.") == 1

@@ -96,6 +96,10 @@ def _stem(word: str) -> str:
     return _FINAL_E.sub("", _INFLECTION.sub("", word))[:5]
 
 
+# verbs whose negation is about the action itself ("can't keep that KL", "doesn't rescue GDA"): the object after
+# them is no evidence that the other text says the negated thing
+_ACTION_VERBS = frozenset("rescue rescues fix fixes fixed keep keeps kept save saves saved solve solves help helps "
+                          "change changes matter matters remove removes".split())
 _TAIL_START = re.compile(r",\s*$")  # a ", not Y" contrast tail
 
 
@@ -121,7 +125,10 @@ def aligned_parity(text: str, other: str) -> int:
         # "without" negates its object only ("without an argument raises an error": the argument, not the error)
         k = 1 if m.group(0) == "without" else 2
         scope = _SCOPE_END.split(low[m.end():m.end() + 60], maxsplit=1)[0]  # "does not help: updates cycle"
-        nxt = [_stem(w) for w in WORD.findall(scope) if w not in _STOP][:k]
+        words = [w for w in WORD.findall(scope) if w not in _STOP]
+        nxt = [_stem(w) for w in words][:k]
+        if k == 2 and len(nxt) == 2 and nxt[0] not in there and words[0] in _ACTION_VERBS:
+            nxt = nxt[:1]  # "doesn't rescue alternating GDA": the negated verb, not its object, must be the other's
         # a scope word the text already said before its negation tells nothing ("a Jacobian for a vector output, not
         # a gradient vector": "vector" is the subject; "gradient" is what is denied)
         said = _stems(low[:m.start()]) if _TAIL_START.search(low[:m.start()]) else frozenset()
