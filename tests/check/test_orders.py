@@ -262,3 +262,9 @@ def test_a_total_that_fits_no_claim_belongs_to_the_one_model_of_its_sentence():
             "layer, but the projections still cost O(T n^2) per layer, so the total is O(l (T^2 n + T n^2)).")
     pieces = {p["role"]: p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
     assert pieces["transformer"] == "l*n*t^2 + l*n^2*t"
+
+
+def test_a_letter_before_the_noun_it_counts_is_defined():
+    assert definitions("Q-seq", ["N tokens, depth L, model width d."]) == {"N": "t", "L": "l", "d": "n"}
+    assert definitions("Q-seq", ["attention over n tokens costs O(n^2 d)"]) == {"n": "t"}
+    assert definitions("Q-seq", ["a net of 2 layers"]) == {}

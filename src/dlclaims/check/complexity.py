@@ -109,7 +109,7 @@ def _math(text: str) -> str:
 @lru_cache(maxsize=64)
 def _definition_patterns(question: str) -> tuple[tuple[re.Pattern, str, bool], ...]:
     """(pattern, symbol, forward?) per meaning of the family: forward "n = sequence length", reverse "sequence
-    length (n)"; compiled once."""
+    length (n)", and a letter before the noun it counts ("N tokens"); compiled once."""
     out = []
     for forward in (True, False):
         for sym, pats in structure.load().meanings.get(question, {}).items():
@@ -120,6 +120,10 @@ def _definition_patterns(question: str) -> tuple[tuple[re.Pattern, str, bool], .
             else:
                 rx = rf"\b{m_}\s*\(?\s*\$?([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
             out.append((re.compile(rx, re.IGNORECASE), sym, forward))
+    # last: a letter before the noun it counts ("N tokens", "over n tokens", "L layers")
+    for sym, nouns in structure.load().counts.get(question, {}).items():
+        rx = rf"(?<![\w\\^_(])\$?([a-zA-Z])\$?\s+(?:{'|'.join(nouns)})\b"
+        out.append((re.compile(rx), sym, False))
     return tuple(out)
 
 
@@ -167,18 +171,17 @@ def definitions(question: str, texts: list[str]) -> dict[str, str]:
 def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     sym = dict(cues.SYMBOLS[question])
     defined = definitions(question, [u.text for u in us if u.rows is None])
-    if defined:  # the sheet's own definitions win; a letter in the other case follows unless defined itself
-        for letter, target in defined.items():
-            sym[letter] = target
-            other = letter.swapcase()
-            if other not in defined:
-                sym[other] = target
-        return tuple(sorted(sym.items()))
-    if question == "Q-seq":
+    if question == "Q-seq" and not set(defined) & set("nNdD"):
         letters = set("".join(re.findall(r"[a-zA-Z]", " ".join(i for u in us for _, _, i in
                                                                   find_orders(_math(u.text))))))
         if "t" not in letters and "T" not in letters and "n" in letters and "d" in letters:
             sym.update({"n": "t", "N": "t", "d": "n", "D": "n"})  # n for length, d for width
+    # the sheet's own definitions win; a letter in the other case follows unless defined itself
+    for letter, target in defined.items():
+        sym[letter] = target
+        other = letter.swapcase()
+        if other not in defined:
+            sym[other] = target
     return tuple(sorted(sym.items()))
 
 

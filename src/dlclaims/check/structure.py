@@ -74,6 +74,7 @@ class Structure:
     model_pairs: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = ()  # ((name, regex), (name, regex))
     opposites: tuple[tuple[str, str], ...] = ()  # (regex, regex): words that say the opposite of each other
     retractions: tuple[str, ...] = ()  # regexes: markers that withdraw what the writer wrote just before them
+    counts: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # family -> symbol -> nouns it counts
 
 
 def _regex(where: str, pat: Any) -> str:
@@ -112,6 +113,7 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
     if not isinstance(fams, dict) or not fams:
         raise StructureError("structure.toml: no [family.*] tables")
     symbols, meanings, roles, aspects, default, length, per = {}, {}, {}, {}, {}, {}, {}
+    counts: dict[str, dict[str, tuple[str, ...]]] = {}
     for q, f in fams.items():
         sym = f.get("symbols") or {}
         if not sym or not all(isinstance(k, str) and len(k) == 1 and isinstance(v, str) for k, v in sym.items()):
@@ -123,6 +125,11 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             if s not in names:
                 raise StructureError(f"structure.toml: family {q}: meaning for unknown symbol {s!r}")
             meanings[q][s] = tuple(_regex(f"{q}.meanings.{s}", p) for p in pats)
+        counts[q] = {}
+        for s, pats in (f.get("counts") or {}).items():
+            if s not in names:
+                raise StructureError(f"structure.toml: family {q}: count nouns for unknown symbol {s!r}")
+            counts[q][s] = tuple(_regex(f"{q}.counts.{s}", p) for p in pats)
         roles[q] = {r: tuple(_regex(f"{q}.roles.{r}", p) for p in pats) for r, pats in (f.get("roles") or {}).items()}
         aspects[q] = tuple((a["aspect"], _regex(f"{q}.aspects.{a.get('aspect')}", a.get("pattern")))
                            for a in f.get("aspects") or [])
@@ -222,7 +229,7 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
         raise StructureError("structure.toml: retraction.markers must be a list of regexes")
     retractions = tuple(_regex(f"retraction marker {k + 1}", m) for k, m in enumerate(markers))
     return Structure(tuple(orders), tuple(seqs), tuple(trends), symbols, meanings, roles, aspects, default, length,
-                     per, tuple(assignments), tuple(pairs), tuple(opposites), retractions)
+                     per, tuple(assignments), tuple(pairs), tuple(opposites), retractions, counts)
 
 
 @lru_cache(maxsize=1)
