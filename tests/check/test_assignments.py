@@ -74,18 +74,14 @@ def test_links_are_read_through_ocr_damage_but_an_ordinal_is_no_misread():
 
 
 def test_the_first_one_and_the_second_one_are_the_terms():
-    from dlclaims.check.assignments import links
-    from dlclaims.check.structure import load
-    spec = next(a for a in load().assignments if a.claim == "elbo.term-roles")
-    assert links(spec, "of the two terms, the first one is the regulariser and the kl part is the fit") >= \
+    assert links(SPEC, "of the two terms, the first one is the regulariser and the kl part is the fit") >= \
         {("likelihood", "regularizer")}
-    assert links(spec, "the second one is the regulariser") == {("kl", "regularizer")}
+    assert links(SPEC, "the second one is the regulariser") == {("kl", "regularizer")}
 
 
 def test_which_term_makes_the_reconstructions_is_a_role_too():
     """The swapped roles are also stated through the reconstruction ("the KL is what makes the reconstructions good"),
     and a link of the regularizer (the claim's own wording) beats one of the reconstruction."""
-    from dlclaims.check.assignments import read
     swap = read([("", "the KL is the term that makes the reconstructions good.")])
     assert [(a.claim, a.stance) for a in swap] == [("elbo.term-roles", "assert")]
     both = read([("", "In code the first term is the reconstruction loss."),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dlclaims.check.complexity import complexity, definitions
+from dlclaims.check.orders import find_bare_orders
 from dlclaims.check.grade import grade
 from dlclaims.check.units import units
 from dlclaims.core.types import verdict_from_parts
@@ -218,14 +219,12 @@ def test_a_latex_table_with_two_header_rows_gives_each_column_its_aspect():
 
 
 def test_a_letter_times_a_sum_is_one_bare_order():
-    from dlclaims.check.orders import find_bare_orders
     assert [x[2] for x in find_bare_orders("so -> l(t^2 n + t n^2); the t^2 term")] == ["l(t^2 n + t n^2)"]
     assert find_bare_orders("p(x + y) and f(x, y) = x y and q(z|x)") == []  # no power: no order
 
 
 def test_an_incomplete_order_and_a_line_items_model():
     """"- Transformer: not just t^2 l n. ... -> l(t^2 n + t n^2)": the item's model, its completed order."""
-    from dlclaims.check.extract import complexity, units
     text = ("- Transformer: not just t^2·l·n. QK^T is ~ t^2 n per layer, but the projections are ~ t n^2 per "
             "layer -> l(t^2 n + t n^2); the t^2 term dominates only when t >> n")
     pieces = [p for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]]
@@ -236,7 +235,6 @@ def test_an_incomplete_order_and_a_line_items_model():
 
 
 def test_a_kind_carries_on_from_a_label_or_an_order_not_from_a_remark():
-    from dlclaims.check.extract import complexity, units
     remark = ("Timings: transformer + KV cache 0.35 s, no cache 2.9 s, so the decoding is sequential. "
               "The same orders hold at test time: RNN t l n^2, transformer t^2 l n.")
     aspects = {p["aspect"] for a in complexity("Q-seq", units(remark)) for p in a.data["pieces"]}
@@ -249,7 +247,6 @@ def test_a_kind_carries_on_from_a_label_or_an_order_not_from_a_remark():
 def test_keeping_states_is_memory_and_the_role_is_read_across_an_empty_clause():
     """"the RNN only keeps its hidden states, ..., and the transformer is the same, O(l n)": the transformer's
     test-time memory (the clause right before the order is empty; the one before it names the model)."""
-    from dlclaims.check.extract import complexity, units
     text = ("At test time the RNN only keeps its hidden states, l n numbers, and I would say the transformer is the "
             "same, O(l n), since each new token is just pushed through the layers.")
     pieces = [(p["aspect"], p["role"], p["sheet"]) for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]]
@@ -257,7 +254,6 @@ def test_keeping_states_is_memory_and_the_role_is_read_across_an_empty_clause():
 
 
 def test_a_total_that_fits_no_claim_belongs_to_the_one_model_of_its_sentence():
-    from dlclaims.check.extract import complexity, units
     text = ("For the transformer the expensive part is Q K^T, which is T x T with inner dimension n, i.e. O(T^2 n) per "
             "layer, but the projections still cost O(T n^2) per layer, so the total is O(l (T^2 n + T n^2)).")
     pieces = {p["role"]: p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}

@@ -250,7 +250,6 @@ def test_the_same_is_opposed_to_an_examples_different_before_its_tail():
 
 
 def test_a_name_the_writer_rejects_is_framed_false():
-    from dlclaims.check.stance import framed_false
     assert framed_false('The KL is the regularizer, so calling the likelihood "the regularization term" gets the roles '
                         'backwards.')
     assert not framed_false("Calling backward() on a vector output needs a gradient argument.")

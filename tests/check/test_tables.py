@@ -271,7 +271,6 @@ def test_a_table_written_in_prose_is_also_read_row_by_row():
 
 
 def test_a_matrix_inside_a_sentence_is_not_a_table():
-    from dlclaims.check.tables import find_tables
     inline = ("After 6 steps we are back at (1, 1), so the iterates never converge. One step is $M = \\begin{pmatrix} "
               "1 & \\eta \\\\ -\\eta & 1-\\eta^2 \\end{pmatrix}$ on (q, p), det M = 1, so both eigenvalues have modulus 1.")
     assert find_tables(inline) == []

@@ -104,6 +104,11 @@ def delatex(t: str) -> str:
 _DIGIT_WORD = re.compile(r"(?<![\w\\^])(?![01]+(?:st|nd|rd|th)\b)(?=[a-z01]*[a-z][a-z01]*[a-z])(?=[a-z]*[01])[a-z01]{3,}"
                          r"(?![\w(^])")
 _DIGIT_FIX = str.maketrans({"0": "o", "1": "l"})
+
+
+def ocr_digit_word(word: str) -> str:
+    """A lower-case word with OCR's digits for letters read back ("c0nverge" -> "converge"); other words unchanged."""
+    return word.translate(_DIGIT_FIX) if _DIGIT_WORD.fullmatch(word) else word
 # abbreviations: spelled out, and without the dots that would end a clause for the cue patterns
 _ABBREVS = tuple((re.compile(p), r) for p, r in (
     (r"\be\.\s?g\.", "eg"), (r"\bi\.\s?e\.", "ie"), (r"\bw\.\s?r\.\s?t\.?", "wrt"), (r"\betc\.", "etc"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
+from .ocr import ocr_digit_word
 from .structure import load as load_structure
 
 NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|rather than|"
@@ -84,15 +85,11 @@ _INFLECTION = re.compile(r"(?<=...)(?:ing|ed|s)$")
 _FINAL_E = re.compile(r"(?<=...)e$")
 
 
-_OCR_O = re.compile(r"(?<=[a-z])0|0(?=[a-z])")
-_OCR_L = re.compile(r"(?<=[a-z])1|1(?=[a-z])")
-
-
 def _stem(word: str) -> str:
     """A word's first five letters after an inflection and a final e ("makes", "make" -> "mak"), read through OCR's
     digits for letters ("c0nverge", "regu1arized")."""
     if "0" in word or "1" in word:
-        word = _OCR_L.sub("l", _OCR_O.sub("o", word))
+        word = ocr_digit_word(word)
     return _FINAL_E.sub("", _INFLECTION.sub("", word))[:5]
 
 
@@ -353,18 +350,13 @@ _OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?|u
 
 
 def _lead(low: str, a: str, b: str, ra: str, rb: str) -> str | None:
-    """The model a comparison is about (its subject): the one not named right after "than" / "compared to" /
-    "unlike"; else the one named first; None if neither is named."""
-    ma, mb = re.search(ra, low), re.search(rb, low)
-    if not (ma or mb):
-        return None
-    if not (ma and mb):  # one model named: the subject, unless it is what the subject is compared with
-        m, this, that = (ma, a, b) if ma else (mb, b, a)
-        return that if _OBJECT.search(low[max(0, m.start() - 20):m.start()]) else this
-    for m, this, that in ((ma, a, b), (mb, b, a)):
+    """The model a comparison is about (its subject): the other one where a named model stands right after "than" /
+    "compared to" / "unlike"; else the one named first; None if neither is named."""
+    named = [(m, this, that) for m, this, that in ((re.search(ra, low), a, b), (re.search(rb, low), b, a)) if m]
+    for m, _, that in named:
         if _OBJECT.search(low[max(0, m.start() - 20):m.start()]):
             return that
-    return a if ma.start() < mb.start() else b
+    return min(named, key=lambda x: x[0].start())[1] if named else None
 
 
 def _swapped(low: str, olow: str) -> bool:
@@ -372,7 +364,7 @@ def _swapped(low: str, olow: str) -> bool:
     subject ("the MLP is hurt more than the CNN" against "the CNN is more robust")."""
     for (a, ra), (b, rb) in MODEL_PAIRS:
         la, lb = _lead(low, a, b, ra, rb), _lead(olow, a, b, ra, rb)
-        if la and lb and (re.search(ra, low) and re.search(rb, low) or re.search(ra, olow) and re.search(rb, olow)):
+        if la and lb and ({a, b} <= models_named(low) or {a, b} <= models_named(olow)):
             return la != lb
     return False
 
