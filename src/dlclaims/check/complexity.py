@@ -207,6 +207,8 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         prev_end = 0
         text = _math(u.text)
         low = context(u.text)
+        n_named = _n_roles(question, low)  # how many models the sentence names
+        one_named = _role(question, low) if n_named == 1 else None
         label = _ITEM_LABEL.match(low)
         if label or _ITEM_START.match(u.text):
             item_role = _role(question, label.group(1)) if label and _n_roles(question, label.group(1)) == 1 else None
@@ -272,9 +274,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 role = next((r for r in cues.ROLE_CUES[question] if r != role), role)
             if role is None and _BOTH.search(la + " " + re.split(r"[;:.]", lb)[-1]):  # "same for both, O(tln)"
                 role = "both"
-            if role is None and len(items) == 1 and _n_roles(question, low) == 1:
-                role = _role(question, low)
-            if role is None and not _n_roles(question, low):
+            if role is None and len(items) == 1 and one_named:
+                role = one_named
+            if role is None and not n_named:
                 role = item_role  # "- Transformer: not just t^2 l n. ... -> l(t^2 n + t n^2)"
             k2, p2 = _kind_phase(question, context(before))
             kind, phase = k2 or kind, p2 or phase
@@ -292,8 +294,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                     found[(aspect, r)] = (order, inside, u.text)
             last_role = role or last_role
             if role is None:
-                loose.append((aspect, order, inside, u.text,
-                              _role(question, low) if _n_roles(question, low) == 1 else None))
+                loose.append((aspect, order, inside, u.text, one_named))
         _word_orders(question, u, syms, partial)
     names0 = tuple(sorted(set(dict(syms).values())))
     for aspect, order, inside, quote, named in loose:  # no role named: attribute by the claim's orders, if one fits

@@ -120,16 +120,12 @@ def parse(data: dict[str, Any], known_claims: dict[str, Any] | None = None) -> S
             raise StructureError(f"structure.toml: family {q}: symbols must map single letters to names")
         symbols[q] = dict(sym)
         names = set(sym.values())
-        meanings[q] = {}
-        for s, pats in (f.get("meanings") or {}).items():
-            if s not in names:
-                raise StructureError(f"structure.toml: family {q}: meaning for unknown symbol {s!r}")
-            meanings[q][s] = tuple(_regex(f"{q}.meanings.{s}", p) for p in pats)
-        counts[q] = {}
-        for s, pats in (f.get("counts") or {}).items():
-            if s not in names:
-                raise StructureError(f"structure.toml: family {q}: count nouns for unknown symbol {s!r}")
-            counts[q][s] = tuple(_regex(f"{q}.counts.{s}", p) for p in pats)
+        for key, into in (("meanings", meanings), ("counts", counts)):  # per symbol: the words that define it
+            into[q] = {}
+            for s, pats in (f.get(key) or {}).items():
+                if s not in names:
+                    raise StructureError(f"structure.toml: family {q}: {key} for unknown symbol {s!r}")
+                into[q][s] = tuple(_regex(f"{q}.{key}.{s}", p) for p in pats)
         roles[q] = {r: tuple(_regex(f"{q}.roles.{r}", p) for p in pats) for r, pats in (f.get("roles") or {}).items()}
         aspects[q] = tuple((a["aspect"], _regex(f"{q}.aspects.{a.get('aspect')}", a.get("pattern")))
                            for a in f.get("aspects") or [])
