@@ -47,6 +47,9 @@ def test_malformed_knowledge_is_a_clear_error(tmp_path, body, message):
 
 def test_aliases_become_canonical_terms():
     assert kb.canonical("An FCNN, i.e. a fully connected network") == "an mlp, i.e. a mlp"
+    # a hyphenated "non-" is one word, as the examples write it: "non-linear" matches "nonlinear"
+    assert kb.canonical("What makes a CNN non-linear are its non-linearities") == \
+        "what makes a cnn nonlinear are its nonlinearities"
     assert "kl" in kb.alias_hits("the Kullback-Leibler term")
 
 

@@ -36,3 +36,13 @@ def test_a_transcriptions_crossed_out_marks_and_html_strike_through():
     out = withdraw(text)
     assert "converge" not in out and "No eta helps." in out and "[0, 1] stays." in out and out.count("\n") == 1
     assert withdraw("x [crossed out: wrong idea] y <del>no</del> z").split() == ["x", "y", "z"]
+
+
+def test_a_marker_that_opens_a_statement_withdraws_the_one_before_it():
+    text = ("It cycles. My first guess was that a smaller step would converge. But I don't think so: the iterates "
+            "stay on one ellipse.")
+    out = withdraw(text)
+    assert "smaller step" not in out and "It cycles." in out and "the iterates stay on one ellipse." in out
+    # after a sentence's end, "(scratch that)" withdraws that sentence, not the empty text between them
+    out = withdraw("Pooling helps. The CNN is invariant. (scratch that) It is equivariant.")
+    assert "invariant" not in out and "Pooling helps." in out and "It is equivariant." in out

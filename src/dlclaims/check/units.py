@@ -166,7 +166,9 @@ def withdraw(text: str) -> str:
     if "~~" in text or "[" in text or "<" in text:
         text = _STRUCK.sub(lambda m: blank(m.group(0)), text)
     for m in list(_WITHDRAWN.finditer(text)):
-        start = max((b.end() for b in _STATEMENT_START.finditer(text, 0, m.start())), default=0)
+        starts = [0] + [b.end() for b in _STATEMENT_START.finditer(text, 0, m.start())]
+        # a marker that opens its own statement ("X. But I don't think so: ...") withdraws the statement before it
+        start = starts[-2] if len(starts) > 1 and not text[starts[-1]:m.start()].strip(" \t\n(") else starts[-1]
         text = text[:start] + blank(text[start:m.end()]) + text[m.end():]
     return text
 
