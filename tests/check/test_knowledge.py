@@ -45,6 +45,30 @@ def test_malformed_knowledge_is_a_clear_error(tmp_path, body, message):
         kb.load(_write(tmp_path, body))
 
 
+def test_named_model_must_be_a_boolean(tmp_path):
+    body = ('family = "Q-gen"\n[[claim]]\nid = "gen.latent-gap"\nnamed_model = "yes"\nasserts = ['
+            + ", ".join(f'"a{i}"' for i in range(20)) + ']\n')
+    with pytest.raises(kb.KBError, match="named_model must be true or false"):
+        kb.load(_write(tmp_path, body))
+
+
+@pytest.mark.parametrize("answer,found", [
+    # a VAE-only answer about the KL says nothing of the plain autoencoder's latent space (gen.latent-gap's
+    # named_model): no finding, though its words are close to the claim's examples
+    ("## Q5 Generating with a VAE\n\nThe KL term pushes q(z|x) towards N(0, I), so the latent space is regularized "
+     "and smooth, without holes between the codes.\n", False),
+    ("## Q5\n\nThanks to the KL divergence the latent distribution is close to a standard normal, so the codes are "
+     "not scattered and the latent space is continuous.\n", False),
+    ("## Q5 AE vs VAE\n\nA plain autoencoder's latent space is not regularized: its codes can be anywhere, with "
+     "holes between them.\n", True),
+])
+def test_a_claim_about_one_model_is_found_only_where_the_answer_names_it(answer, found):
+    from dlclaims.check.sheet import extract_sheet
+
+    claims = {a.claim for a, _, _ in extract_sheet(answer, sheet="x").items}
+    assert ("gen.latent-gap" in claims) is found
+
+
 def test_aliases_become_canonical_terms():
     assert kb.canonical("An FCNN, i.e. a fully connected network") == "an mlp, i.e. a mlp"
     # a hyphenated "non-" is one word, as the examples write it: "non-linear" matches "nonlinear"

@@ -15,6 +15,8 @@ One TOML file per question family::
                                     # "negation": a denial must be a close paraphrase of a negated statement)
     corrects = ["...", ...]         # optional: what the claim's test establishes (graded like a refinement)
     negatives = ["...", ...]        # optional: text of the family that is NOT this claim
+    named_model = true              # optional: found only in an answer that names the claim's model (the one
+                                    # model of a contrasted pair its catalogue text names: stance.subject_of)
 
 Examples are written in our own words from CLAIMS.md. ``load()`` validates everything at start:
 unknown families or claim ids, a catalogue claim without examples, empty lists, and an alias that
@@ -45,6 +47,7 @@ class ClaimKB:
     examples: dict[str, tuple[str, ...]]  # stance -> statements
     says: dict[str, str]  # stance -> normalised statement
     denials: str = "negation"  # "negation": denials negate the claim; "content": they state a correct version
+    named_model: bool = False  # found only in an answer that names the claim's model
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,10 @@ def _load_file(path: Path, known: dict[str, str]) -> FamilyKB:
         denials = c.get("denials", "negation")
         if denials not in ("negation", "content"):
             raise KBError(f"{path.name}: {cid}.denials must be 'negation' or 'content', not {denials!r}")
-        claims.append(ClaimKB(cid, fam, ex, says, denials))
+        named_model = c.get("named_model", False)
+        if not isinstance(named_model, bool):
+            raise KBError(f"{path.name}: {cid}.named_model must be true or false")
+        claims.append(ClaimKB(cid, fam, ex, says, denials, named_model))
     return FamilyKB(fam, data.get("words", ""), aliases, tuple(claims))
 
 

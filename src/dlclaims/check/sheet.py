@@ -20,7 +20,7 @@ from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
-from .stance import STANCE_MIN_WORDS, hedged, subject_of, vote_detail
+from .stance import STANCE_MIN_WORDS, hedged, models_named, subject_of, vote_detail
 from .stance import clear_caches as clear_stance_caches
 from .structural import self_evident
 
@@ -218,6 +218,11 @@ def analyse(text: str) -> Analysis:
     return Analysis(groups, structural, cands, unmatched)
 
 
+def _names_model(group: tuple, subject: tuple[str, str] | None) -> bool:
+    """The answer block (an ``Analysis.groups`` entry) names the claim's model (``stance.subject_of``)."""
+    return subject is None or subject[0] in models_named(" ".join(text for _, text in group[2]))
+
+
 def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider | None = None) -> Extracted:
     """Keep the structural findings and the candidates the decision accepts, each with its stance."""
     ex = Extracted(sheet, path)
@@ -234,6 +239,8 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         if p < d.threshold or c.claim in have:
             continue
         ck = known[c.claim]
+        if ck.named_model and not _names_model(an.groups[c.window.block], subject_of(c.claim)):
+            continue
         st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim),
                                         subject_of(c.claim)) if c.support else \
             ("asserts", c.window, c.example, 1.0)
