@@ -368,3 +368,21 @@ def test_a_negated_action_verb_aligns_only_if_the_other_says_the_verb():
                           "With eta = 1 alternating GDA never converges.") == 0
     assert aligned_parity("A smaller eta does not fix it", "A smaller eta fixes the cycling.") == 1
     assert aligned_parity("the CNN does not share weights", "The CNN shares weights across positions.") == 1
+
+
+def test_where_no_window_votes_the_words_leaning_to_the_corrections_choose_the_stance():
+    from dlclaims.check.stance import NO_VOTE_LEAN, vote_detail
+
+    sub = ("cnn", "mlp")  # the claim is about the CNN; these windows name neither model: they cannot deny it
+    by = {"asserts": (1.5, "Weight sharing makes the CNN translation invariant."),
+          "corrects": (1.4, "Weight sharing gives equivariance; invariance comes from pooling.")}
+    wins = [_S(_W("weight sharing only gives equivariance and the pooling gives the invariance"), 1.5, by)]
+    lean = {"equiv": -NO_VOTE_LEAN - 1.0, "invar": 0.5}  # contrast words: "equivariance" tells the corrections apart
+    st, _, _, share = vote_detail(wins, "content", lean, sub)
+    assert st == "corrects" and share == 0.0  # no stance stated: a 'wrong' from it would be held back
+    assert vote_detail(wins, "content", {"equiv": -1.0}, sub)[0] == "asserts"  # a weak lean: the default
+    # a lean toward a denial worded with a negation the window lacks is no reading of it
+    neg = {"asserts": (1.1, "A smaller step is preferable and would converge."),
+           "denies": (1.13, "Reducing eta only makes the cycle slower, not convergent.")}
+    small = [_S(_W("taking eta smaller, say 0.1, makes it converge here"), 1.13, neg)]
+    assert vote_detail(small, "content", {"cycle": -3.0, "slowe": -1.0}, ("x", "y"))[0] == "asserts"

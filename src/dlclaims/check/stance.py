@@ -249,6 +249,7 @@ def _negated_paraphrase(clause: str, denial: str) -> bool:
     return _tight(clause, denial) and (not parity(denial) or bool(parity(clause)))
 
 
+NO_VOTE_LEAN = 2.5  # log-odds of the contrast words toward the denials that stand for a stance no window states
 CONTRAST = 0.1  # weight of the contrast words' log-odds (per nat) against a denial's similarity lead
 
 
@@ -495,8 +496,18 @@ def vote_detail(support: list, denials: str = "content",
         voted += 1
         weights[st] = weights.get(st, 0.0) + s.score
         first.setdefault(st, (s.window, ex))
-    if not voted:  # no window says anything of the claim's own model: read as asserting, with no stance stated
+    if not voted:  # no window takes a stance: read as asserting, with no stance stated, unless the windows' words
+        # lean clearly to the denials and corrections (contrast words, summed over the windows): then the closest
+        # of those, with no stance stated either (a "wrong" from it is held back)
         s = (full or support)[0]
+        lean = sum(contrast(x.window.text, odds) for x in (full or support))
+        other = [st for st in ("denies", "corrects") if st in s.by_stance]
+        if lean <= -NO_VOTE_LEAN and other:
+            st = max(other, key=lambda k: s.by_stance[k][0])
+            ex = s.by_stance[st][1]
+            clause = matching_clause(s.window.text, ex)
+            if aligned_parity(clause, ex) == aligned_parity(ex, clause):  # not against a negation it lacks
+                return st, s.window, ex, 0.0
         return "asserts", s.window, s.by_stance.get("asserts", (0.0, ""))[1], 0.0
     best = max(weights, key=lambda k: (weights[k], k == "asserts"))
     total = sum(max(w, 0.0) for w in weights.values())
