@@ -321,6 +321,15 @@ def test_a_contrast_tails_scope_word_said_before_tells_nothing():
     assert aligned_parity("softmax(QK^T)V is not softmax(Q)(K^T V)", "Bob's layer is softmax(Q)(K^T V)") == 1
 
 
+def test_minus_and_times_are_opposite_ways_to_combine_two_terms():
+    times = "The ELBO is the reconstruction term times the KL divergence."
+    assert opposed("The ELBO is a reconstruction term minus a KL term", times)
+    by = {"asserts": (1.71, "The objective is the reconstruction term minus the KL of the posterior to the prior."),
+          "denies": (2.04, times)}
+    assert window_stance("The ELBO is a reconstruction term minus a KL term", by)[0] == "asserts"
+    assert window_stance("The ELBO is a reconstruction term times a KL term", by)[0] == "denies"
+
+
 def test_ordinals_and_by_itself_are_opposite_words():
     assert opposed("the second term keeps q close to the prior", "The first term keeps the posterior close to the prior.")
     assert not opposed("the first term keeps q close", "The first term keeps the posterior close to the prior.")

@@ -33,6 +33,10 @@ def test_too_large_is_the_fall_branch_after_a_rise():
     ("With a bigger h the probe acc ↓.", "fall"),
     ("Past some h the accuracy drops.", "rise-fall"),  # "past some h": it rose up to there
     ("The accuracy goes up with h but then drops again.", "rise-fall"),
+    ("I think for large h the accuracy should go down again.", "rise-fall"),  # "go down", "for large h"
+    ("With a very wide bottleneck the accuracy went down.", "fall"),
+    # "I can't say much" is about the writer's evidence, not a flat curve
+    ("The accuracy goes up with h; with one seed I can't say much more.", "rise"),
 ])
 def test_arrows_and_a_fall_after_some_size(text, shape):
     assert _shape(text) == shape
@@ -40,4 +44,6 @@ def test_arrows_and_a_fall_after_some_size(text, shape):
 
 def test_a_fall_again_implies_the_rise_before_it():
     assert _shape("For large h the probe accuracy drops again.") == "rise-fall"
-    assert _shape("For large h the probe accuracy drops.") == "fall"
+    # "for large h" speaks of sizes beyond some point, as "too large" does: it rose up to there (labelled partly)
+    assert _shape("For large h the probe accuracy drops.") == "rise-fall"
+    assert _shape("With h the probe accuracy drops.") == "fall"

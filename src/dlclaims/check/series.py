@@ -390,15 +390,18 @@ _RISE = re.compile(r"\b(?:increas\w*|rise\w*|rising|improv\w*|grows?|growing|goe
 _PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[sz]\w*|diminishing returns|stops? "
                    r"(?:improving|increasing|rising|growing|helping)|no (?:further |more )?(?:gain|improvement|benefit)s?|"
                    r"stays? (?:the same|flat|constant)|not (?:much )?(?:better|improv\w*))\b")
-# "no significant / big change": the curve is flat over the range spoken of (a plateau by the conventions)
-_FLAT = re.compile(r"(?:\bnot|n't|\bno|\blittle|\bhardly|\bbarely)\s+(?:\w+\s+){0,2}?(?:significant\w*|much|a lot|"
+# "no significant / big change": the curve is flat over the range spoken of (a plateau by the conventions); "I can't
+# say much" is about the writer's evidence, not the curve
+_FLAT = re.compile(r"(?:\bnot|n't|\bno|\blittle|\bhardly|\bbarely)\s+(?:(?!(?:say|tell|know)\b)\w+\s+){0,2}?"
+                   r"(?:significant\w*|much|a lot|"
                    r"big|large|major)\b|\b(?:insignificant|negligible)\b")
-_FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|goes "
-                   r"down|hurts?|deteriorat\w*|too (?:large|big|high|wide))\b")
+_FALL = re.compile(r"\b(?:decreas\w*|falls?|falling|drops?|dropping|declin\w*|worse|degrad\w*|overfit\w*|"
+                   r"(?:go|goes|going|went) down|hurts?|deteriorat\w*|too (?:large|big|high|wide))\b")
 _PEAK = re.compile(r"\b(?:optimal|best|sweet spot|peaks?|maximum at|intermediate|moderate|middle)\b")
 _AFTER = re.compile(r"\b(?:beyond|after|above|past|once|until|up to|from)\s+(?:about |around |roughly )?"
                     r"(?:h\s*[=≈~]?\s*\d+|\d+|(?:a (?:certain |some )?|some )(?:point|size|h|value|width)\b|that)"
-                    r"|\btoo (?:large|big|high|wide)\b")  # "too large" for a size: beyond some size
+                    r"|\btoo (?:large|big|high|wide)\b"  # "too large" for a size: beyond some size
+                    r"|\b(?:for|at|with) (?:very )?(?:large|big|high|wide) (?:h|values?|widths?|sizes?|bottlenecks?)\b")
 _AGAIN = re.compile(r"\s+(?:\w+\s+)?(?:again|back)\b")
 _MONO = re.compile(r"\b(?:always|keeps?|monotonic\w*|steadily|continu\w*|for all|without limit|indefinitely|"
                    r"the (?:bigger|larger|more|wider))\b")
