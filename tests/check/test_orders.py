@@ -23,6 +23,7 @@ def _pieces(question: str, text: str, claim: str) -> dict[str, dict]:
     "An RNN trains in O(t·l·n²) and a Transformer in O(t²·l·n).",
     r"An RNN trains in $\mathcal{O}(t\,l\,n^{2})$ and a Transformer in $\mathcal{O}(t^{2} l n)$.",
     r"An RNN trains in $t \ln^2$ operations and a Transformer in $O(l t^2 n)$.",
+    "An RNN trains in O(t l n 2 ) and a Transformer in O(t 2 l n).",  # a PDF's text layer: superscripts on the line
 ])
 def test_orders_written_in_any_math_style(text):
     p = _pieces("Q-seq", text, "seq.time-train")
@@ -53,6 +54,8 @@ def test_sequential_steps_are_not_a_cost():
 def test_the_sheet_defines_its_letters():
     assert definitions("Q-seq", ["Here N is the number of tokens and D the hidden size."]) == {"N": "t", "D": "n"}
     assert definitions("Q-seq", ["with sequence length (m) and width w"]) == {"m": "t", "w": "n"}
+    # OCR damage in the meaning ("1ength") is read through the corrected text
+    assert definitions("Q-seq", ["n = sequence 1ength, d = hidden size"])["n"] == "t"
     text = ("Let m be the sequence length and w the width. A recurrent layer costs O(m w^2) and a self-attention "
             "layer costs O(m^2 w + m w^2).")
     p = _pieces("Q-seq", text, "seq.time-train")

@@ -321,6 +321,11 @@ def test_a_contrast_tails_scope_word_said_before_tells_nothing():
     assert aligned_parity("softmax(QK^T)V is not softmax(Q)(K^T V)", "Bob's layer is softmax(Q)(K^T V)") == 1
 
 
+def test_never_negative_is_no_negation():
+    assert parity("since a KL is never negative the ELBO is a lower bound") == parity("the ELBO is a lower bound")
+    assert parity("the ELBO is never a lower bound") != parity("the ELBO is a lower bound")
+
+
 def test_minus_and_times_are_opposite_ways_to_combine_two_terms():
     times = "The ELBO is the reconstruction term times the KL divergence."
     assert opposed("The ELBO is a reconstruction term minus a KL term", times)

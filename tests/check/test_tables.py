@@ -63,6 +63,9 @@ LAYOUTS = {
     "bare pairs on a line": lambda q, p: "The iterates, as (p, q):\n" + " ".join(f"{a},{b}" for a, b in zip(p, q)),
     # a pair's values one after the other (a two-row table flattened into one run by OCR)
     "pair run": lambda q, p: "(q,p): " + " ".join(f"{a} {b}" for a, b in zip(q, p)) + "\nso it comes back.",
+    # a PDF's text layer: an index row, then rows named with the subscript on the line ("q k"), U+2212 minus signs
+    "pdf text, spaced subscripts": lambda q, p: "k   " + "   ".join(str(k) for k in range(7)) + "\n" + "\n".join(
+        f"{n} k   " + "   ".join(str(v).replace("-", "\u2212") for v in vs) for n, vs in (("q", q), ("p", p))),
     # one (p, q) pair per bullet line
     "pairs one per line": lambda q, p: "Iterates as (p, q):\n\n" + "\n".join(
         f"- k={k}: ({a}, {b})" for k, (a, b) in enumerate(zip(p, q))),

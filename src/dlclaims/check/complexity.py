@@ -17,6 +17,7 @@ from functools import lru_cache
 from . import cues, structure
 from .fuzzy import closest
 from .latex import plain_math
+from .ocr import ocr_lower
 from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
 from .stance import REPORTED
 from .units import Assertion, Unit
@@ -160,11 +161,16 @@ def definitions(question: str, texts: list[str]) -> dict[str, str]:
     if not pats:
         return out
     plains = [_math(t) for t in texts]
-    for rx, sym, _forward in pats:  # forward patterns come first
-        for plain in plains:
-            for m in rx.finditer(plain):
-                if m.group(1).lower() not in ("a", "i", "o"):
-                    out.setdefault(m.group(1), sym)
+    # then the OCR-corrected, lower-cased text ("n = sequence 1ength"): it fills only letters the text as written
+    # left undefined in either case
+    fixed = [o for o in (ocr_lower(p) for p in plains) if o not in plains]
+    for texts_, as_written in ((plains, True), (fixed, False)):
+        for rx, sym, _forward in pats:  # forward patterns come first
+            for plain in texts_:
+                for m in rx.finditer(plain):
+                    c = m.group(1)
+                    if c.lower() not in ("a", "i", "o") and (as_written or c.swapcase() not in out):
+                        out.setdefault(c, sym)
     return out
 
 

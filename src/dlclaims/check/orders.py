@@ -87,6 +87,8 @@ def parse_order(inside: str, symbols: tuple[tuple[str, str], ...]) -> Order | No
     s = _latex_to_plain(inside)
     s = re.sub(r"\s*\^\s*", "^", s)
     s = re.sub(r"(?<=[A-Za-z])([2-4])(?![\d.])", r"^\1", s)  # OCR lost the superscript: "tln2" is t*l*n^2
+    # a PDF's text layer puts the superscript on the line, spaced: "O(T 2 l n)" is T^2*l*n, "O(n d 2 )" n*d^2
+    s = re.sub(r"(?<=[A-Za-z])\s+([2-4])(?![\d.])(?=\s*(?:[A-Za-z)]|$))", r"^\1", s)
     tokens: list[str] = []
     for tok in re.findall(r"[A-Za-z]+|\d+(?:\.\d+)?|[-+*/^()]|\S", s):
         if tok.isalpha():

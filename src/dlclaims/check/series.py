@@ -55,15 +55,18 @@ class Series:
     index: int | None = None  # the subscript of its first value, when the cells carry one (y_0, y_1, ...)
 
 
-_SUB = re.compile(r"^([a-z])\s*(?:_\s*\(?\s*\{?\s*([a-z0-9]+)\s*\}?\s*\)?|(\d{1,2}))?\s*(?:\(\s*([a-z0-9]+)\s*\))?$")
+# y_0, y_{0}, y0, y(0); and "q k": a PDF's text layer puts the subscript on the line, after a space
+_SUB = re.compile(r"^([a-z])\s*(?:_\s*\(?\s*\{?\s*([a-z0-9]+)\s*\}?\s*\)?|(\d{1,2})|(?<=\s)([ktijn]))?\s*"
+                  r"(?:\(\s*([a-z0-9]+)\s*\))?$")
 _INDEX_NAMES = re.compile(r"^(?:t|k|i|n|step|steps|iter\w*|epoch\w*|time|round|#|index)$")
 
 
 def _symbol(cell: str) -> tuple[str, str | None] | None:
-    r"""('y', '0') for ``$y_0$``, ``y_{0}``, ``\mathbf{y}_0``, ``y(0)``; ('q', 't') for ``q_t``; None otherwise."""
+    r"""('y', '0') for ``$y_0$``, ``y_{0}``, ``\mathbf{y}_0``, ``y(0)``; ('q', 't') for ``q_t`` and ``q t``; None
+    otherwise."""
     c = cell_text(cell).lower().strip(" :=")
     m = _SUB.match(c)
-    return (m.group(1), m.group(2) or m.group(3) or m.group(4)) if m else None
+    return (m.group(1), m.group(2) or m.group(3) or m.group(4) or m.group(5)) if m else None
 
 
 def _is_index(values: list[float]) -> bool:

@@ -28,6 +28,8 @@ ONLY = re.compile(r"(?<!\bnot )\b(?:only|just|merely)\b")
 IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but\b|"
                     r"\bno (?:less|fewer|longer than) \b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari|"
                     r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
+                    # "a KL is never negative": non-negative, a positive statement
+                    r"\b(?:never|not) negative\b|"
                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
                     r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
 NOT_NEG = re.compile(NOT_ONLY.pattern + "|" + IDIOMS.pattern)  # idioms that negate nothing
