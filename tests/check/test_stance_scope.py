@@ -326,6 +326,12 @@ def test_never_negative_is_no_negation():
     assert parity("the ELBO is never a lower bound") != parity("the ELBO is a lower bound")
 
 
+def test_upper_and_lower_bounds_are_opposite_words():
+    assert opposed("It is not an upper bound", "The ELBO is a lower bound on log p(x).")
+    assert opposed("it bounds log p(x) from below", "The ELBO bounds log p(x) from above.")
+    assert not opposed("it is a lower bound, never an upper bound", "The ELBO is a lower bound on log p(x).")
+
+
 def test_minus_and_times_are_opposite_ways_to_combine_two_terms():
     times = "The ELBO is the reconstruction term times the KL divergence."
     assert opposed("The ELBO is a reconstruction term minus a KL term", times)
