@@ -327,7 +327,9 @@ def test_never_negative_is_no_negation():
 
 
 def test_upper_and_lower_bounds_are_opposite_words():
-    assert opposed("It is not an upper bound", "The ELBO is a lower bound on log p(x).")
+    assert opposed("It is a lower bound on the evidence", "The ELBO is an upper bound on log p(x).")
+    # a negated one is left to the negation's parity ("not an upper bound" need not be a lower one)
+    assert not opposed("It is not an upper bound", "The ELBO is a lower bound on log p(x).")
     assert opposed("it bounds log p(x) from below", "The ELBO bounds log p(x) from above.")
     assert not opposed("it is a lower bound, never an upper bound", "The ELBO is a lower bound on log p(x).")
 
