@@ -267,3 +267,15 @@ def test_a_letter_before_the_noun_it_counts_is_defined():
     assert definitions("Q-seq", ["N tokens, depth L, model width d."]) == {"N": "t", "L": "l", "d": "n"}
     assert definitions("Q-seq", ["attention over n tokens costs O(n^2 d)"]) == {"n": "t"}
     assert definitions("Q-seq", ["a net of 2 layers"]) == {}
+
+
+def test_each_line_of_a_code_block_is_a_statement_of_its_own():
+    text = ("Cost of both versions:\n\n```python\n"
+            "A = torch.softmax(Q @ K.T / d**0.5, dim=-1)   # (n, n) matrix -> O(n^2 d)\n"
+            "out = A @ V\n"
+            "# Bob\n"
+            "out_bob = torch.softmax(Q / d**0.5, dim=-1) @ (K.T @ V)   # (d, d) -> O(n d^2)\n```\n")
+    us = units(text)
+    assert [u.text for u in us][1:] == [ln for ln in text.split("\n")[3:7]]  # one unit per code line
+    p = _pieces("Q-linattn", text, "linattn.cost")
+    assert p and p["bob"]["sheet"] == "d^2*n"  # Bob's own line, not the softmax attention's order before it

@@ -79,6 +79,9 @@ def prose_rows(rows: list[list[str]]) -> list[str]:
     return out
 
 
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+
+
 def units(text: str, part: str = "") -> list[Unit]:
     out: list[Unit] = []
     lines = text.split("\n")
@@ -97,8 +100,19 @@ def units(text: str, part: str = "") -> list[Unit]:
             para.clear()
 
     starts = {t.first: t for t in find_tables(text)}
+    in_code = False
     while i < len(lines):
         line = lines[i]
+        if _FENCE.match(line):  # a fenced code block: each of its lines is a statement of its own
+            flush()
+            in_code = not in_code
+            i += 1
+            continue
+        if in_code and i not in starts:  # (a printed table inside it is still a table)
+            para.append(line)
+            flush()
+            i += 1
+            continue
         if i in starts:  # a table in any layout (tables.py): one unit, its rows of cells
             flush()
             tbl = starts[i]
