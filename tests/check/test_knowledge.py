@@ -107,6 +107,9 @@ def test_a_statement_framed_as_false_is_flipped():
     assert framed_false("It is a misconception that the KL term reconstructs the input.")
     assert framed_false("A plain autoencoder gives realistic samples from random codes; it cannot.")
     assert not framed_false("The KL term regularizes the latent space.")
+    # a first thought the writer rejects: framed up to the writer's own "but"
+    first = "My first reaction was that eta = 1 is too big, but a smaller step does not converge either."
+    assert framed_false(first, "eta = 1 is too big") and not framed_false(first, "a smaller step does not converge")
 
 
 def test_window_stance_prefers_assertion_unless_a_denial_is_clearly_closer():

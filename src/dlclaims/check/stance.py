@@ -44,6 +44,10 @@ FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|mistaken belief|common mista
                           r"incorrect|untrue|not true)) that\b|"
                           # a view the writer sets up to reject: "it is tempting to call them equal"
                           r"\b(?:(?:it is|it's|is) tempting|(?:one|you|we) (?:might|may|could) be tempted) to\b|"
+                          # a first thought the writer goes on to reject: "my first reaction was that eta is too big, but"
+                          r"\b(?:my (?:first|initial) (?:reaction|thought|guess|instinct|intuition|idea)|at first (?:i|we) "
+                          r"(?:thought|assumed|believed|guessed)|(?:i|we) (?:initially|originally|first) (?:thought|"
+                          r"assumed|believed))\b|"
                           # a name the writer rejects: "calling the likelihood 'the regularizer' gets the roles backwards"
                           r"\b(?:calling|to call)\b[^.;]{0,60}?\b(?:is|are|gets?|would be)\s+(?:\w+\s+){0,3}?"
                           r"(?:wrong|incorrect|backwards?|a mistake|mistaken|misleading|a misnomer)\b")
