@@ -279,3 +279,9 @@ def test_each_line_of_a_code_block_is_a_statement_of_its_own():
     assert [u.text for u in us][1:] == [ln for ln in text.split("\n")[3:7]]  # one unit per code line
     p = _pieces("Q-linattn", text, "linattn.cost")
     assert p and p["bob"]["sheet"] == "d^2*n"  # Bob's own line, not the softmax attention's order before it
+
+
+def test_a_bare_each_after_an_order_is_per_the_unit_named_before_it():
+    text = "When generating, the RNN does one update per token, l n^2 each, so its cost grows with the length."
+    p = _pieces("Q-seq", text, "seq.time-infer")
+    assert p["rnn"]["sheet"] == "l*n^2*t"  # each token's cost, times the tokens

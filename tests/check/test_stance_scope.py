@@ -334,6 +334,11 @@ def test_upper_and_lower_bounds_are_opposite_words():
     assert not opposed("it is a lower bound, never an upper bound", "The ELBO is a lower bound on log p(x).")
 
 
+def test_unaffected_and_getting_worse_are_opposite_words():
+    assert opposed("permute the pixels and the CNN gets clearly worse", "A CNN is unaffected by a fixed permutation.")
+    assert not opposed("the CNN is insensitive to it", "The CNN is unaffected by a fixed permutation.")
+
+
 def test_minus_and_times_are_opposite_ways_to_combine_two_terms():
     times = "The ELBO is the reconstruction term times the KL divergence."
     assert opposed("The ELBO is a reconstruction term minus a KL term", times)

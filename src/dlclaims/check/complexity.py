@@ -260,6 +260,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if question != "Q-seq" and (per and per.group(1) != "layer" or _DECODING.search(low)):
                 prev_end = b  # "O(nd) per token during inference": one decoding step, not the family's cost
                 continue
+            unit = _UNIT_BEFORE.search(lb) if _BARE_EACH.match(la) else None
+            if unit:  # "one update per token, L n^2 each": each token's cost
+                la = f"per {unit.group(1)}"
             order = _per_unit(question, order, la)
             # the role named in this clause (the last one with words: "the transformer is the same, O(l n)"), else
             # right after the order
@@ -358,6 +361,11 @@ _LAYER_SUBJECT = re.compile(r"\b(?:a|one|each|every|per|single|a single|for one)
                             r"(?![- ]?(?:s|norm|wise))|\blayer[- ]wise\b")
 _PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+"
                   r"(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|word)\b")
+
+
+_BARE_EACH = re.compile(r"\s*each\b\s*(?:[,;.)]|$)")  # "..., L n^2 each, so ...": per the unit named before it
+_UNIT_BEFORE = re.compile(r"\b(?:per|each|every)\s+(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|"
+                          r"word)\b")
 
 
 def _per_unit(question: str, order: Order, after: str) -> Order:
