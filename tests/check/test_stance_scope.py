@@ -334,6 +334,10 @@ def test_upper_and_lower_bounds_are_opposite_words():
     assert not opposed("it is a lower bound, never an upper bound", "The ELBO is a lower bound on log p(x).")
 
 
+def test_opposite_words_are_read_through_ocr_digits():
+    assert opposed("at test time the transforrner is paralle1 too", "At test time the Transformer is sequential too.")
+
+
 def test_unaffected_and_getting_worse_are_opposite_words():
     assert opposed("permute the pixels and the CNN gets clearly worse", "A CNN is unaffected by a fixed permutation.")
     assert not opposed("the CNN is insensitive to it", "The CNN is unaffected by a fixed permutation.")

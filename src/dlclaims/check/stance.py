@@ -327,10 +327,15 @@ OPPOSITES = tuple((re.compile(a), re.compile(b)) for a, b in load_structure().op
 _ANY_OPPOSITE = re.compile("|".join(f"(?:{p.pattern})" for pair in OPPOSITES for p in pair) or r"(?!)")
 
 
+def _digits_read(low: str) -> str:
+    """Lower-case text with OCR's digits for letters read back in its words ("paralle1" -> "parallel")."""
+    return re.sub(r"[a-z01]{3,}", lambda m: ocr_digit_word(m.group(0)), low) if ("0" in low or "1" in low) else low
+
+
 def opposed(text: str, other: str) -> bool:
     """An odd number of word pairs (``OPPOSITES``) where one text says one word and the other text the opposite one
     (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
-    low, olow = text.lower(), other.lower()
+    low, olow = _digits_read(text.lower()), _digits_read(other.lower())  # OCR: "paralle1" is "parallel"
     if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
         return False
     n, shared = 0, False
