@@ -285,3 +285,11 @@ def test_a_bare_each_after_an_order_is_per_the_unit_named_before_it():
     text = "When generating, the RNN does one update per token, l n^2 each, so its cost grows with the length."
     p = _pieces("Q-seq", text, "seq.time-infer")
     assert p["rnn"]["sheet"] == "l*n^2*t"  # each token's cost, times the tokens
+
+
+def test_a_sentence_opening_with_a_kinds_label_labels_the_ones_after_it():
+    text = ("Memory: for backward we must keep the activations of all steps, since backprop through time needs them. "
+            "So in training both need O(t l n).")
+    got = [a for a in complexity("Q-seq", units(text)) if a.claim == "seq.memory"]
+    assert got and {p["aspect"] for p in got[0].data["pieces"]} == {"memory-train"}
+    assert not [a for a in complexity("Q-seq", units(text)) if a.claim == "seq.time-train"]

@@ -27,6 +27,8 @@ _BUT = re.compile(r"\b(?:but|however|yet)\b")
 _ITEM_LABEL = re.compile(r"\s*(?:[-*•+]\s+|\d+[.)]\s+)?([^:.;,]{2,30}):\s")  # "- transformer: ..." (lower-cased)
 _ITEM_START = re.compile(r"\s*(?:[-*•+]|\d+[.)])\s")  # a new line item
 LABEL_WORDS = 6  # a sentence this short that names a kind ("Memory at test time:") labels the ones after it
+# ... as does a sentence that opens with a kind's label ("Memory: for backward we keep every activation ...")
+_KIND_LABEL = re.compile(r"^\W*(?:memory|space|storage|time|run ?time|compute)\b[^:.]{0,25}:")
 _INCOMPLETE = re.compile(r"\b(?:not (?:just|only|merely|simply)|more than(?: just)?)\s*$")
 _AGREES = re.compile(r"[\s,]*(?:i think |in fact |indeed )?(?:that|this|it)(?:'s| is| holds| was)\s+(?:right|correct|true|"
                      r"fine|accurate)\b")
@@ -229,7 +231,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                                 and not _SQUARE.fullmatch(x[2])])
         # the kind carries on from a sentence that gives orders or is a label ("Memory:"), not from a remark
         # ("transformer + KV cache 0.35 s ...": a timing, no memory order)
-        carry = (named_kind if items or len(low.split()) <= LABEL_WORDS else None, u.part)
+        carry = (named_kind if items or len(low.split()) <= LABEL_WORDS or _KIND_LABEL.match(low) else None, u.part)
         forced: str | None = None
         last_role: str | None = None  # a total that names no model ("so one layer is O(...)") is the last named one's
         for k, (a, b, inside) in enumerate(items):
