@@ -334,6 +334,12 @@ def test_upper_and_lower_bounds_are_opposite_words():
     assert not opposed("it is a lower bound, never an upper bound", "The ELBO is a lower bound on log p(x).")
 
 
+def test_position_by_position_is_the_opposite_of_across_positions():
+    across = "LayerNorm normalises across the positions of the sequence."
+    assert opposed("the MLP is applied position by position", across)
+    assert opposed("LayerNorm normalizes over the n features of one position", across)
+
+
 def test_opposite_words_are_read_through_ocr_digits():
     assert opposed("at test time the transforrner is paralle1 too", "At test time the Transformer is sequential too.")
 
