@@ -423,3 +423,17 @@ def test_where_no_window_votes_the_words_leaning_to_the_corrections_choose_the_s
            "denies": (1.13, "Reducing eta only makes the cycle slower, not convergent.")}
     small = [_S(_W("taking eta smaller, say 0.1, makes it converge here"), 1.13, neg)]
     assert vote_detail(small, "content", {"cycle": -3.0, "slowe": -1.0}, ("x", "y"))[0] == "asserts"
+
+
+def test_a_window_about_another_step_size_does_not_vote_on_a_claim_stated_for_one():
+    from dlclaims.check.stance import other_setting, setting_of, vote_detail
+
+    assert setting_of("minmax.no-convergence") == 1.0 and setting_of("minmax.small-step") is None
+    assert other_setting("With eta = 0.1 the spiral turns inward", 1.0)
+    assert not other_setting("with \\eta = 1 the iterates cycle", 1.0) and not other_setting("step 1: q = 2", 1.0)
+    by = {"asserts": (1.14, "No, the iterates never converge to the equilibrium; they cycle forever."),
+          "denies": (1.40, "Yes, the iterates converge to the equilibrium after enough steps.")}
+    small = [_S(_W("With eta = 0.1 the spiral turns inward and the iterates converge to (0, 0)."), 1.40, by)]
+    assert vote_detail(small, "content")[0] == "denies"  # without the claim's setting: read as a denial
+    st, _, _, share = vote_detail(small, "content", None, None, 1.0)
+    assert st == "asserts" and share == 0.0  # about eta = 0.1: no stance on the claim stated for eta = 1

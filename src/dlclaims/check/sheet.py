@@ -20,7 +20,7 @@ from .grade import _combine, evidence, grade, held_back, run_command
 from .match import Match, match_row, score_many
 from .ocr import ocr_lower
 from .segment import Part, Segment, segment
-from .stance import STANCE_MIN_WORDS, hedged, models_named, subject_of, vote_detail
+from .stance import STANCE_MIN_WORDS, hedged, models_named, setting_of, subject_of, vote_detail
 from .stance import clear_caches as clear_stance_caches
 from .structural import self_evident
 
@@ -242,7 +242,7 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         if ck.named_model and not _names_model(an.groups[c.window.block], subject_of(c.claim)):
             continue
         st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim),
-                                        subject_of(c.claim)) if c.support else \
+                                        subject_of(c.claim), setting_of(c.claim)) if c.support else \
             ("asserts", c.window, c.example, 1.0)
         _, label, _, m = an.groups[win.block]
         stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",

@@ -484,9 +484,32 @@ def vote(support: list, denials: str = "content", odds: dict[str, float] | None 
     return vote_detail(support, denials, odds)[:3]  # type: ignore[return-value]
 
 
+# a step size by any of its names and its value: "eta = 0.1", "\\eta=1", "η = 0.5", "a learning rate of 0.01"
+_STEP = re.compile(r"(?:\\eta|η|\beta|\blr|\blearning rate|\bstep[- ]?size|\bstep)\s*(?:=|of|:)\s*(\d+(?:\.\d+)?|\.\d+)")
+
+
+@functools.cache
+def setting_of(claim: str) -> float | None:
+    """The step size a catalogue claim is stated for ("with eta = 1 the iterates never reach the optimum"), if any."""
+    from ..core.catalogue import claims_by_id
+
+    c = claims_by_id().get(claim)
+    m = _STEP.search(c.claim.lower()) if c is not None else None
+    return float(m.group(1)) if m else None
+
+
+def other_setting(window: str, setting: float | None) -> bool:
+    """The window speaks of another step size than the claim's ("with eta = 0.1 the iterates spiral in" is not about
+    eta = 1): it does not vote on the claim's stance."""
+    if setting is None:
+        return False
+    values = {float(v) for v in _STEP.findall(window.lower())}
+    return bool(values) and setting not in values
+
+
 def vote_detail(support: list, denials: str = "content",
                 odds: dict[str, float] | None = None, subject: tuple[str, str] | None = None,
-                ) -> tuple[str, object, str, float]:
+                setting: float | None = None) -> tuple[str, object, str, float]:
     """``vote`` and the winning stance's share of the vote's weight (1.0: every voting window agrees;
     a share below 1 means the windows read the claim with different stances: an ambiguous stance; 0 when
     no voting window has STANCE_MIN_WORDS words of prose outside its math, or none talks about the claim's
@@ -498,6 +521,8 @@ def vote_detail(support: list, denials: str = "content",
     worded = [s for s in full if prose_words(s.window.text) >= STANCE_MIN_WORDS]
     voted = 0
     for s in full:  # a window under STANCE_MIN_WORDS words finds the claim but does not vote on its stance
+        if other_setting(s.window.text, setting):
+            continue
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
         if st == "abstains":
             continue
