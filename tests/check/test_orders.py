@@ -54,6 +54,8 @@ def test_sequential_steps_are_not_a_cost():
 def test_the_sheet_defines_its_letters():
     assert definitions("Q-seq", ["Here N is the number of tokens and D the hidden size."]) == {"N": "t", "D": "n"}
     assert definitions("Q-seq", ["with sequence length (m) and width w"]) == {"m": "t", "w": "n"}
+    # a meaning's own last letter is no definition ("the feature dimensio|n of the query")
+    assert definitions("Q-linattn", ["Bob's softmax runs over the feature dimension of the query"]) == {}
     # OCR damage in the meaning ("1ength") is read through the corrected text
     assert definitions("Q-seq", ["n = sequence 1ength, d = hidden size"])["n"] == "t"
     text = ("Let m be the sequence length and w the width. A recurrent layer costs O(m w^2) and a self-attention "
@@ -293,3 +295,11 @@ def test_a_sentence_opening_with_a_kinds_label_labels_the_ones_after_it():
     got = [a for a in complexity("Q-seq", units(text)) if a.claim == "seq.memory"]
     assert got and {p["aspect"] for p in got[0].data["pieces"]} == {"memory-train"}
     assert not [a for a in complexity("Q-seq", units(text)) if a.claim == "seq.time-train"]
+
+
+def test_a_names_arguments_are_no_remark_in_brackets():
+    """"softmax(Q/sqrt d)" is Bob's softmax over Q alone, read as such: not a bracketed remark to drop."""
+    text = ("Bob computes K^T V first (d x d, cost n d^2) and then multiplies softmax(Q/sqrt(d)) with it, "
+            "again n d^2.")
+    p = _pieces("Q-linattn", text, "linattn.cost")
+    assert set(p) == {"bob"} and p["bob"]["sheet"] == "d^2*n"

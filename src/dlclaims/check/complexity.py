@@ -96,7 +96,7 @@ _COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward
 _STEP_WORDS = r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path"
 _STEPS = re.compile(rf"\s*(?:\S+\s+){{0,2}}?(?:{_STEP_WORDS})")
 _STEPS_BEFORE = re.compile(rf"(?:{_STEP_WORDS})[^.]{{0,25}}$")
-_PAREN = re.compile(r"\([^()]{3,}\)")
+_PAREN = re.compile(r"(?<!\w)\([^()]{3,}\)")  # a remark in brackets; not a name's arguments ("softmax(q/sqrt d)")
 _SHAPE = re.compile(r"\s*(?:\S+\s+)?(?:matri(?:x|ces)|tensors?|arrays?|grids?|blocks?|weights?|shape)\b")  # "an n x n matrix"
 _SQUARE = re.compile(r"([a-zA-Z])\s*\*\s*\1")  # "W is n×n", "QK^T is T×T": a square matrix's shape, not a cost
 _BOTH = re.compile(r"\bboth\b|\bfor (?:each|either|all)\b|\bin (?:both|either)\b|\beach model")
@@ -121,7 +121,8 @@ def _definition_patterns(question: str) -> tuple[tuple[re.Pattern, str, bool], .
                 rx = (rf"(?<![\w\\])([a-zA-Z])\$?\s*(?:(?:is|be|=|:|denotes?|for|as|stands for|represents?|"
                       rf"refers to|being|will be|-+)\s*|(?=the\s)){m_}\b")
             else:
-                rx = rf"\b{m_}\s*\(?\s*\$?([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
+                # the letter is a word of its own: "feature dimension" does not define its last "n"
+                rx = rf"\b{m_}\s*\(?\s*\$?\b([a-zA-Z])\$?\s*\)?(?![\w(=])(?!\s*=)"
             out.append((re.compile(rx, re.IGNORECASE), sym, forward))
     # last: a letter before the noun it counts ("N tokens", "over n tokens", "L layers")
     for sym, nouns in structure.load().counts.get(question, {}).items():
