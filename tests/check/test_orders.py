@@ -299,7 +299,7 @@ def test_a_sentence_opening_with_a_kinds_label_labels_the_ones_after_it():
 
 def test_a_names_arguments_are_no_remark_in_brackets():
     """"softmax(Q/sqrt d)" is Bob's softmax over Q alone, read as such: not a bracketed remark to drop."""
-    text = ("Bob computes K^T V first (d x d, cost n d^2) and then multiplies softmax(Q/sqrt(d)) with it, "
+    text = ("Bob computes K^T V first (d x d, cost n d^2) and then multiplies softmax(Q/√d) with it, "
             "again n d^2.")
     p = _pieces("Q-linattn", text, "linattn.cost")
     assert set(p) == {"bob"} and p["bob"]["sheet"] == "d^2*n"
