@@ -437,3 +437,13 @@ def test_a_window_about_another_step_size_does_not_vote_on_a_claim_stated_for_on
     assert vote_detail(small, "content")[0] == "denies"  # without the claim's setting: read as a denial
     st, _, _, share = vote_detail(small, "content", None, None, 1.0)
     assert st == "asserts" and share == 0.0  # about eta = 0.1: no stance on the claim stated for eta = 1
+
+
+def test_a_loose_match_that_says_the_assertions_opposite_word_takes_a_closer_plain_denial():
+    sequential = "At test time the parallelism of the Transformer is lost because the output is produced token by token."
+    parallel = "At test time the Transformer produces the whole output sequence in parallel."
+    by = {"asserts": (0.88, sequential), "denies": (1.41, parallel)}
+    w = "That's also why it is faster at test time, the whole output comes out of one parallel pass."
+    assert window_stance(w, by, "negation")[0] == "denies"
+    same = "That's also why it is slower at test time, the output comes out token by token."
+    assert window_stance(same, {"asserts": (0.88, sequential), "denies": (1.41, parallel)}, "negation")[0] != "denies"

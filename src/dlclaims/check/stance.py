@@ -292,6 +292,13 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
                                                        matching_clause(window, o[1]))) and \
                 not _particular(matching_clause(window, o[1]), o[1]):
             st, score, ex = other, o[0], o[1]
+    o = by_stance.get("denies")
+    if st == "asserts" and o is not None and o[0] - a[0] - lead > DENY_MARGIN and not parity(o[1]) and \
+            opposed(window, a[1]) and not opposed(window, o[1]) and not other_model(about, o[1]):
+        # a closer denial worded without a negation, not a tight paraphrase, but the window says the opposite word of
+        # the assertion and not of the denial ("the whole output comes out of one parallel pass" against "... is
+        # produced token by token" and "... produces the whole output in parallel"): the window denies
+        return "denies", o[1]
     clause = with_contrast_tail(sentence or window, matching_clause(window, ex))
     ex = part_about(ex, about)  # a clause naming one model: its half
     head = _TAIL.sub("", ex)
