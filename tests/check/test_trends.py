@@ -37,6 +37,8 @@ def test_too_large_is_the_fall_branch_after_a_rise():
     ("With a very wide bottleneck the accuracy went down.", "fall"),
     # "I can't say much" is about the writer's evidence, not a flat curve
     ("The accuracy goes up with h; with one seed I can't say much more.", "rise"),
+    # the best h after "keeps increasing" is the largest one, not a peak
+    ("Linear probe accuracy keeps increasing with h, so h = 128 was the best one.", "rise"),
 ])
 def test_arrows_and_a_fall_after_some_size(text, shape):
     assert _shape(text) == shape

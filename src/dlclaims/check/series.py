@@ -485,7 +485,8 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
                     rise |= bool(_AGAIN.match(low, m.end()))
             for m in re.finditer(rf"(?:{spec.y})\s*([↑⬆↓⬇])", low):  # "acc ↑", "acc ↓" (an arrow on x says nothing)
                 rise, fall, hit = rise or m.group(1) in "↑⬆", fall or m.group(1) in "↓⬇", True
-            if _PEAK.search(low) and re.search(spec.x, low) and not (_PLAT.search(low) or _FLAT.search(low)):
+            if _PEAK.search(low) and re.search(spec.x, low) and not (_PLAT.search(low) or _FLAT.search(low)) and \
+                    not (_MONO.search(low) and _RISE.search(low)):  # "keeps increasing, so h = 128 was the best": no peak
                 # "an intermediate h is best": rise, then fall (a best setting among flat results is no peak)
                 rise = fall = hit = True
             if hit:
