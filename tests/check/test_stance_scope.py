@@ -447,3 +447,19 @@ def test_a_loose_match_that_says_the_assertions_opposite_word_takes_a_closer_pla
     assert window_stance(w, by, "negation")[0] == "denies"
     same = "That's also why it is slower at test time, the output comes out token by token."
     assert window_stance(same, {"asserts": (0.88, sequential), "denies": (1.41, parallel)}, "negation")[0] != "denies"
+
+
+def test_it_is_not_true_that_frames_the_statement_once():
+    """"It is not true that autograd cannot handle vector outputs": the framing and the inner negation cancel."""
+    by = {"asserts": (1.12, "Autograd never builds the full Jacobian; it propagates a vector through it."),
+          "denies": (1.05, "Autograd computes derivatives of vector outputs as gradients only.")}
+    w = "It is not true that autograd cannot handle vector outputs at all"
+    assert window_stance(w, by, "content")[0] == "asserts"
+    # a framing ends at the writer's colon: what follows it is the writer's own statement
+    assert not framed_false("It is not true that it fails: with a vector v it returns v^T J", "it returns v^T J")
+
+
+def test_hurting_and_improving_are_opposite_words_and_a_far_negation_does_not_negate_one():
+    d = "A bias that does not fit the data still improves the model."
+    assert opposed("So a bias that does not fit the data does hurt.", d)
+    assert not opposed("A bias that does not fit the data does not hurt.", d)  # negated: left to the parity

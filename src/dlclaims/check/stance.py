@@ -30,6 +30,8 @@ IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but
                     r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
                     # "a KL is never negative": non-negative, a positive statement
                     r"\b(?:never|not) negative\b|"
+                    # "it is not true that X" frames X as false (FRAMED_FALSE flips it): its "not" is that framing
+                    r"\bnot true that\b|"
                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
                     r"^[\s*_>\-]*(?:no|nope)\b(?=[*_]*\s*[,.!:;\u2014-])")
 NOT_NEG = re.compile(NOT_ONLY.pattern + "|" + IDIOMS.pattern)  # idioms that negate nothing
@@ -182,7 +184,7 @@ def matching_sentence(window: str, example: str) -> str:
     return max(ss, key=lambda x: len(_content(x) & ex))
 
 
-_FRAME_END = re.compile(r"\b(?:but|however|yet|whereas|although)\b|;")  # the writer's own view starts here
+_FRAME_END = re.compile(r"\b(?:but|however|yet|whereas|although|though)\b|[;:]")  # the writer's own view starts here
 
 
 def framed_false(window: str, clause: str = "") -> bool:
@@ -310,8 +312,10 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         # the example's head and not its contrast; compare the head
         ex = head
     other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, said)
-    flip = _tight(clause, ex) and other_parity
     framed = framed_false(sentence or window, clause) and not framed_false(ex)
+    # the parity differs and the window frames its statement as false: the two cancel ("it is not true that autograd
+    # cannot handle vector outputs" says what "autograd handles vector outputs" says), loose match or tight
+    flip = (_tight(clause, ex) or framed) and other_parity
     if other_parity and not flip and not framed:
         # a loose match with the other negations ("Bob's version first computes K^T V" against "Bob's attention
         # does not compute the same function"): the window says neither; it does not vote, unless it says the
@@ -391,8 +395,9 @@ def _swapped(low: str, olow: str) -> bool:
 def _sides(a: re.Pattern, b: re.Pattern, low: str) -> tuple[bool, bool]:
     """Which words of an opposite pair a text says, not counting a negated one ("do not look across positions",
     "never converges"): the negation's parity reads those."""
-    def said(pat: re.Pattern) -> bool:
-        return any(not NEG.search(NOT_NEG.sub(" ", low[max(0, m.start() - 25):m.start()])) for m in pat.finditer(low))
+    def said(pat: re.Pattern) -> bool:  # a negation among the three words before it negates it
+        return any(not NEG.search(NOT_NEG.sub(" ", " ".join(low[max(0, m.start() - 25):m.start()].split()[-3:])))
+                   for m in pat.finditer(low))
     return said(a), said(b)
 
 
