@@ -66,6 +66,8 @@ LAYOUTS = {
     # a PDF's text layer: an index row, then rows named with the subscript on the line ("q k"), U+2212 minus signs
     "pdf text, spaced subscripts": lambda q, p: "k   " + "   ".join(str(k) for k in range(7)) + "\n" + "\n".join(
         f"{n} k   " + "   ".join(str(v).replace("-", "\u2212") for v in vs) for n, vs in (("q", q), ("p", p))),
+    # one step per line, "k=3 : q = -1 , p = -1"
+    "k= steps": lambda q, p: "\n".join(f"k={k} : q = {a} , p = {b}" for k, (a, b) in enumerate(zip(q, p))),
     # one (p, q) pair per bullet line
     "pairs one per line": lambda q, p: "Iterates as (p, q):\n\n" + "\n".join(
         f"- k={k}: ({a}, {b})" for k, (a, b) in enumerate(zip(p, q))),

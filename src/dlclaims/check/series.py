@@ -198,7 +198,7 @@ def pair_lines(us: list[Unit]) -> tuple[list[Series], list[str]]:
 
 
 _STEP_LABEL = re.compile(r"(?:^|(?<=[\s\-*•(]))(?:step|iteration|iter|round)\s*#?\s*(\d{1,2})\s*[:.)=-]|"
-                         r"(?:^|(?<=[\s\-*•(]))t\s*=\s*(\d{1,2})\s*:")
+                         r"(?:^|(?<=[\s\-*•(]))[tki]\s*=\s*(\d{1,2})\s*:")  # "t = 5:", "k=3 :"
 _ASSIGN = re.compile(r"(?<![\w\\])([a-z])(?:_\s*\{?\(?[a-z0-9+ ]{1,5}\)?\}?)?\s*=\s*([-+*/=().\d\s]*\d\)?)")
 _LAST_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?=[^0-9]*$)")
 
