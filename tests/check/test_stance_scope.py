@@ -463,3 +463,12 @@ def test_hurting_and_improving_are_opposite_words_and_a_far_negation_does_not_ne
     d = "A bias that does not fit the data still improves the model."
     assert opposed("So a bias that does not fit the data does hurt.", d)
     assert not opposed("A bias that does not fit the data does not hurt.", d)  # negated: left to the parity
+
+
+def test_neither_nor_is_one_negation_and_an_identifier_is_one_word():
+    assert parity("Neither the feed-forward block nor LayerNorm looks across positions") == 1
+    ex = "feed-forward and LayerNorm do not look across positions."
+    assert aligned_parity("Neither the feed-forward block nor LayerNorm looks across positions", ex) == 1
+    # "without grad_outputs" negates the argument, not the "grad" of the error message it quotes
+    err = "Calling backward() on a non-scalar tensor raises an error: grad can be implicitly created only for scalars."
+    assert aligned_parity("On a vector output without grad_outputs PyTorch raises: grad can be implicitly created", err) == 0

@@ -83,10 +83,17 @@ def clear_caches() -> None:
 def parity(text: str) -> int:
     """Number of negations (idioms removed) modulo 2."""
     low = NOT_NEG.sub(" ", text.lower())
-    return len(NEG.findall(low)) % 2
+    n = len(NEG.findall(low))
+    if "neither" in low:  # "neither X nor Y" is one negation
+        n -= min(low.count("neither"), len(_NOR.findall(low)))
+    return n % 2
+
+
+_NOR = re.compile(r"\bnor\b")
 
 
 _SCOPE_END = re.compile(r"[,;:!?]|\.(?:\s|$)")  # a negation's scope ends with its clause
+_IDENT = re.compile(r"[a-z][a-z0-9_]+")  # a word, or a code identifier whole
 
 
 _INFLECTION = re.compile(r"(?<=...)(?:ing|ed|s)$")
@@ -127,10 +134,12 @@ def aligned_parity(text: str, other: str) -> int:
     there = _stems(olow)
     n = 0
     for m in NEG.finditer(low):
+        if m.group(0) == "nor" and "neither" in low[:m.start()]:
+            continue  # "neither X nor Y" is one negation
         # "without" negates its object only ("without an argument raises an error": the argument, not the error)
         k = 1 if m.group(0) == "without" else 2
         scope = _SCOPE_END.split(low[m.end():m.end() + 60], maxsplit=1)[0]  # "does not help: updates cycle"
-        words = [w for w in WORD.findall(scope) if w not in _STOP]
+        words = [w for w in _IDENT.findall(scope) if w not in _STOP]  # "without grad_outputs": one word
         nxt = [_stem(w) for w in words][:k]
         if k == 2 and len(nxt) == 2 and nxt[0] not in there and words[0] in _ACTION_VERBS:
             nxt = nxt[:1]  # "doesn't rescue alternating GDA": the negated verb, not its object, must be the other's
