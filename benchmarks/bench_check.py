@@ -67,7 +67,12 @@ def _cold_load(sheet: Path, cache: Path) -> float:
     return float(out.stdout.split()[-1])
 
 
-SPEED_NOTE = ("Round 8 of issue 16 (output identical before and after each step on the 200 bench sheets, tests/sheets "
+SPEED_NOTE = ("Round 9 of issue 16: no speed work; this stop's readers (code blocks, PDF text layers, more opposite "
+              "words, step-size settings) cost within the noise (the start-of-stop checker took 10.37 s, the end "
+              "10.34 s on the same bench sheets, least of 4 runs); the bench sheets now draw on 256 labelled sheets "
+              "with longer answers, and one process takes 10.3-11.0 s load + CPU for 200 of them: over the 10 s "
+              "target in one process; a fresh `check --json` with the default --jobs on 2 CPUs takes 7.3-7.8 s wall. "
+              "Round 8 of issue 16 (output identical before and after each step on the 200 bench sheets, tests/sheets "
               "and the corpus): the ELBO formula reader skips sentences with neither 'kl' nor 'log' and the series "
               "reader those without a digit (every formula or series they read has one), a sentence's negation "
               "reading and content words are memoised per sheet (cleared between sheets: the bench repeats answers, "
