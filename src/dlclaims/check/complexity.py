@@ -362,13 +362,12 @@ _DECODING = re.compile(r"\b(?:during|at|for|in) (?:the )?(?:inference|decoding|g
                        r"(?:decoding )?(?:step|token)\b|\beach (?:decoding |generation )?step\b")
 _LAYER_SUBJECT = re.compile(r"\b(?:a|one|each|every|per|single|a single|for one)\s+(?:[\w-]+\s+){0,2}layers?\b"
                             r"(?![- ]?(?:s|norm|wise))|\blayer[- ]wise\b")
-_PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+"
-                  r"(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|word)\b")
+_UNIT = r"(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|word)\b"  # what a cost is per
+_PER = re.compile(r"^\s*(?:per|for (?:each|every|one|a single)|in (?:each|every)|of (?:each|every)|each)\s+" + _UNIT)
 
 
 _BARE_EACH = re.compile(r"\s*each\b\s*(?:[,;.)]|$)")  # "..., L n^2 each, so ...": per the unit named before it
-_UNIT_BEFORE = re.compile(r"\b(?:per|each|every)\s+(?:single\s+|new\s+)?(layer|(?:time[- ]?)?step|token|position|"
-                          r"word)\b")
+_UNIT_BEFORE = re.compile(r"\b(?:per|each|every)\s+" + _UNIT)
 
 
 def _per_unit(question: str, order: Order, after: str) -> Order:

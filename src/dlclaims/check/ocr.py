@@ -109,6 +109,13 @@ _DIGIT_FIX = str.maketrans({"0": "o", "1": "l"})
 def ocr_digit_word(word: str) -> str:
     """A lower-case word with OCR's digits for letters read back ("c0nverge" -> "converge"); other words unchanged."""
     return word.translate(_DIGIT_FIX) if _DIGIT_WORD.fullmatch(word) else word
+
+
+def ocr_digits(low: str) -> str:
+    """Lower-case text with OCR's digits for letters read back in its words ("paralle1" -> "parallel")."""
+    if "0" not in low and "1" not in low:
+        return low
+    return _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), low)
 # abbreviations: spelled out, and without the dots that would end a clause for the cue patterns
 _ABBREVS = tuple((re.compile(p), r) for p, r in (
     (r"\be\.\s?g\.", "eg"), (r"\bi\.\s?e\.", "ie"), (r"\bw\.\s?r\.\s?t\.?", "wrt"), (r"\betc\.", "etc"),
@@ -140,8 +147,7 @@ def ocr_lower(text: str) -> str:
     t = delatex(text.lower())
     if "(" in t:
         t = _BIGO.sub("o", t)
-    if "0" in t or "1" in t:
-        t = _DIGIT_WORD.sub(lambda m: m.group(0).translate(_DIGIT_FIX), t)
+    t = ocr_digits(t)
     t = expand_abbreviations(t)
     vocab = vocabulary()[0]
     unknown = {w for w in _WORD.findall(t) if len(w) >= 4 and w not in vocab}

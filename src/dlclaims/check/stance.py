@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .ocr import ocr_digit_word
+from .ocr import ocr_digit_word, ocr_digits
 from .structure import load as load_structure
 
 NEG = re.compile(r"\b(?:not|no|never|neither|nor|cannot|fails? to|unable to|nothing|hardly|without|none|rather than|"
@@ -80,6 +80,9 @@ def clear_caches() -> None:
         f.cache_clear()
 
 
+_NOR = re.compile(r"\bnor\b")
+
+
 def parity(text: str) -> int:
     """Number of negations (idioms removed) modulo 2."""
     low = NOT_NEG.sub(" ", text.lower())
@@ -87,9 +90,6 @@ def parity(text: str) -> int:
     if "neither" in low:  # "neither X nor Y" is one negation
         n -= min(low.count("neither"), len(_NOR.findall(low)))
     return n % 2
-
-
-_NOR = re.compile(r"\bnor\b")
 
 
 _SCOPE_END = re.compile(r"[,;:!?]|\.(?:\s|$)")  # a negation's scope ends with its clause
@@ -330,7 +330,6 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         # does not compute the same function"): the window says neither; it does not vote, unless it says the
         # opposite word of the assertion and a denial that scored about as well agrees with it ("the transformer
         # emits all tokens in parallel" against "... is sequential too" and "... produces the whole output at once")
-        o = by_stance.get("denies")
         if st == "asserts" and o is not None and o[0] >= score - DENY_NEAR and opposed(clause, said) and \
                 aligned_parity(clause, ex) == aligned_parity(ex, clause):
             dcl = with_contrast_tail(sentence or window, matching_clause(window, o[1]))
@@ -347,15 +346,10 @@ OPPOSITES = tuple((re.compile(a), re.compile(b)) for a, b in load_structure().op
 _ANY_OPPOSITE = re.compile("|".join(f"(?:{p.pattern})" for pair in OPPOSITES for p in pair) or r"(?!)")
 
 
-def _digits_read(low: str) -> str:
-    """Lower-case text with OCR's digits for letters read back in its words ("paralle1" -> "parallel")."""
-    return re.sub(r"[a-z01]{3,}", lambda m: ocr_digit_word(m.group(0)), low) if ("0" in low or "1" in low) else low
-
-
 def opposed(text: str, other: str) -> bool:
     """An odd number of word pairs (``OPPOSITES``) where one text says one word and the other text the opposite one
     (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
-    low, olow = _digits_read(text.lower()), _digits_read(other.lower())  # OCR: "paralle1" is "parallel"
+    low, olow = ocr_digits(text.lower()), ocr_digits(other.lower())  # OCR: "paralle1" is "parallel"
     if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
         return False
     n, shared = 0, False
