@@ -48,6 +48,13 @@ def test_counts_equal_sklearn(kw):
     X = CountVectorizer.transform(v, NEW).astype(np.float64)
     X.data = 1.0 + np.log(X.data)
     assert _same(normalize(X @ sp.diags(v.idf_)), light.transform(NEW))  # the checker's earlier path, same layout
+    # rows summed by a sparse product (the checker's pair windows) are stored in another order: still the same
+    M = sp.csr_matrix(np.array([[1, 0, 1, 0, 0, 0, 0, 0, 0, 0], [0, 1, 1, 1, 0, 0, 0, 0, 0, 1]], dtype=np.float64))
+    Y = (M @ CountVectorizer.transform(v, NEW)).astype(np.float64)
+    Z = Y.copy()
+    if v.sublinear_tf:
+        Z.data = 1.0 + np.log(Z.data)
+    assert _same(normalize(Z @ sp.diags(v.idf_)), ngrams.tfidf(light, Y))
 
 
 def test_l2_rows_equals_sklearn_normalize():
@@ -183,3 +190,41 @@ def test_family_products_equal_sparse_ones():
     for vec, D, DT in ((m.word, m.Dw, DwT), (m.char, m.Dc, DcT)):
         X = ngrams.tfidf(vec, ngrams.counts(vec, cleaned))
         assert np.array_equal(X @ DT, (X @ D.T.tocsr()).toarray())
+
+
+@pytest.mark.skipif(not __import__("dlclaims.check.embed", fromlist=["x"]).available(), reason="needs wordllama")
+def test_piecewise_token_ids_equal_the_batch_encode():
+    """embed._encode reads a text piece by piece ("▁▁word" runs, cached): the same ids as the tokenizer's own
+    batch encode, on texts with leading, trailing and repeated spaces, newlines, tabs and a literal '▁'."""
+    from pathlib import Path
+
+    from dlclaims.check import embed
+
+    tok, _ = embed._model()
+    sheets = sorted((Path(__file__).resolve().parents[1] / "sheets").glob("*.md"))[:20]
+    texts = DOCS + NEW + ["", " ", "  ", "x ", "x  ", "  a  b  ", " \n a", "\t x", "a ▁ b", "▁▁x", " ▁", "a\n\nb c "]
+    for p in sheets:
+        t = p.read_text(encoding="utf-8")
+        texts += [t] + t.split("\n") + [t[i:i + 37] for i in range(0, min(len(t), 3000), 53)]
+    want = [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]
+    assert embed._encode(tok, texts) == want
+    assert embed._encode(tok, texts) == want  # again, from the piece cache
+
+
+def test_repeated_windows_score_as_once():
+    """score_windows scores a repeated window (and a repeated run of windows) once: each row equals the row of
+    the same windows scored without the repeats."""
+    from dlclaims.check.detect import score_windows
+
+    texts = ["The KL term regularises the latent space.", "A plain autoencoder leaves gaps in it.",
+             "The KL term regularises the latent space.", "x", "", ""]
+    pairs = [None, None, None, None, None, None, (0, 1), (2, 1), (0, 1, 3)]
+    texts += [""] * 3
+    full = score_windows(texts, pairs)
+    alone = score_windows(texts[:2] + texts[3:4] + [""] * 2, [None, None, None, (0, 1), (0, 1, 2)])
+    for got, want in [(full.wl, alone.wl), (full.tf, alone.tf), (full.neg, alone.neg), (full.best_col, alone.best_col)]:
+        assert np.array_equal(got[[0, 1, 2, 3, 6, 7, 8]], want[[0, 1, 0, 2, 3, 3, 4]])
+    assert np.array_equal(full.wl[4], full.wl[5])
+    for st, (v, c) in full.by_stance.items():
+        assert np.array_equal(v[[0, 2, 6, 7]], alone.by_stance[st][0][[0, 0, 3, 3]])
+    assert _same(full.words[[0, 2, 6, 7]], alone.words[[0, 0, 3, 3]])

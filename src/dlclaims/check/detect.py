@@ -209,17 +209,43 @@ def _tfidf(vec, counts):
 
 
 def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None = None) -> Scores:
-    """Similarities of each window to every example. A window with ``pairs[i] = (j, k)`` is the concatenation
-    of windows j and k: its counts and token sums are theirs added, not recomputed."""
-    r = refs()
+    """Similarities of each window to every example. A window with ``pairs[i] = (j, k)`` (or (j, k, l)) is the
+    concatenation of those windows: its counts and token sums are theirs added, not recomputed.
+
+    Windows that read the same (a one-clause sentence is also its clause; a tenth of a sheet's windows) are
+    scored once: every score is a function of its row alone."""
     pairs = pairs or [None] * len(texts)
+    key: dict[object, int] = {}
+    inv = np.empty(len(texts), dtype=np.int64)  # (W,) each window's row among the distinct ones
+    first: list[int] = []
+    cleaned: list[str | None] = []  # per distinct row: its cleaned text (None for a run)
+    for i, p in enumerate(pairs):
+        c = _clean(texts[i]) if p is None else None
+        j = key.setdefault(c if p is None else tuple(int(inv[j]) for j in p), len(first))  # a run: after its sentences
+        if j == len(first):
+            first.append(i)
+            cleaned.append(c)
+        inv[i] = j
+    u_pairs = [None if pairs[i] is None else tuple(int(inv[j]) for j in pairs[i]) for i in first]
+    sc = _score_distinct(cleaned, u_pairs)
+    if len(first) == len(texts):
+        return sc
+    return Scores(sc.wl[inv], sc.tf[inv], sc.neg[inv], sc.best_col[inv],
+                  {st: (v[inv], c[inv]) for st, (v, c) in sc.by_stance.items()},
+                  None if sc.words is None else sc.words[inv], None if sc.emb is None else sc.emb[inv])
+
+
+def _score_distinct(cleaned_all: list[str | None], pairs: list[tuple[int, ...] | None]) -> Scores:
+    """``score_windows`` on distinct rows: ``cleaned_all[i]`` the cleaned text of a sentence or clause, None for
+    a run of them (``pairs[i]``)."""
+    r = refs()
     base = [i for i, p in enumerate(pairs) if p is None]
     pos = {i: k for k, i in enumerate(base)}
-    cleaned = [_clean(texts[i]) for i in base]
+    cleaned = [cleaned_all[i] for i in base]
     # (W, n_base) sparse map: a base window is itself, a pair window the sum of its two
     ri = [i for i, p in enumerate(pairs) for _ in ((i,) if p is None else p)]
     ci = [pos[j] for i, p in enumerate(pairs) for j in ((i,) if p is None else p)]
-    M = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(len(texts), len(base)))
+    M = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(len(pairs), len(base)))
     Ww = _tfidf(r.word, M @ ngrams.counts(r.word, cleaned))
     Wc = _tfidf(r.char, M @ ngrams.counts(r.char, cleaned))
     RwT, RcT, embT = _ref_mats()
@@ -242,7 +268,7 @@ def score_windows(texts: list[str], pairs: list[tuple[int, int] | None] | None =
     top = vals.max(axis=0)
     first = np.where(vals == top[None], colsk, np.iinfo(np.int64).max).min(axis=0)
     best = np.where(np.isfinite(top), first, 0)
-    rows = np.arange(len(texts))[:, None]
+    rows = np.arange(len(pairs))[:, None]
     wl = wl_all[rows, best]
     tf = tf_all[rows, best]
     negc = _per_claim_max(combT, r.neg_cols, True)[0]

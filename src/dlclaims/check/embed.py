@@ -10,12 +10,15 @@ ever downloaded. Without the package, ``available()`` is False and the checker u
 from __future__ import annotations
 
 import importlib.util
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 DIM = 256
+MAX_CACHED_PIECES = 200_000
+_PIECE = re.compile(r" +[^ ]*")  # on " " + text: a run of spaces and the word after it
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +63,7 @@ def token_sums(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     counts = np.zeros(len(texts), dtype=np.float32)
     if not texts:
         return sums, counts
-    seqs = [enc.ids for enc in tok.encode_batch(texts, add_special_tokens=False)]
+    seqs = _encode(tok, texts)
     lens = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
     counts[:] = lens
     total = int(lens.sum())
@@ -83,6 +86,36 @@ def token_sums(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         acc[:n] += E[ids[:n, k]]
     sums[order] = acc
     return sums, counts
+
+
+def _encode(tok, texts: list[str]) -> list[list[int]]:
+    """Token ids of each text, as ``tok.encode_batch(texts)`` gives them, read piece by piece.
+
+    The tokenizer has no pre-tokenizer: its normalizer writes "▁" + text with each space as "▁", and BPE runs on
+    the whole string, so nothing it learned about one word is reused for the next (the batch encode was 10% of
+    a check). No token of the vocabulary holds a "▁" after another character (only runs of "▁" do), so no merge
+    crosses the start of a piece "▁...▁word": the ids of a text are its pieces' ids in order, each piece encoded
+    once per process and kept (tests/check/test_embed.py compares with the batch encode)."""
+    cache: dict[str, list[int]] = _piece_cache()
+    pieces = [_PIECE.findall(" " + t) if t else [] for t in texts]
+    new = sorted({p for ps in pieces for p in ps if p not in cache})
+    # a piece "  word" is "▁▁word" once normalized: encode(" word"); a lone trailing "▁" is that token itself
+    found = {p: enc.ids if len(p) > 1 else [tok.token_to_id("▁")]
+             for p, enc in zip(new, tok.encode_batch([p[1:] for p in new], add_special_tokens=False))}
+    if len(cache) + len(found) <= MAX_CACHED_PIECES:
+        cache.update(found)
+    out = []
+    for ps in pieces:
+        ids: list[int] = []
+        for p in ps:
+            ids.extend(cache[p] if p in cache else found[p])
+        out.append(ids)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _piece_cache() -> dict[str, list[int]]:
+    return {}
 
 
 def unit(sums: np.ndarray) -> np.ndarray:

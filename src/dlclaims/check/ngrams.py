@@ -169,11 +169,11 @@ def l2_rows(X: sp.csr_matrix) -> sp.csr_matrix:
 
 def tfidf(vec, X) -> sp.csr_matrix:
     """TF-IDF rows from raw counts, as a fitted ``TfidfVectorizer`` computes them (sublinear tf, idf, l2 norm)."""
-    X = X.astype(np.float64).tocsr(copy=True)
+    X = sp.csr_matrix(X, dtype=np.float64, copy=True)
     if getattr(vec, "sublinear_tf", False):
         X.data = 1.0 + np.log(X.data)
     if getattr(vec, "use_idf", True):
-        X = X @ sp.diags(vec.idf_)
+        X = _times_idf(X, vec.idf_)
     if vec.norm == "l2":
         return l2_rows(X)
     if vec.norm:
@@ -181,6 +181,18 @@ def tfidf(vec, X) -> sp.csr_matrix:
 
         return normalize(X, norm=vec.norm, copy=False)
     return X.tocsr()
+
+
+def _times_idf(X: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """X @ diag(idf) as scikit-learn computes it, bit for bit, without the product (a quarter of the TF-IDF time).
+
+    Each entry of the product is one term, x * idf[column]; what the sparse product adds is its layout: it emits
+    each row's entries in the reverse of their stored order (its column list is a stack), and the l2 norm and the
+    products after it add in that order, so the scaled entries are reversed row by row too."""
+    X.data *= idf[X.indices]
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    rev = X.indptr[rows + 1] - 1 - (np.arange(X.nnz) - X.indptr[rows])  # each entry's place in its reversed row
+    return sp.csr_matrix((X.data[rev], X.indices[rev], X.indptr), shape=X.shape)
 
 
 class SplitProduct:
