@@ -249,7 +249,9 @@ def _score_distinct(cleaned_all: list[str | None], pairs: list[tuple[int, ...] |
     Ww = _tfidf(r.word, M @ ngrams.counts(r.word, cleaned))
     Wc = _tfidf(r.char, M @ ngrams.counts(r.char, cleaned))
     RwT, RcT, embT = _ref_mats()
-    tf_all = 0.5 * ((Ww @ RwT).toarray() + RcT.times(Wc))  # (W, R)
+    tf_all = (Ww @ RwT).toarray()  # (W, R) the mean of the word and character cosines
+    tf_all += RcT.times(Wc)
+    tf_all *= 0.5
     E = None
     if embT is not None:
         sums, _ = embed.token_sums(cleaned)
@@ -257,7 +259,9 @@ def _score_distinct(cleaned_all: list[str | None], pairs: list[tuple[int, ...] |
         wl_all = (E @ embT).astype(np.float64)
     else:
         wl_all = np.zeros_like(tf_all)
-    combT = np.ascontiguousarray((wl_all + 2 * tf_all).T)  # (R, W), once for every per-claim maximum below
+    comb = 2 * tf_all
+    comb += wl_all
+    combT = np.ascontiguousarray(comb.T)  # (R, W), once for every per-claim maximum below
     by_stance = {st: _per_claim_max(combT, cols, True) for st, cols in r.stance_cols.items()}
     # the best example over asserts / denies / corrects is the best of the three stances' best
     # (ties to the earlier column, as one argmax over the claim's columns would)
