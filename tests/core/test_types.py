@@ -50,3 +50,22 @@ def test_catalogue_has_every_question_in_order():
     assert c["lookup.noisy-keys"].beyond and not c["lookup.copy"].beyond
     assert "t*l*n^2" in c["seq.time-train"].claim
     assert c["seq.time-train"].test.startswith("time vs t")
+
+
+def test_json_conversion_of_numpy_values_and_non_finite_floats():
+    import json
+    from collections import OrderedDict
+
+    import numpy as np
+
+    from dlclaims.core.types import strict_json, to_jsonable
+
+    x = {"a": [np.float32(1.5), float("nan"), np.inf, (1, np.int64(2), np.bool_(True))], 3: np.array([np.nan, 2.0]),
+         "o": OrderedDict(k=-np.inf), "s": "text", "n": None, "f": np.float64(0.25)}
+    want = {"a": [1.5, "nan", "inf", [1, 2, True]], "3": ["nan", 2.0], "o": {"k": "-inf"}, "s": "text", "n": None,
+            "f": 0.25}
+    got = strict_json(x)
+    assert got == want and type(got["f"]) is float and type(got["a"][3][1]) is int
+    json.dumps(got, allow_nan=False)  # strict JSON
+    loose = to_jsonable(x)
+    assert np.isnan(loose["a"][1]) and loose["a"][2] == float("inf") and loose["o"] == {"k": -float("inf")}

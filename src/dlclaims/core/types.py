@@ -142,34 +142,44 @@ def verdict_from_parts(
 
 def strict_json(x: Any) -> Any:
     """Like :func:`to_jsonable`, and NaN / inf become the strings "nan", "inf", "-inf" (strict JSON output)."""
-    return _finite_strings(to_jsonable(x))  # one conversion of the whole tree, then one pass (not one per level)
-
-
-def _finite_strings(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if isinstance(x, dict):
-        return {k: _finite_strings(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite_strings(v) for v in x]
-    return x
+    return _jsonable(x, True)
 
 
 def to_jsonable(x: Any) -> Any:
     """Tensors, arrays and NumPy scalars -> plain Python (lists, floats, ints); NaN and inf stay floats."""
+    return _jsonable(x, False)
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _jsonable(x: Any, strict: bool) -> Any:
+    """One pass over the tree: the plain types by their exact type first (the bulk of a check's output), then
+    NumPy and torch values; with ``strict`` a non-finite float becomes its name."""
+    t = type(x)
+    if t in _PLAIN:
+        return x
+    if t is float:
+        return x if not strict or math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf"))
+    if t is dict:
+        return {k if type(k) is str else str(k): _jsonable(v, strict) for k, v in x.items()}
+    if t is list or t is tuple:
+        return [_jsonable(v, strict) for v in x]
     torch = sys.modules.get("torch")  # a tensor exists only where torch was imported: never import it here (1-1.5 s)
     if torch is not None and isinstance(x, torch.Tensor):
-        return to_jsonable(x.detach().cpu().tolist())
+        return _jsonable(x.detach().cpu().tolist(), strict)
     if isinstance(x, np.ndarray):
-        return to_jsonable(x.tolist())
-    if isinstance(x, (np.floating,)):
-        return to_jsonable(float(x))
-    if isinstance(x, (np.integer,)):
+        return _jsonable(x.tolist(), strict)
+    if isinstance(x, np.floating):
+        return _jsonable(float(x), strict)
+    if isinstance(x, np.integer):
         return int(x)
-    if isinstance(x, (np.bool_,)):
+    if isinstance(x, np.bool_):
         return bool(x)
+    if isinstance(x, float):  # a float subclass
+        return _jsonable(float(x), strict)
     if isinstance(x, Mapping):
-        return {str(k): to_jsonable(v) for k, v in x.items()}
+        return {str(k): _jsonable(v, strict) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [to_jsonable(v) for v in x]
+        return [_jsonable(v, strict) for v in x]
     return x
