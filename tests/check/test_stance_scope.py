@@ -472,3 +472,10 @@ def test_neither_nor_is_one_negation_and_an_identifier_is_one_word():
     # "without grad_outputs" negates the argument, not the "grad" of the error message it quotes
     err = "Calling backward() on a non-scalar tensor raises an error: grad can be implicitly created only for scalars."
     assert aligned_parity("On a vector output without grad_outputs PyTorch raises: grad can be implicitly created", err) == 0
+
+
+def test_about_the_same_number_is_the_opposite_of_exponentially_many():
+    many = "Some functions need exponentially many units in a shallow network but only a few in a deep one."
+    assert opposed("a shallow net can represent them with roughly the same number of units", many)
+    assert opposed("a wide shallow net does the same with about as many units", "Depth needs far fewer units.")
+    assert not opposed("a shallow net needs exponentially more units for them", many)

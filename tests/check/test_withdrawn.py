@@ -46,3 +46,13 @@ def test_a_marker_that_opens_a_statement_withdraws_the_one_before_it():
     # after a sentence's end, "(scratch that)" withdraws that sentence, not the empty text between them
     out = withdraw("Pooling helps. The CNN is invariant. (scratch that) It is equivariant.")
     assert "invariant" not in out and "Pooling helps." in out and "It is equivariant." in out
+
+
+def test_but_that_is_not_true_withdraws_the_view_before_it():
+    out = withdraw("It is sometimes argued that depth is more efficient, but I don't think that is true: a shallow "
+                   "net does the same. Depth helps training.")
+    assert "more efficient" not in out and "a shallow net does the same." in out and "Depth helps training." in out
+    out = withdraw("People say the CNN is invariant, but that's not true. It is equivariant.")
+    assert "invariant" not in out and "It is equivariant." in out
+    kept = "The bound is tight, but that is only when q equals the posterior."
+    assert withdraw(kept) == kept
