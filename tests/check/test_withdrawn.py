@@ -52,7 +52,8 @@ def test_but_that_is_not_true_withdraws_the_view_before_it():
     out = withdraw("It is sometimes argued that depth is more efficient, but I don't think that is true: a shallow "
                    "net does the same. Depth helps training.")
     assert "more efficient" not in out and "a shallow net does the same." in out and "Depth helps training." in out
-    out = withdraw("People say the CNN is invariant, but that's not true. It is equivariant.")
-    assert "invariant" not in out and "It is equivariant." in out
+    # "X, but that is false" is no retraction: X is framed as false and read as the writer's correction
+    framed = "People say a plain average retains the noise, but that is false: it averages out."
+    assert withdraw(framed) == framed
     kept = "The bound is tight, but that is only when q equals the posterior."
     assert withdraw(kept) == kept
