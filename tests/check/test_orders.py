@@ -303,3 +303,21 @@ def test_a_names_arguments_are_no_remark_in_brackets():
             "again n d^2.")
     p = _pieces("Q-linattn", text, "linattn.cost")
     assert set(p) == {"bob"} and p["bob"]["sheet"] == "d^2*n"
+
+
+def test_m_read_as_rn_is_repaired_in_cue_words():
+    from dlclaims.check.complexity import context
+
+    assert context("so training rnemory is 0(T l n)") == "so training memory is o(t l n)"
+    assert context("the government modern") == "the government modern"  # real words with 'rn' stay
+    text = "Both keep the activations for backprop, so training rnemory is 0(T l n) for the RNN."
+    got = {(p["aspect"], p["role"]) for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
+    assert got == {("memory-train", "rnn")}
+
+
+def test_keeping_all_keys_and_values_is_the_decoding_cache():
+    text = "For memory the RNN keeps h, L*n numbers, the transformer keeps all keys and values, O(T L n)."
+    got = {(p["aspect"], p["role"]): p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
+    assert got.get(("memory-infer", "transformer")) == "l*n*t"
+    train = "During training the transformer keeps the activations of every layer, O(T L n)."
+    assert {p["aspect"] for a in complexity("Q-seq", units(train)) for p in a.data["pieces"]} == {"memory-train"}

@@ -61,7 +61,9 @@ _KIND = (("memory", r"memory|bytes|storage|space|cache\w*|activations|\bstor(?:e
                     r"\b(?:keeps?|kept|holds?)\b[^.,;]{0,25}\b(?:states?|cache|activations)\b|\bremember\w*"),
          ("time", r"(?<!test )(?<!test-)time\b|cost|comput\w*|flops|operations|runtime|speed"))
 _PHASE = (("infer", (r"infer\w*|test[- ]time|at test|\btest\b(?![- ]?(?:set|accura|data|loss|error))|generat\w*|"
-                   r"decod\w*|sampling|\bkv[- ]?cach\w*")),
+                   r"decod\w*|sampling|\bkv[- ]?cach\w*|"
+                   # the cache of a decoding Transformer: "keeps all keys and values"
+                   r"\b(?:keeps|stores|caches) (?:all )?(?:the )?(?:past )?keys and values\b")),
           ("train", r"train\w*|forward[- ](?:pass|and)|backward|backprop\w*"))  # not "carries h_t forward"
 
 
@@ -142,6 +144,9 @@ _CUE_WORDS = ("recurrent", "transformer", "transformers", "attention", "self-att
 def _fix(word: str) -> str:
     if word in _CUE_WORDS or len(word) < 7:
         return word
+    m_for_rn = word.replace("rn", "m")  # OCR reads m as rn: one misreading, two edits ('rnemory', 'mernory')
+    if m_for_rn in _CUE_WORDS:
+        return m_for_rn
     return closest(word, _CUE_WORDS, max_edits=1 if len(word) < 10 else 2) or word
 
 
