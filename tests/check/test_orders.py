@@ -321,3 +321,10 @@ def test_keeping_all_keys_and_values_is_the_decoding_cache():
     assert got.get(("memory-infer", "transformer")) == "l*n*t"
     train = "During training the transformer keeps the activations of every layer, O(T L n)."
     assert {p["aspect"] for a in complexity("Q-seq", units(train)) for p in a.data["pieces"]} == {"memory-train"}
+
+
+def test_a_table_row_of_sequential_steps_is_no_cost():
+    text = ("| | RNN | Transformer |\n|---|---|---|\n| train time | $O(T l n^2)$ | $O(l(T^2 n + T n^2))$ |\n"
+            "| sequential steps | $O(T)$ | $O(l)$ |")
+    got = {(p["aspect"], p["role"]): p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
+    assert got == {("time-train", "rnn"): "l*n^2*t", ("time-train", "transformer"): "l*n*t^2 + l*n^2*t"}

@@ -479,6 +479,8 @@ def _orders_in_table(question: str, u: Unit, syms, found) -> None:
         header, col_roles = [""] * width, [None] * width
     for r in rows[n_head:]:
         row_label = context(r[0]) if r else ""
+        if question == "Q-seq" and re.search(_STEP_WORDS, row_label) and not re.search(_KIND[1][1], row_label):
+            continue  # "sequential steps | O(T) | O(l)": step counts, not costs (seq.sequential-steps reads them)
         row_role = _role(question, row_label)
         for j, cell in enumerate(r[1:], start=1):
             cell = _math(cell)
