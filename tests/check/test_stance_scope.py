@@ -479,3 +479,11 @@ def test_about_the_same_number_is_the_opposite_of_exponentially_many():
     assert opposed("a shallow net can represent them with roughly the same number of units", many)
     assert opposed("a wide shallow net does the same with about as many units", "Depth needs far fewer units.")
     assert not opposed("a shallow net needs exponentially more units for them", many)
+
+
+def test_a_colon_inside_a_formula_is_no_clause_end():
+    from dlclaims.check.stance import clauses
+
+    assert clauses("it needs p_theta(x_1:T | x_0) which is intractable") == \
+        ["it needs p_theta(x_1:T | x_0) which is intractable"]
+    assert clauses("Two things: the KL and the likelihood") == ["Two things", "the KL and the likelihood"]

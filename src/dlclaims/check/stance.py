@@ -37,7 +37,8 @@ IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but
 NOT_NEG = re.compile(NOT_ONLY.pattern + "|" + IDIOMS.pattern)  # idioms that negate nothing
 SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]}][.!?])\s+")
 # clause ends: a sentence end (a negation's scope never crosses it), punctuation, contrastive conjunctions
-CLAUSE = re.compile(SENTENCE_END.pattern + r"|[;:]|,\s+|\s\(|\)\s|"
+# (a colon inside a word or formula, "x_{1:T}", "p(x_1:T | x_0)", is no clause end)
+CLAUSE = re.compile(SENTENCE_END.pattern + r"|;|:(?!\S)|,\s+|\s\(|\)\s|"
                     r"\b(?:but|whereas|although|however|while|whilst|unlike)\b|\s-\s|\s—\s|"
                     r"\s+and\s+(?=(?:never|not|no|cannot|can't|doesn't|don't|isn't|won't)\b)")
 HEDGE = re.compile(r"\b(?:may|might|could|possibly|perhaps|probably|likely|sometimes|i think|i believe|"
