@@ -484,6 +484,6 @@ def test_about_the_same_number_is_the_opposite_of_exponentially_many():
 def test_a_colon_inside_a_formula_is_no_clause_end():
     from dlclaims.check.stance import clauses
 
-    assert clauses("it needs p_theta(x_1:T | x_0) which is intractable") == \
-        ["it needs p_theta(x_1:T | x_0) which is intractable"]
+    assert clauses("we cannot compute the posterior over x_1:T since it is intractable") == \
+        ["we cannot compute the posterior over x_1:T since it is intractable"]
     assert clauses("Two things: the KL and the likelihood") == ["Two things", "the KL and the likelihood"]
