@@ -3,6 +3,9 @@ kinds carried across sentences, misread headings, answers merged by a missed hea
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from dlclaims.check import check_text, load_verdicts
@@ -171,3 +174,14 @@ def test_a_quoted_question_asks_and_asserts_nothing():
 
     us = units('> "Does it converge? Should the step size be changed?"\n\nA smaller step does not fix it.', "")
     assert [u.asks for u in us] == [True, True, False]
+
+
+@pytest.mark.parametrize("sheet,claim", [("wild_aa1", "seq.per-token"), ("wild_ee2", "seq.per-token"),
+                                         ("wild_hh3", "align.why-grey"), ("wild_oo3", "align.why-grey")])
+def test_a_passage_about_a_sibling_claim_is_not_read_as_this_one(verdicts, sheet, claim):
+    """Labelled sheets where the RNN's recurrence (seq.sequential-steps) or the rows of one bright cell
+    (align.one-to-one, align.spread) were read as the claim beside it (the knowledge base's negatives)."""
+    path = Path(__file__).resolve().parents[1] / "sheets" / f"{sheet}.md"
+    labels = json.loads(path.with_suffix(".labels.json").read_text())["claims"]
+    got = {f["claim"] for f in check_text(path.read_text(encoding="utf-8"), verdicts)["findings"]}
+    assert claim not in labels and claim not in got and len(got & set(labels)) >= len(labels) - 2
