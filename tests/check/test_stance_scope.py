@@ -487,3 +487,15 @@ def test_a_colon_inside_a_formula_is_no_clause_end():
     assert clauses("we cannot compute the posterior over x_1:T since it is intractable") == \
         ["we cannot compute the posterior over x_1:T since it is intractable"]
     assert clauses("Two things: the KL and the likelihood") == ["Two things", "the KL and the likelihood"]
+
+
+def test_a_contrast_tail_that_only_repeats_its_subject_still_negates_it():
+    """'If the output is a vector, the gradient would be a Jacobian matrix and not a vector': the tail's only word
+    was said before, and it is what is denied; 'and not' opens a contrast tail like ', not'."""
+    from dlclaims.check.stance import with_contrast_tail
+
+    sentence = "If the output is a vector the gradient would be a Jacobian matrix and not a vector."
+    clause = with_contrast_tail(sentence, "If the output is a vector the gradient would be a Jacobian matrix")
+    assert clause.endswith(", not a vector")
+    example = "For a vector output the derivative is a Jacobian matrix, not a gradient vector."
+    assert aligned_parity(clause, example) == aligned_parity(example, clause) == 1

@@ -147,7 +147,8 @@ def aligned_parity(text: str, other: str) -> int:
         # a scope word the text already said before its negation tells nothing ("a Jacobian for a vector output, not
         # a gradient vector": "vector" is the subject; "gradient" is what is denied)
         said = _stems(low[:m.start()]) if _TAIL_START.search(low[:m.start()]) else frozenset()
-        n += bool({w for w in nxt if w not in said} & there)
+        # ... unless it is all the tail says ("the output is a vector, so its derivative is a Jacobian, not a vector")
+        n += bool(({w for w in nxt if w not in said} or set(nxt)) & there)
     return n % 2
 
 
@@ -171,7 +172,7 @@ def matching_clause(window: str, example: str) -> str:
     return max(cl, key=lambda c: len(_content(c) & ex) / (1 + 0.05 * len(_content(c))))
 
 
-_CONTRAST_TAIL = re.compile(r"\s*(?:\([^()]*\)\s*)?,\s*(not\b[^,;:.!?]*)")
+_CONTRAST_TAIL = re.compile(r"\s*(?:\([^()]*\)\s*)?(?:,\s*(?:and\s+|but\s+)?|\s+(?:and|but)\s+)(not\b[^,;:.!?]*)")
 
 
 _TAIL = re.compile(r",\s*not\b[^,;:.!?]*[.!?]?\s*$")  # a sentence's closing ", not Y"
