@@ -177,10 +177,12 @@ def test_a_quoted_question_asks_and_asserts_nothing():
 
 
 @pytest.mark.parametrize("sheet,claim", [("wild_aa1", "seq.per-token"), ("wild_ee2", "seq.per-token"),
-                                         ("wild_hh3", "align.why-grey"), ("wild_oo3", "align.why-grey")])
+                                         ("wild_hh3", "align.why-grey"), ("wild_oo3", "align.why-grey"),
+                                         ("wild_hh1", "seq.time-infer"), ("wild_j1", "seq.time-infer")])
 def test_a_passage_about_a_sibling_claim_is_not_read_as_this_one(verdicts, sheet, claim):
-    """Labelled sheets where the RNN's recurrence (seq.sequential-steps) or the rows of one bright cell
-    (align.one-to-one, align.spread) were read as the claim beside it (the knowledge base's negatives)."""
+    """Labelled sheets where the RNN's recurrence (seq.sequential-steps), the rows of one bright cell
+    (align.one-to-one, align.spread) or what the models keep at test time (seq.memory) were read as the claim
+    beside it (the knowledge base's negatives)."""
     path = Path(__file__).resolve().parents[1] / "sheets" / f"{sheet}.md"
     labels = json.loads(path.with_suffix(".labels.json").read_text())["claims"]
     got = {f["claim"] for f in check_text(path.read_text(encoding="utf-8"), verdicts)["findings"]}
