@@ -328,3 +328,9 @@ def test_a_table_row_of_sequential_steps_is_no_cost():
             "| sequential steps | $O(T)$ | $O(l)$ |")
     got = {(p["aspect"], p["role"]): p["sheet"] for a in complexity("Q-seq", units(text)) for p in a.data["pieces"]}
     assert got == {("time-train", "rnn"): "l*n^2*t", ("time-train", "transformer"): "l*n*t^2 + l*n^2*t"}
+
+
+def test_the_role_of_an_order_is_read_after_a_contrast_word():
+    text = "K^T V costs O(n d^2), so Bob's layer is linear in n while the usual one is O(n^2 d) due to the score matrix."
+    got = {(p["role"], p["sheet"]) for a in complexity("Q-linattn", units(text)) for p in a.data["pieces"]}
+    assert ("softmax", "d*n^2") in got and ("bob", "d*n^2") not in got

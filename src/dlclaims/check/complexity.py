@@ -93,6 +93,7 @@ def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
     return f"{kind or 'time'}-{phase or 'train'}"
 
 
+_ROLE_CLAUSE = re.compile(r"[,;]|\b(?:while|whereas|but|unlike)\b")  # the clause an order's role is read in
 _COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward|ffn|mlp|projections?)\b")
 # "O(t) sequential steps": the order counts steps, not cost (what a parenthetical after it says does not count)
 _STEP_WORDS = r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path"
@@ -275,9 +276,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             # the role named in this clause (the last one with words: "the transformer is the same, O(l n)"), else
             # right after the order
             clause = next((c for c in reversed(re.split(r"[,;]", lb)) if re.search(r"[a-z]{2}", c)), "")
+            # the role is read after a contrast word too ("Bob's layer is linear in n while the usual one is O(n^2 d)")
+            named = next((c for c in reversed(_ROLE_CLAUSE.split(clause)) if _role(question, c)), clause)
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
                 order = _per_unit(question, order, "per layer")
-            role = _role(question, clause) or _role(question, la) or \
+            role = _role(question, named) or _role(question, la) or \
                 (last_role if k > 0 and _TOTAL.search(clause) else None)
             if k > 0 and _FOR_PREVIOUS.match(before) and _FOR_ROLE.match(la) and _role(question, la):
                 # "X for the RNN and Y for the Transformer": the role before Y is X's; Y's comes after it
