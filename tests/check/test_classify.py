@@ -11,12 +11,13 @@ from dlclaims.check import classify, embed, ngrams
 from dlclaims.check.detect import _clean, refs
 
 
-def _log_proba(texts: list[str]) -> np.ndarray:
+def _log_proba(texts: list[str], every_class: bool = False) -> np.ndarray:
     r = refs()
     cl = [_clean(t) for t in texts]
     Xw = ngrams.tfidf(r.word, ngrams.counts(r.word, cl))
     E = embed.embed(cl).astype(np.float32) if embed.available() else None
-    return classify.load().log_proba(Xw, E)
+    c = classify.load()
+    return c.log_proba_all(Xw, E) if every_class else c.log_proba(Xw, E)
 
 
 def test_the_shipped_weights_were_fitted_on_this_knowledge_base():
@@ -36,8 +37,8 @@ def test_the_shipped_weights_were_fitted_on_this_knowledge_base():
      "align.cells"),
 ])
 def test_it_names_the_claim_of_a_new_statement(text, claim):
-    lp = _log_proba([text])[0]
-    assert refs().claims[int(lp.argmax())] == claim
+    lp = _log_proba([text], every_class=True)[0]
+    assert int(lp.argmax()) == refs().claims.index(claim)
     assert np.isclose(np.exp(lp).sum(), 1.0)
 
 
@@ -74,3 +75,17 @@ def test_a_changed_knowledge_base_refits_and_caches(tmp_path, monkeypatch):
         assert np.abs(refit.bias - shipped.bias).max() < 1e-2
     finally:
         classify.load.cache_clear()
+
+
+@pytest.mark.skipif(not classify.NONE_CLASS, reason="no class 'none'")
+@pytest.mark.parametrize("text", [
+    "The encoder outputs a mean vector and a log-variance vector for each image.",
+    "In the figure the x axis is the latent width h on a log scale and the y axis the probe accuracy.",
+    "A convolutional layer has a number of filters, each with a small kernel, here 3 by 3.",
+    "In my code the loss is computed with F.mse_loss and then I call loss.backward().",
+])
+def test_an_on_topic_description_goes_to_none(text):
+    """The families' descriptions train a class "none": a sentence that only sets up or describes (written here,
+    not in the knowledge base) puts most of its probability there, not on a claim."""
+    lp = _log_proba([text], every_class=True)[0]
+    assert lp.shape[0] == len(refs().claims) + 1 and int(lp.argmax()) == len(refs().claims)

@@ -32,35 +32,43 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from . import refcache
+from . import embed, ngrams, refcache
 
 PATH = Path(__file__).with_name("knowledge") / "claim_classifier.npz"
 C_REG = 10.0
 FLOOR = 1e-3  # log(p + FLOOR): a claim no window names sits at log(1e-3), not at -inf
+NONE_CLASS = True  # a class "none" trained on the families' descriptions (kb.FamilyKB.descriptions)
 SETTINGS = {"model": "multinomial logistic regression", "C": C_REG, "features": "word tfidf + wordllama mean",
             "dtype": "float16"}
 
 
 @dataclass
 class Classifier:
-    """(V + 256, C) weights in the order of the fitted word vocabulary, then the embedding; (C,) intercepts."""
+    """(V + 256, K) weights in the order of the fitted word vocabulary, then the embedding; (K,) intercepts. K is
+    C, or C + 1 where the last class is "none": the families' descriptions (on-topic text that states no claim)."""
 
-    W_word: np.ndarray  # (V, C) float32
-    W_emb: np.ndarray  # (256, C) float32 (zeros without WordLlama)
-    bias: np.ndarray  # (C,)
+    W_word: np.ndarray  # (V, K) float32
+    W_emb: np.ndarray  # (256, K) float32 (zeros without WordLlama)
+    bias: np.ndarray  # (K,)
+    n_claims: int = -1  # C (-1: K)
 
-    def log_proba(self, Xw: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
-        """(W, C) log P(c | w) of windows given their word TF-IDF rows and unit embeddings."""
-        z = np.asarray(Xw @ self.W_word, dtype=np.float64) + self.bias  # (W, C)
+    def log_proba_all(self, Xw: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
+        """(W, K) log P(k | w) over the claims and, last, "none"."""
+        z = np.asarray(Xw @ self.W_word, dtype=np.float64) + self.bias  # (W, K)
         if E is not None:
             z += E.astype(np.float32) @ self.W_emb
         z -= z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
+    def log_proba(self, Xw: sp.csr_matrix, E: np.ndarray | None) -> np.ndarray:
+        """(W, C) log P(c | w) of windows given their word TF-IDF rows and unit embeddings."""
+        lp = self.log_proba_all(Xw, E)
+        return lp if self.n_claims < 0 else lp[:, :self.n_claims]
+
     def max_feature(self, Xw: sp.csr_matrix, E: np.ndarray | None, skip: np.ndarray) -> np.ndarray:
         """(C,) log(max over the windows not in ``skip`` of P(c | w) + FLOOR)."""
         if Xw.shape[0] == 0 or skip.all():
-            return np.full(self.bias.shape, np.log(FLOOR))
+            return np.full(self.bias.shape[0] if self.n_claims < 0 else self.n_claims, np.log(FLOOR))
         keep = ~skip
         P = np.exp(self.log_proba(Xw[keep], None if E is None else E[keep]))
         return np.log(P.max(axis=0) + FLOOR)
@@ -71,10 +79,20 @@ def _rows(refs) -> list[int]:
     return [i for i, st in enumerate(refs.stance_of) if st != "negatives"]
 
 
+def _descriptions() -> list[str]:
+    """The families' on-topic sentences that state no claim (the class "none"; empty with NONE_CLASS off)."""
+    from . import kb
+
+    return [d for f in sorted(kb.load().families.values(), key=lambda f: f.id) for d in f.descriptions] \
+        if NONE_CLASS else []
+
+
 def _training(refs) -> tuple[list[str], np.ndarray]:
-    """The training texts and their claim's index."""
+    """The training texts and their class: the claim's index, or C ("none") for a description."""
     rows = _rows(refs)
-    return [refs.texts[i] for i in rows], np.asarray(refs.claim_of)[rows]
+    desc = _descriptions()
+    return [refs.texts[i] for i in rows] + desc, \
+        np.concatenate([np.asarray(refs.claim_of)[rows], np.full(len(desc), len(refs.claims))]).astype(np.int64)
 
 
 def _key(texts: list[str], y: np.ndarray, claims: list[str]) -> str:
@@ -87,17 +105,22 @@ def fit(refs) -> dict[str, np.ndarray]:
     """Fit on the knowledge base (scikit-learn): the arrays of the shipped file, weights stored by term."""
     from sklearn.linear_model import LogisticRegression
 
+    from .detect import _clean
+
     rows = _rows(refs)
-    texts, y = [refs.texts[i] for i in rows], np.asarray(refs.claim_of)[rows]
-    Xw = refs.Rw[rows]
-    E = refs.emb[rows] if refs.emb is not None else np.zeros((len(rows), 256), dtype=np.float32)
+    texts, y = _training(refs)
+    desc = [_clean(t) for t in texts[len(rows):]]  # the descriptions, cleaned as the examples were
+    Xw = sp.vstack([refs.Rw[rows], ngrams.tfidf(refs.word, ngrams.counts(refs.word, desc))]).tocsr()
+    E = np.vstack([refs.emb[rows], embed.embed(desc).astype(np.float32)]) if refs.emb is not None and desc else \
+        refs.emb[rows] if refs.emb is not None else np.zeros((Xw.shape[0], 256), dtype=np.float32)
     X = sp.hstack([Xw, sp.csr_matrix(E.astype(np.float64))]).tocsr()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn's FutureWarnings about the multinomial default
         lr = LogisticRegression(C=C_REG, max_iter=5000).fit(X, y)
-    W = np.zeros((X.shape[1], len(refs.claims)))
+    K = len(refs.claims) + bool(desc)
+    W = np.zeros((X.shape[1], K))
     W[:, lr.classes_] = lr.coef_.T
-    b = np.full(len(refs.claims), -30.0)  # a claim with no example can never win
+    b = np.full(K, -30.0)  # a claim with no example can never win
     b[lr.classes_] = lr.intercept_
     V = Xw.shape[1]
     return {"key": np.array(_key(texts, y, refs.claims)), "terms": np.array(refs.word.get_feature_names_out(), dtype=str),
@@ -114,7 +137,7 @@ def _from_arrays(z: dict[str, np.ndarray], refs) -> Classifier:
     W = np.zeros((len(vocab), Wf.shape[1]), dtype=np.float32)
     idx = np.array([vocab.get(t, -1) for t in z["terms"].tolist()])
     W[idx[idx >= 0]] = Wf[idx >= 0]
-    return Classifier(W, z["W_emb"].astype(np.float32), z["bias"].astype(np.float64))
+    return Classifier(W, z["W_emb"].astype(np.float32), z["bias"].astype(np.float64), len(refs.claims))
 
 
 def stale(refs) -> bool:

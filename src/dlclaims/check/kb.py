@@ -4,6 +4,7 @@ One TOML file per question family::
 
     family = "Q-elbo"
     words = "extra domain words for matching the family"
+    descriptions = ["...", ...]     # optional: on-topic text that states no claim (definitions, setups, figures)
     [aliases]                       # canonical term = [what writers say instead]
     kl = ["kullback-leibler", "relative entropy"]
     [[claim]]
@@ -56,6 +57,7 @@ class FamilyKB:
     words: str
     aliases: dict[str, tuple[str, ...]]
     claims: tuple[ClaimKB, ...]
+    descriptions: tuple[str, ...] = ()  # on-topic sentences that state no claim (the claim classifier's "none")
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,10 @@ def _load_file(path: Path, known: dict[str, str]) -> FamilyKB:
         if not isinstance(named_model, bool):
             raise KBError(f"{path.name}: {cid}.named_model must be true or false")
         claims.append(ClaimKB(cid, fam, ex, says, denials, named_model))
-    return FamilyKB(fam, data.get("words", ""), aliases, tuple(claims))
+    desc = data.get("descriptions", [])
+    if not isinstance(desc, list) or not all(isinstance(x, str) and x.strip() for x in desc):
+        raise KBError(f"{path.name}: descriptions must be a list of non-empty strings")
+    return FamilyKB(fam, data.get("words", ""), aliases, tuple(claims), tuple(desc))
 
 
 def load(directory: Path | None = None) -> KB:
