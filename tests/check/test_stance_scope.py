@@ -499,3 +499,9 @@ def test_a_contrast_tail_that_only_repeats_its_subject_still_negates_it():
     assert clause.endswith(", not a vector")
     example = "For a vector output the derivative is a Jacobian matrix, not a gradient vector."
     assert aligned_parity(clause, example) == aligned_parity(example, clause) == 1
+
+
+def test_sharing_the_weight_is_the_opposite_of_all_on_one_key():
+    assert opposed("the two keys share the weight", "The weight goes entirely to one of the two keys.")
+    assert opposed("the softmax picks one of them", "The two keys split the weight half each.")
+    assert not opposed("the two keys share the weight", "Both keys share the weight equally.")
