@@ -505,3 +505,11 @@ def test_sharing_the_weight_is_the_opposite_of_all_on_one_key():
     assert opposed("the two keys share the weight", "The weight goes entirely to one of the two keys.")
     assert opposed("the softmax picks one of them", "The two keys split the weight half each.")
     assert not opposed("the two keys share the weight", "Both keys share the weight equally.")
+
+
+def test_a_bare_each_that_points_back_is_no_quantifier():
+    from dlclaims.check.stance import _particular
+
+    every = "Every target word always attends to exactly one source word."
+    assert _particular("'house' and 'the' have one white cell, so each is aligned with exactly one source word", every)
+    assert not _particular("each target word is aligned with exactly one source word", every)

@@ -252,7 +252,9 @@ def _tight(clause: str, example: str) -> bool:
 
 
 _UNIVERSAL = re.compile(r"\b(?:every|always)\b")
-_QUANTIFIED = re.compile(r"\b(?:every|always|each|all|any|whole|entire|only|never)\b")
+# (a bare "each" before its verb points back to the words just named: "'house' and 'the' ... so each is aligned with
+# exactly one source word" speaks of those two)
+_QUANTIFIED = re.compile(r"\b(?:every|always|each(?!\s+(?:is|has|was|gets|one)\b)|all|any|whole|entire|only|never)\b")
 
 
 def _particular(clause: str, denial: str) -> bool:
