@@ -187,3 +187,14 @@ def test_a_passage_about_a_sibling_claim_is_not_read_as_this_one(verdicts, sheet
     labels = json.loads(path.with_suffix(".labels.json").read_text())["claims"]
     got = {f["claim"] for f in check_text(path.read_text(encoding="utf-8"), verdicts)["findings"]}
     assert claim not in labels and claim not in got and len(got & set(labels)) >= len(labels) - 2
+
+
+@pytest.mark.parametrize("sheet,claim,grade", [("wild_xl3", "minmax.small-step", "right"),
+                                               ("wild_h3", "diffusion.intractable", None)])
+def test_a_line_of_another_answer_does_not_vote_on_the_stance(verdicts, sheet, claim, grade):
+    """Where the claim's own answer has windows that score, they alone vote: AdaGrad's 'w -= lr * dw' line in the
+    optimizer answer read a right min-max step-size answer as wrong; a VAE's closed-form KL read as denying
+    diffusion.intractable, graded wrong (None: the sheet does not state it, so no 'wrong')."""
+    path = Path(__file__).resolve().parents[1] / "sheets" / f"{sheet}.md"
+    got = {f["claim"]: f["grade"] for f in check_text(path.read_text(encoding="utf-8"), verdicts)["findings"]}
+    assert got.get(claim) == grade or (grade is None and got.get(claim) != "wrong")

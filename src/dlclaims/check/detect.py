@@ -348,11 +348,14 @@ def candidates(wins: list[Window], block_fam: np.ndarray, structural: set[str]) 
         w = pick[c]
         x = Xk[c, chosen[c]].copy()
         col = int(sc.best_col[w, c])
-        ranked = ranked_all[:, c]
+        ranked = [k for k in ranked_all[:, c] if s[k, c] >= SUPPORT_RATIO * s[w, c]]
+        # the windows of an answer about the claim's question speak for it: a line of another answer that only
+        # shares words (AdaGrad's 'w -= lr * dw' for the min-max step size) votes only where none of those does
+        own = [k for k in ranked if top_fam_block[blocks[k]] == fam_idx[c]]
         support = [Support(wins[k], float(s[k, c]),
                            {st: (float(v[k, c]), r.texts[int(cols[k, c])]) for st, (v, cols) in sc.by_stance.items()
                             if r.stance_cols[st][c].size})
-                   for k in ranked if s[k, c] >= SUPPORT_RATIO * s[w, c]]
+                   for k in (own or ranked)]
         out.append(Candidate(r.claims[c], x, wins[w], r.texts[col], r.stance_of[col], support, Xk[c]))
     return out
 
