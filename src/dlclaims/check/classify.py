@@ -111,8 +111,10 @@ def fit(refs) -> dict[str, np.ndarray]:
     texts, y = _training(refs)
     desc = [_clean(t) for t in texts[len(rows):]]  # the descriptions, cleaned as the examples were
     Xw = sp.vstack([refs.Rw[rows], ngrams.tfidf(refs.word, ngrams.counts(refs.word, desc))]).tocsr()
-    E = np.vstack([refs.emb[rows], embed.embed(desc).astype(np.float32)]) if refs.emb is not None and desc else \
-        refs.emb[rows] if refs.emb is not None else np.zeros((Xw.shape[0], 256), dtype=np.float32)
+    if refs.emb is None:
+        E = np.zeros((Xw.shape[0], embed.DIM), dtype=np.float32)
+    else:
+        E = np.vstack([refs.emb[rows], embed.embed(desc).astype(np.float32).reshape(len(desc), embed.DIM)])
     X = sp.hstack([Xw, sp.csr_matrix(E.astype(np.float64))]).tocsr()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn's FutureWarnings about the multinomial default

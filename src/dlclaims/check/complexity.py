@@ -99,6 +99,8 @@ _COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward
 _STEP_WORDS = r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path"
 _STEPS = re.compile(rf"\s*(?:\S+\s+){{0,2}}?(?:{_STEP_WORDS})")
 _STEPS_BEFORE = re.compile(rf"(?:{_STEP_WORDS})[^.]{{0,25}}$")
+_STEP_ROW = re.compile(_STEP_WORDS)  # a table row that counts steps ("sequential steps | O(T) | O(l)")
+_TIME_WORDS = re.compile(dict(_KIND)["time"])  # ... unless it names a cost too
 _PAREN = re.compile(r"(?<!\w)\([^()]{3,}\)")  # a remark in brackets; not a name's arguments ("softmax(q/sqrt d)")
 _SHAPE = re.compile(r"\s*(?:\S+\s+)?(?:matri(?:x|ces)|tensors?|arrays?|grids?|blocks?|weights?|shape)\b")  # "an n x n matrix"
 _SQUARE = re.compile(r"([a-zA-Z])\s*\*\s*\1")  # "W is n×n", "QK^T is T×T": a square matrix's shape, not a cost
@@ -276,11 +278,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             # the role named in this clause (the last one with words: "the transformer is the same, O(l n)"), else
             # right after the order
             clause = next((c for c in reversed(re.split(r"[,;]", lb)) if re.search(r"[a-z]{2}", c)), "")
-            # the role is read after a contrast word too ("Bob's layer is linear in n while the usual one is O(n^2 d)")
-            named = next((c for c in reversed(_ROLE_CLAUSE.split(clause)) if _role(question, c)), clause)
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
                 order = _per_unit(question, order, "per layer")
-            role = _role(question, named) or _role(question, la) or \
+            # the role is read after a contrast word too ("Bob's layer is linear in n while the usual one is O(n^2 d)")
+            named = next((r for c in reversed(_ROLE_CLAUSE.split(clause)) if (r := _role(question, c))), None)
+            role = named or _role(question, la) or \
                 (last_role if k > 0 and _TOTAL.search(clause) else None)
             if k > 0 and _FOR_PREVIOUS.match(before) and _FOR_ROLE.match(la) and _role(question, la):
                 # "X for the RNN and Y for the Transformer": the role before Y is X's; Y's comes after it
@@ -482,7 +484,7 @@ def _orders_in_table(question: str, u: Unit, syms, found) -> None:
         header, col_roles = [""] * width, [None] * width
     for r in rows[n_head:]:
         row_label = context(r[0]) if r else ""
-        if question == "Q-seq" and re.search(_STEP_WORDS, row_label) and not re.search(_KIND[1][1], row_label):
+        if question == "Q-seq" and _STEP_ROW.search(row_label) and not _TIME_WORDS.search(row_label):
             continue  # "sequential steps | O(T) | O(l)": step counts, not costs (seq.sequential-steps reads them)
         row_role = _role(question, row_label)
         for j, cell in enumerate(r[1:], start=1):
