@@ -513,3 +513,28 @@ def test_a_bare_each_that_points_back_is_no_quantifier():
     every = "Every target word always attends to exactly one source word."
     assert _particular("'house' and 'the' have one white cell, so each is aligned with exactly one source word", every)
     assert not _particular("each target word is aligned with exactly one source word", every)
+
+
+def test_what_someone_else_is_quoted_saying_votes_only_where_the_writer_does_not():
+    a = {"asserts": (1.3, "With eta = 1 alternating GDA never converges."),
+         "denies": (0.6, "Alternating GDA with eta = 1 converges to the saddle point.")}
+    quoted = 'Quoting the old solution: "with eta = 1 the step is too big, halve it and alternating GDA converges."'
+    own = "After six steps the iterates are back at the start, so alternating GDA never converges with eta = 1."
+    win = [_S(_W(quoted, quoted), 2.0, a), _S(_W(own, own), 1.5, a)]
+    assert window_stance(quoted, a, sentence=quoted)[0] == "denies"  # read alone, the quote denies
+    st, _, _, share = vote_detail(win)
+    assert st == "asserts" and share == 1.0  # the writer's own sentence decides
+    st, _, _, share = vote_detail(win[:1])
+    assert st == "denies" and share == 0.0  # a quote alone states no stance of the writer's: a 'wrong' is held back
+    # a report only further on in the sentence does not make the writer's own statement a quote
+    mine = "I'd say alternating GDA converges with eta = 1 anyway, whatever the gap people claim there is."
+    assert vote_detail([_S(_W(mine, mine), 2.0, a)])[3] == 1.0
+
+
+def test_garbage_and_realistic_samples_are_opposite_words_read_once_with_a_tail():
+    ex = "Decoding random latent vectors with a plain autoencoder gives garbage, not realistic digits."
+    assert opposed("the AE turns random z into grey smudges", "the AE decoder turns random z into decent digits")
+    by = {"asserts": (2.2, ex), "denies": (0.9, "A plain autoencoder generates new images as well as a VAE does.")}
+    # "garbage" and ", not realistic" are one statement: the window saying "realistic" says its opposite once
+    s = "and decoding random latent vectors with a plain autoencoder gives realistic digits"
+    assert window_stance(s, by)[0] == "denies"

@@ -68,6 +68,13 @@ REPORTED = re.compile(r"\b(?:said|says|claimed|according to|"
                       r"\b(?:people|some|many|others|textbooks?|slides|the lecture|one often|you often|often|usually|"
                       r"commonly)\b(?:\s+\w+){0,3}\s+(?:write|writes|quote|quotes|quoted|say|says|said|claim|claims|"
                       r"state|states|stated|give|gives|given|cite|cites|cited)\b")
+# a statement quoted from someone else ('Quoting @tkim: "..."', 'Quote (lecture 9): "..."', 'the old solution says
+# "..."', 'my group says'; not 'according to the notes', which mostly endorses): it votes on the stance only where the
+# writer's own words do not, and only where the report opens the statement (vote_detail)
+QUOTED = re.compile(r"\bquoting\b|\b(?:quote|wrote|writes|posted|replied)\s*(?:\([^()]*\)\s*)?:|"
+                    r"\b(?:says|said|claims|claimed|writes|wrote|states|stated)\s*[:,]?\s*[\"\u201c]|"
+                    r"\b(?:my|our) (?:study group|group|partner|classmate|friend|ta|tutor)\b|"
+                    r"\b(?:people|many|others|textbooks?|slides|the lecture)\b(?:\s+\w+){0,3}\s+(?:write|say|said|claim|state)s?\b")
 WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an of to in and or is are be it this that for with on as by at from its their they we "
                   "which not no never does do can".split())
@@ -324,7 +331,11 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         # "the derivative is a Jacobian" against "... is a Jacobian matrix, not a gradient vector": the window says
         # the example's head and not its contrast; compare the head
         ex = head
-    other_parity = (aligned_parity(clause, ex) != aligned_parity(ex, clause)) != opposed(clause, said)
+    said_opposite = opposed(clause, said)
+    # the head's opposite word and its ", not Y" tail say the same ("gives garbage, not realistic digits" against
+    # "gives realistic digits"): read once, from the head
+    negs_of = said if said != ex and said_opposite else ex
+    other_parity = (aligned_parity(clause, negs_of) != aligned_parity(negs_of, clause)) != said_opposite
     framed = framed_false(sentence or window, clause) and not framed_false(ex)
     # the parity differs and the window frames its statement as false: the two cancel ("it is not true that autograd
     # cannot handle vector outputs" says what "autograd handles vector outputs" says), loose match or tight
@@ -526,6 +537,16 @@ def other_setting(window: str, setting: float | None) -> bool:
     return bool(values) and setting not in values
 
 
+def _quoted(window) -> bool:
+    """The window states what someone else says: a report (``QUOTED``) in the first half of its sentence up to the
+    window's end ('Quoting @tkim: "... halve it and GDA converges"'; not "I'd say X; the gap people claim ...")."""
+    low = window.quote.lower()
+    at = low.find(window.text.lower()[:30])
+    upto = low[:at + len(window.text)] if at >= 0 else low
+    m = QUOTED.search(upto)
+    return bool(m) and m.start() < 0.5 * len(upto)
+
+
 def vote_detail(support: list, denials: str = "content",
                 odds: dict[str, float] | None = None, subject: tuple[str, str] | None = None,
                 setting: float | None = None) -> tuple[str, object, str, float]:
@@ -538,7 +559,7 @@ def vote_detail(support: list, denials: str = "content",
     first: dict[str, tuple[object, str]] = {}
     full = [s for s in support if len(s.window.text.split()) >= STANCE_MIN_WORDS]
     worded = [s for s in full if prose_words(s.window.text) >= STANCE_MIN_WORDS]
-    voted = 0
+    votes = []
     for s in full:  # a window under STANCE_MIN_WORDS words finds the claim but does not vote on its stance
         if other_setting(s.window.text, setting):
             continue
@@ -548,6 +569,13 @@ def vote_detail(support: list, denials: str = "content",
         reading = subject_reading(s.window.text, subject)
         if reading == "none" or (reading == "assert-only" and st != "asserts"):
             continue
+        votes.append((s, st, ex, _quoted(s.window)))
+    # what others say ('Quoting @tkim: "..."') votes only where the writer's own words don't; alone, it states no
+    # stance of the writer's (share 0: a 'wrong' from it is held back for a person)
+    reported = bool(votes) and all(rep for *_, rep in votes)
+    votes = votes if reported else [v for v in votes if not v[3]]
+    voted = 0
+    for s, st, ex, _ in votes:
         voted += 1
         weights[st] = weights.get(st, 0.0) + s.score
         first.setdefault(st, (s.window, ex))
@@ -567,6 +595,6 @@ def vote_detail(support: list, denials: str = "content",
     best = max(weights, key=lambda k: (weights[k], k == "asserts"))
     total = sum(max(w, 0.0) for w in weights.values())
     share = max(weights[best], 0.0) / total if total > 0 else 1.0
-    if not worded:  # no window says it in words (a formula, a fragment): the stance is read, not stated
+    if not worded or reported:  # no window says it in words (a formula, a fragment): the stance is read, not stated
         share = 0.0
     return best, first[best][0], first[best][1], share
