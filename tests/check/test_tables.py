@@ -61,6 +61,9 @@ LAYOUTS = {
     "bare pairs in prose": lambda q, p: "From (p, q) = (1, 1) the iterates are " + " ".join(
         f"{a},{b}" for a, b in zip(p, q)) + " and so on.",
     "bare pairs on a line": lambda q, p: "The iterates, as (p, q):\n" + " ".join(f"{a},{b}" for a, b in zip(p, q)),
+    # pairs with a space inside and a bar between them, on the line after the sentence that names them
+    "bar-separated pairs": lambda q, p: "(p,q) per step, k = 0..6:\n" + " | ".join(f"{a} {b}" for a, b in zip(p, q))
+                                        + "\n=> periodic.",
     # a pair's values one after the other (a two-row table flattened into one run by OCR)
     "pair run": lambda q, p: "(q,p): " + " ".join(f"{a} {b}" for a, b in zip(q, p)) + "\nso it comes back.",
     # a PDF's text layer: an index row, then rows named with the subscript on the line ("q k"), U+2212 minus signs

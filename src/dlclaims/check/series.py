@@ -36,6 +36,9 @@ _N = r"[-+]?\d+(?:\.\d+)?"
 _BARE_PAIRS = re.compile(rf"(?<![\w.,]){_N}\s?,\s?{_N}(?:(?:\s+|\s*[;|]\s*|\s*(?:->|→|=>)\s*){_N}\s?,\s?{_N}){{3,}}"
                          r"(?![\w.]|,\s?\d)")
 _PAIR_IN_RUN = re.compile(rf"({_N})\s?,\s?({_N})")  # one pair of such a run
+# ... or pairs written with a space inside and a bar or semicolon between them, "1 1 | -1 2 | -2 1 | -1 -1"
+_BAR_PAIRS = re.compile(rf"(?<![\w.,]){_N}\s+{_N}(?:\s*[|;]\s*{_N}\s+{_N}){{3,}}(?![\w.]|\s+\d)")
+_PAIR_IN_BAR = re.compile(rf"({_N})\s+({_N})")
 
 _ELLIPSIS = re.compile(r"^\s*\$?\s*(?:\.\.\.|…|\\cdots|\\ldots|\\dots|etc\.?)\s*\$?\s*$")
 
@@ -155,6 +158,8 @@ def prose_series(text: str) -> list[Series]:
     pairs = _PAIRS.findall(low)
     if len(pairs) < 4 and (run := _BARE_PAIRS.search(low)):
         pairs = _PAIR_IN_RUN.findall(run.group(0))
+    if len(pairs) < 4 and (run := _BAR_PAIRS.search(low)):
+        pairs = _PAIR_IN_BAR.findall(run.group(0))
     run = None if len(pairs) >= 4 else _PAIR_RUN.search(low)
     if run:
         vals = [float(x) for x in re.findall(_N, run.group(3))]
