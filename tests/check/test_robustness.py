@@ -78,7 +78,8 @@ def test_a_paragraph_of_another_family_is_moved(verdicts):
      "latent.accuracy-vs-h", "right"),
     ("Q1\nThe plain autoencoder does not regularise its latent space, so random codes fall in holes.",
      "gen.latent-gap", "right"),
-    pytest.param(*("Q1\nFor the VAE, log p(x) is always greater than or equal to the ELBO.", "elbo.bound", "right"), marks=pytest.mark.xfail(reason="which side of 'greater than' the ELBO is on is invisible to bag-of-words similarity", strict=False)),
+    ("Q1\nFor the VAE, log p(x) is always greater than or equal to the ELBO.", "elbo.bound", "right"),
+    ("Q1\nFor the VAE, the ELBO is less than or equal to log p(x) for every q.", "elbo.bound", "right"),
     ("Q1\nIn PyTorch a scalar loss is needed for backward().", "scalar.error", "right"),
 ])
 def test_general_wordings(verdicts, text, claim, grade):

@@ -37,9 +37,15 @@ _WORD_HYPHEN = re.compile(r"(?<=[a-z]{3})-(?=[a-z])|(?<=[a-z])-(?=[a-z]{3})")  #
 _SPOKEN_SIGN = re.compile(r"(?<=[\s\])])(minus|plus)(?=\s+[a-z\\(])")
 
 
+# a relation in words ("log p(x) is always greater than or equal to the ELBO"), not negated
+_WORD_REL = re.compile(r"(?<!not )(?<!never )(?<!n't )\b(?:(?:is|are) )?(?:always )?(greater|larger|bigger|less|smaller|lower) "
+                       r"(?:than )?or equal(?: to)?\b")
+
+
 def _plain(text: str) -> str:
     """Lower-case plain math with spaces squeezed out around operators (``log p (x | z)`` -> ``logp(x|z)``)."""
     t = plain_math(text).lower().replace("−", "-").replace("–", "-")
+    t = _WORD_REL.sub(lambda m: " <= " if m.group(1) in ("less", "smaller", "lower") else " >= ", t)
     t = _WORD_HYPHEN.sub("\u2010", t)  # log-likelihood, cross-entropy: a word's hyphen (U+2010), never a minus
     t = _SPOKEN_SIGN.sub(lambda m: "-" if m.group(1) == "minus" else "+", t)  # "... ] minus KL(...)" in prose
     t = re.sub(r"&\s*(?=[=<>≤≥:])", "", t)  # an aligned environment's "&=" is "="
