@@ -324,6 +324,8 @@ def test_a_contrast_tails_scope_word_said_before_tells_nothing():
 def test_never_negative_is_no_negation():
     assert parity("since a KL is never negative the ELBO is a lower bound") == parity("the ELBO is a lower bound")
     assert parity("the ELBO is never a lower bound") != parity("the ELBO is a lower bound")
+    for said in ("a KL can't be negative", "the KL cannot ever be negative", "a KL divergence isn't negative"):
+        assert parity(said) == 0, said  # non-negative: no negation
 
 
 def test_upper_and_lower_bounds_are_opposite_words():

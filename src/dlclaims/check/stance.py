@@ -29,7 +29,8 @@ IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but
                     r"\bno (?:less|fewer|longer than) \b|\bnon[- ]?(?:linear|negative|zero|scalar|trivial|regulari|"
                     r"convex|parametric)\w*|\bwithout (?:loss of generality|any doubt)|"
                     # "a KL is never negative": non-negative, a positive statement
-                    r"\b(?:never|not) negative\b|"
+                    r"\b(?:(?:is|are) )?(?:never|not|isn't|aren't|(?:can't|cannot|can not|won't) (?:\w+ )?(?:be|become|go)) "
+                    r"negative\b|"
                     # "it is not true that X" frames X as false (FRAMED_FALSE flips it): its "not" is that framing
                     r"\bnot true that\b|"
                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
