@@ -64,3 +64,19 @@ def test_a_min_max_answer_without_its_heading_is_read_as_one():
     assert set(fams) == {"Q-scalar", "Q-minmax"}
     assert any("| q |" in t for t in fams["Q-minmax"]) and any("cycles" in t for t in fams["Q-minmax"])
     assert not any("Min-max" in t for t in fams["Q-scalar"])
+
+
+def test_a_weak_heading_less_paragraph_joins_the_clear_one_it_leans_to():
+    """No heading at all: a setup line and its table (too weak to match alone) go with the clear paragraph after
+    them that is about the same question, so the table is read; a title line leaning elsewhere stays out."""
+    from dlclaims.check.sheet import analyse
+
+    table = "| step | 0 | 1 | 2 | 3 | 4 | 5 | 6 |\n|---|---|---|---|---|---|---|---|\n" \
+            "| q | 1 | 2 | 1 | -1 | -2 | -1 | 1 |\n| p | 1 | -1 | -2 | -1 | 1 | 2 | 1 |"
+    text = ("Final exam, my answers in the order I did them\n\n"
+            "3. gradient play on f(p,q) = pq, q first, then p with the new q, eta = 1, start (1, 1):\n\n" + table +
+            "\n\nStep 6 is back at the start: alternating gradient descent-ascent cycles with period 6 and never "
+            "converges to the equilibrium (0, 0), the saddle point of the game.\n")
+    an = analyse(text)
+    assert any(g[0] == "Q-minmax" and any("| q |" in t for _, t in g[2]) for g in an.groups)
+    assert "minmax.table" in {a.claim for a, _, _ in an.structural}

@@ -99,8 +99,7 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
     unmatched: list[str] = []
     for seg, pieces, parts, idx, sub_idx in plan:
         if idx < 0:  # no heading: match paragraph by paragraph, merge neighbours
-            for para, i in zip(parts, sub_idx):
-                m = match_row(scored, i, min_score=PARA_MIN_SCORE)
+            for para, i, m in zip(parts, sub_idx, _paragraph_matches(scored, sub_idx)):
                 if m.question is None:
                     continue
                 label = f"line {para.line}" + (f" ({para.label})" if para.label else "")
@@ -143,6 +142,27 @@ def _groups(text: str) -> tuple[list[tuple[str, str, list[tuple[str, str]], Any]
             groups.append((m.question, seg.label, own, m))
             rows.append(scored.scores[idx])
     return groups, unmatched, rows
+
+
+def _paragraph_matches(scored, rows: list[int]) -> list[Match]:
+    """The family of each heading-less paragraph: its match where clear (PARA_MIN_SCORE); a weaker one (a setup line,
+    a table: WEAK_MIN_SCORE) joins the family it leans to where the nearest clear paragraph it touches, through
+    paragraphs leaning the same way, is that family's ("3. gradient play on f(p, q) = pq ..." and its table before
+    "Step 6 is the start again, ...")."""
+    ms = [match_row(scored, i, min_score=PARA_MIN_SCORE) for i in rows]
+    lean = [m.runner_up if m.question is None and m.runner_up and m.score >= WEAK_MIN_SCORE else None for m in ms]
+    out = list(ms)
+    for k, m in enumerate(ms):
+        if lean[k] is None:
+            continue
+        for step in (1, -1):
+            j = k + step
+            while 0 <= j < len(ms) and ms[j].question is None and lean[j] == lean[k]:
+                j += step
+            if 0 <= j < len(ms) and ms[j].question == lean[k]:
+                out[k] = Match(lean[k], m.score, (), None, 0.0)
+                break
+    return out
 
 
 def _moved_pieces(pieces: list, rows: dict[int, np.ndarray], own: int) -> list[int | None]:
