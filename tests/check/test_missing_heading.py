@@ -80,3 +80,18 @@ def test_a_weak_heading_less_paragraph_joins_the_clear_one_it_leans_to():
     an = analyse(text)
     assert any(g[0] == "Q-minmax" and any("| q |" in t for _, t in g[2]) for g in an.groups)
     assert "minmax.table" in {a.claim for a, _, _ in an.structural}
+
+
+def test_a_heading_lines_topic_names_the_question_but_is_no_answer_statement():
+    from dlclaims.check.segment import segment
+
+    segs = segment("## 1. AE vs VAE as generators\n\nA plain AE decodes random codes to junk.\n\n"
+                   "Q2 Depth vs width\nOne hidden layer can approximate any continuous function.\n\n"
+                   "Q3: O(t l n^2) for the RNN\n\n"
+                   "Q4) Because the CNN shares its weights it needs fewer parameters\n")
+    assert [(s.heading, s.parts[0].text.splitlines()[0]) for s in segs] == [
+        ("AE vs VAE as generators", "A plain AE decodes random codes to junk."),
+        ("Depth vs width", "One hidden layer can approximate any continuous function."),
+        ("", "O(t l n^2) for the RNN"),  # math: the answer itself
+        ("", "Because the CNN shares its weights it needs fewer parameters")]  # a verb: a sentence
+    assert segs[0].text.startswith("AE vs VAE as generators")  # the family match still reads the topic

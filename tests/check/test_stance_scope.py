@@ -540,3 +540,13 @@ def test_garbage_and_realistic_samples_are_opposite_words_read_once_with_a_tail(
     # "garbage" and ", not realistic" are one statement: the window saying "realistic" says its opposite once
     s = "and decoding random latent vectors with a plain autoencoder gives realistic digits"
     assert window_stance(s, by)[0] == "denies"
+
+
+def test_a_positive_denial_contradicted_by_a_clause_of_the_window_is_not_what_it_says():
+    by = {"asserts": (1.41, "Random points in the autoencoder's code space decode to blurry blobs."),
+          "denies": (1.63, "Random latents decoded by a vanilla autoencoder look like real digits.")}
+    w = ("Nothing constrains the codes of a vanilla autoencoder to look like N(0, I), so its latent space has holes "
+         "and random codes decode to junk.")
+    assert window_stance(w, by, "content")[0] == "asserts"
+    w2 = "Random codes decoded by a vanilla autoencoder also look like real digits, only a bit blurrier."
+    assert window_stance(w2, by, "content")[0] == "denies"

@@ -50,6 +50,14 @@ class Part:
     line: int  # 1-based line of its first line in the sheet
 
 
+# a heading line's topic ("## 4. AE vs VAE as generators", "Q3 VAE objective"): a few words without a verb, digits
+# or math; it names the question (the family match reads it) but states nothing, so it is no answer statement
+TITLE_MAX_WORDS = 8
+_TITLE = re.compile(r"[A-Za-z][A-Za-z \-/&,'()]*")
+_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|could|would|will|should|must|may|might|"
+                   r"gives?|makes?|needs?|means?|converges?|cycles?|works?|fails?|not|no|never)\b")
+
+
 @dataclass
 class Segment:
     label: str  # as the sheet writes it: "Question 1", "Q.3", "2)", or "(no heading)"
@@ -168,10 +176,12 @@ def segment(text: str) -> list[Segment]:
         else:
             label, num, rest = heads[head]
             line = head + 1
-            if rest:  # the rest of a heading line is content (a topic, or the answer itself)
+            title = _TITLE.fullmatch(rest.strip()) and len(rest.split()) <= TITLE_MAX_WORDS and \
+                not _VERB.search(rest.lower())
+            if rest and not title:  # the rest of a heading line is content (the answer itself, or a sentence)
                 body.insert(0, (line, rest))
         parts = _split_parts(body) if body else []
-        seg = Segment(label, num, "", line, parts)
+        seg = Segment(label, num, rest.strip() if head is not None and rest and title else "", line, parts)
         if seg.text.strip():
             segs.append(seg)
     return segs

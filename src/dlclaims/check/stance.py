@@ -313,7 +313,12 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
                 denials == "content" or _negated_paraphrase(matching_clause(window, o[1]), o[1])) and \
                 not any(other_model(t, o[1]) for t in (about, matching_sentence(window, o[1]),
                                                        matching_clause(window, o[1]))) and \
-                not _particular(matching_clause(window, o[1]), o[1]):
+                not _particular(matching_clause(window, o[1]), o[1]) and \
+                not (denials == "content" and other == "denies" and parity(o[1]) == 0 and
+                     any(opposed(c, o[1]) for c in clauses(window))):
+            # (a positive denial that a clause of the window contradicts with an opposite word is not what the window
+            # says: "nothing constrains the codes to look like N(0, I), so random codes decode to junk" against
+            # "random latents ... look like real digits")
             st, score, ex = other, o[0], o[1]
     o = by_stance.get("denies")
     if st == "asserts" and o is not None and o[0] - a[0] - lead > DENY_MARGIN and not parity(o[1]) and \
