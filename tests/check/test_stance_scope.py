@@ -310,6 +310,13 @@ def test_a_framing_ends_where_the_writers_own_view_starts():
           "denies": (0.49, "The updates spiral inward and settle at the saddle point.")}
     assert window_stance("the iterates stay on a closed ellipse instead of spiralling in.", by, sentence=sentence)[0] \
         == "asserts"
+    # ... and starts at its marker: what the writer says before it is the writer's own
+    before = ("After six steps we are back at (1, 1), so the iterates go round a closed orbit about (0, 0); my first "
+              "reaction was that a smaller step would converge, although the slides disagree.")
+    assert not framed_false(before, "so the iterates go round a closed orbit about (0, 0)")
+    assert framed_false(before, "that a smaller step would converge")
+    assert framed_false("So it is not true that the plain average keeps the noise.",
+                        "So it is not true that the plain average keeps the noise")  # the marker inside the clause
 
 
 def test_a_contrast_tails_scope_word_said_before_tells_nothing():

@@ -213,14 +213,21 @@ def framed_false(window: str, clause: str = "") -> bool:
     low = window.lower()
     if RETRACTED.search(low):
         return True
-    m = FRAMED_FALSE.search(low)
-    if not m:
+    frames = list(FRAMED_FALSE.finditer(low))
+    if not frames:
         return False
     if not clause:
         return True
-    end = _FRAME_END.search(low, m.end())
     at = low.find(clause.lower()[:40])
-    return at < 0 or end is None or at < end.start()
+    if at < 0:
+        return True
+    # the framed part runs from the marker to the writer's own view: a clause that ends before the marker is the
+    # writer's ("... go round a closed orbit ...; my first reaction was that a smaller step would converge")
+    for m in frames:
+        end = _FRAME_END.search(low, m.end())
+        if m.start() < at + len(clause) and (end is None or at < end.start()):
+            return True
+    return False
 
 
 def relative_stance(window: str, example: str, example_stance: str) -> str:
