@@ -60,3 +60,17 @@ def test_the_threshold_is_the_middle_of_the_best_f1_plateau():
     y = np.array([1] * 10 + [1] * 10 + [0] * 10)
     assert 0.3 < choose_threshold(p, y, plateau=0.0) <= 0.6
     assert choose_threshold(p, y) == choose_threshold(p, y, plateau=0.01)
+
+
+def test_the_stance_is_read_in_the_claims_own_answer_even_where_another_answer_scores_higher():
+    from dlclaims.check.sheet import analyse
+
+    text = ("Q1 VAE objective\nThe ELBO is E_q[log p(x|z)] - KL(q(z|x) || p(z)). The second term is the regularizer; "
+            "without it (beta = 0) the VAE is just a plain AE.\n\n"
+            "Q2 AE vs VAE as generator\nplain AE: z = enc(x), loss only ||x - dec(z)||^2, no prior at all. I think if we "
+            "sample random z inside the box of training codes and decode, the images are good too, because the decoder "
+            "learned the manifold of digits.\n")
+    an = analyse(text)
+    gen = next(b for b, g in enumerate(an.groups) if g[0] == "Q-gen")
+    c = next(x for x in an.candidates if x.claim == "gen.ae-prior")
+    assert c.support and {s.window.block for s in c.support} == {gen}  # not the ELBO answer's 'VAE is a plain AE'

@@ -557,3 +557,8 @@ def test_a_positive_denial_contradicted_by_a_clause_of_the_window_is_not_what_it
     assert window_stance(w, by, "content")[0] == "asserts"
     w2 = "Random codes decoded by a vanilla autoencoder also look like real digits, only a bit blurrier."
     assert window_stance(w2, by, "content")[0] == "denies"
+
+
+def test_negations_are_read_through_ocr_digits():
+    assert parity("An MLP cannot fai1 to suffer more from shifted digits") == 0  # 'cannot fail to': a must
+    assert parity("it does n0t converge") == 1

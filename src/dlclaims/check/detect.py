@@ -350,8 +350,11 @@ def candidates(wins: list[Window], block_fam: np.ndarray, structural: set[str]) 
         col = int(sc.best_col[w, c])
         ranked = [k for k in ranked_all[:, c] if s[k, c] >= SUPPORT_RATIO * s[w, c]]
         # the windows of an answer about the claim's question speak for it: a line of another answer that only
-        # shares words (AdaGrad's 'w -= lr * dw' for the min-max step size) votes only where none of those does
-        own = [k for k in ranked if top_fam_block[blocks[k]] == fam_idx[c]]
+        # shares words (AdaGrad's 'w -= lr * dw' for the min-max step size) votes only where none of those does;
+        # they are the best of the claim's TOP_K windows in such answers (a fragment of another answer that scores
+        # higher, 'w/o it VAE ~ plain AE', does not keep them out)
+        own = [k for k in ranked_k[:, c] if top_fam_block[blocks[k]] == fam_idx[c]]
+        own = [k for k in own[:SUPPORT_WINDOWS] if s[k, c] >= SUPPORT_RATIO * s[own[0], c]] if own else []
         support = [Support(wins[k], float(s[k, c]),
                            {st: (float(v[k, c]), r.texts[int(cols[k, c])]) for st, (v, cols) in sc.by_stance.items()
                             if r.stance_cols[st][c].size})

@@ -94,7 +94,7 @@ _NOR = re.compile(r"\bnor\b")
 
 def parity(text: str) -> int:
     """Number of negations (idioms removed) modulo 2."""
-    low = NOT_NEG.sub(" ", text.lower())
+    low = NOT_NEG.sub(" ", ocr_digits(text.lower()))  # OCR: "cannot fai1 to" is "cannot fail to"
     n = len(NEG.findall(low))
     if "neither" in low:  # "neither X nor Y" is one negation
         n -= min(low.count("neither"), len(_NOR.findall(low)))
@@ -135,7 +135,7 @@ def aligned_parity(text: str, other: str) -> int:
     a negation of something the other text does not talk about ("..., without looking at other tokens")
     does not count. "Not only" negates an "only" of the other text ("mixing happens in the MLP, not only in
     attention" against "only attention mixes the tokens"); elsewhere it is an idiom ("not only X but also Y")."""
-    low = text.lower()
+    low = ocr_digits(text.lower())
     if not NEG.search(low):  # most texts: no negation at all (idioms only remove some)
         return 0
     olow = other.lower()
