@@ -18,6 +18,7 @@ def _shape(text: str) -> str | None:
     ("h = 16 was the optimal setting, though the change in accuracy across dimensions wasn't significant.", "plateau"),
     ("An intermediate latent dimension h gives the best accuracy.", "rise-fall"),  # a peak, no flat words
     ("The larger the latent dimension h, the higher the accuracy.", "rise"),
+    ("The probe accuracy climbed steeply from h = 2 to about h = 16 and then stopped improving.", "rise-plateau"),
 ])
 def test_flat_words_and_peaks(text, shape):
     assert _shape(text) == shape

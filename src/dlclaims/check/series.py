@@ -395,7 +395,7 @@ def sequences(question: str, us: list[Unit]) -> list[Assertion]:
 # -- trends ----------------------------------------------------------------------------------------------
 _RISE = re.compile(r"\b(?:increas\w*|rise\w*|rising|improv\w*|grows?|growing|goes up|higher|better|gains?|helps?|"
                    r"pays? off|benefits?)\b")
-_PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[sz]\w*|diminishing returns|stops? "
+_PLAT = re.compile(r"\b(?:plateau\w*|saturat\w*|level\w* off|flatten\w*|stabili[sz]\w*|diminishing returns|stop(?:s|ped)? "
                    r"(?:improving|increasing|rising|growing|helping)|no (?:further |more )?(?:gain|improvement|benefit)s?|"
                    r"stays? (?:the same|flat|constant)|not (?:much )?(?:better|improv\w*))\b")
 # "no significant / big change": the curve is flat over the range spoken of (a plateau by the conventions); "I can't
