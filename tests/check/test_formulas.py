@@ -129,6 +129,12 @@ def test_an_ocr_x0_is_the_diffusion_bound():
     assert _claims("Q-elbo", "log p(x) >= ELBO because the KL is >= 0.") == {"elbo.bound": "assert"}
 
 
+def test_an_operand_ends_at_a_conjunction_and_an_ocr_elb0_is_the_elbo():
+    got = _claims("Q-elbo", "Writing log p(x_0) = ELBO + KL(q(x_1:T|x_0) || p_theta(x_1:T|x_0)), the KL is >= 0 so "
+                                 "log p(x_0) >= ELB0, and that is why we maximize the bound.")
+    assert got == {"diffusion.bound": "assert"}  # not 'KL ... >= 0 so log p(x_0)' read as ELBO >= log p(x_0)
+
+
 def test_the_latent_may_have_any_letter():
     assert _claims("Q-elbo", "ELBO = E_{q(y|x)}[log p(x|y)] - KL(q(y|x) || p(y))") == {"elbo.decomposition": "assert"}
     assert _claims("Q-elbo", "ELBO = E_{q(h|x)}[log p(x|h)] + KL(q(h|x) || p(h))") == {"elbo.decomposition": "deny"}

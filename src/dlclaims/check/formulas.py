@@ -42,9 +42,13 @@ _WORD_REL = re.compile(r"(?<!not )(?<!never )(?<!n't )\b(?:(?:is|are) )?(?:alway
                        r"(?:than )?or equal(?: to)?\b")
 
 
+_CONJ = re.compile(r"\b(?:so|and|then|thus|hence|therefore|which|because|since|while|but|where)\b")
+
+
 def _plain(text: str) -> str:
     """Lower-case plain math with spaces squeezed out around operators (``log p (x | z)`` -> ``logp(x|z)``)."""
     t = plain_math(text).lower().replace("−", "-").replace("–", "-")
+    t = re.sub(r"\belb0\b", "elbo", t)  # OCR's zero for the O
     t = _WORD_REL.sub(lambda m: " <= " if m.group(1) in ("less", "smaller", "lower") else " >= ", t)
     t = _WORD_HYPHEN.sub("\u2010", t)  # log-likelihood, cross-entropy: a word's hyphen (U+2010), never a minus
     t = _SPOKEN_SIGN.sub(lambda m: "-" if m.group(1) == "minus" else "+", t)  # "... ] minus KL(...)" in prose
@@ -151,6 +155,8 @@ def _elbo(text: str) -> list[tuple[str, str, str]]:
         # the operands: the few words next to the relation ("... a KL is always >= 0 we get log p(x) >= ELBO":
         # the first >= relates "kl is always" and "0", not the sentence's ELBO and log p(x))
         lo, ro = " ".join(left.split(" ")[-3:]), " ".join(right.split(" ")[:3])
+        # ... up to a conjunction ("the KL is >= 0 so log p(x_0) >= ELBO": "0", not "0 so log p(x_0)")
+        lo, ro = _CONJ.split(lo)[-1], _CONJ.split(ro)[0]
         big, small = (lo, ro) if rel in (">=", "≥") else (ro, lo)
         big_px = _LOGPX.search(big)
         small_px = _LOGPX.search(small)
