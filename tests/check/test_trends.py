@@ -50,3 +50,9 @@ def test_a_fall_again_implies_the_rise_before_it():
     # "for large h" speaks of sizes beyond some point, as "too large" does: it rose up to there (labelled partly)
     assert _shape("For large h the probe accuracy drops.") == "rise-fall"
     assert _shape("With h the probe accuracy drops.") == "fall"
+
+
+def test_a_trend_the_writer_expected_and_rejects_is_not_theirs():
+    text = ("The probe accuracy increases with h and then plateaus from h = 32 on. I had expected overfitting at h = 64 but the "
+            "plot doesn't show that.")
+    assert _shape(text) == "rise-plateau"  # not the 'overfitting' the writer rules out

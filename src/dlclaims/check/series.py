@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from . import cues
 from .latex import plain_math
+from .stance import unframed
 from .structure import SequenceClaim
 from .tables import cell_text
 from .units import _HEDGE, Assertion, Stance, Unit, negated
@@ -455,7 +456,7 @@ def trends(question: str, us: list[Unit]) -> list[Assertion]:
         # a sentence without x or y ("It rises, then flattens out.") speaks of them when the sentence before did
         on_topic = False
         for u in us:
-            low = u.low
+            low = unframed(u.low)  # "I had expected overfitting at h = 64, but ...": not the writer's trend
             named = bool(re.search(spec.x, low) or re.search(spec.y, low))
             follows, on_topic = on_topic, named or (on_topic and u.rows is None)
             if u.rows is not None:

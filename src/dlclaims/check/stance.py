@@ -51,7 +51,7 @@ FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|mistaken belief|common mista
                           # a first thought the writer goes on to reject: "my first reaction was that eta is too big, but"
                           r"\b(?:my (?:first|initial) (?:reaction|thought|guess|instinct|intuition|idea)|at first (?:i|we) "
                           r"(?:thought|assumed|believed|guessed)|(?:i|we) (?:initially|originally|first) (?:thought|"
-                          r"assumed|believed))\b|"
+                          r"assumed|believed)|(?:i|we) (?:had|would have) (?:expected|guessed|assumed))\b|"
                           # a name the writer rejects: "calling the likelihood 'the regularizer' gets the roles backwards"
                           r"\b(?:calling|to call)\b[^.;]{0,60}?\b(?:is|are|gets?|would be)\s+(?:\w+\s+){0,3}?"
                           r"(?:wrong|incorrect|backwards?|a mistake|mistaken|misleading|a misnomer)\b")
@@ -204,6 +204,19 @@ def matching_sentence(window: str, example: str) -> str:
 
 
 _FRAME_END = re.compile(r"\b(?:but|however|yet|whereas|although|though)\b|[;:]")  # the writer's own view starts here
+
+
+def unframed(low: str) -> str:
+    """A lower-cased text without the parts it frames as false, from each marker to the writer's own view ("i had
+    expected overfitting at h = 64 but the plot doesn't show that" -> "but the plot doesn't show that")."""
+    out, at = [], 0
+    for m in FRAMED_FALSE.finditer(low):
+        if m.start() < at:
+            continue
+        end = _FRAME_END.search(low, m.end())
+        out.append(low[at:m.start()])
+        at = end.start() if end else len(low)
+    return "".join(out) + low[at:] if out else low
 
 
 def framed_false(window: str, clause: str = "") -> bool:
