@@ -334,3 +334,14 @@ def test_the_role_of_an_order_is_read_after_a_contrast_word():
     text = "K^T V costs O(n d^2), so Bob's layer is linear in n while the usual one is O(n^2 d) due to the score matrix."
     got = {(p["role"], p["sheet"]) for a in complexity("Q-linattn", units(text)) for p in a.data["pieces"]}
     assert ("softmax", "d*n^2") in got and ("bob", "d*n^2") not in got
+
+
+def test_the_object_of_a_comparison_is_not_the_role_an_order_is_about():
+    text = ("Because matrix products are associative Bob just puts the brackets differently, so his layer computes the "
+            "same function as normal softmax attention but cheaper: O(n d^2) instead of O(n^2 d).")
+    p = _pieces("Q-linattn", text, "linattn.cost")
+    assert p["bob"]["sheet"] == "d^2*n"
+    assert p.get("softmax", {"sheet": "d*n^2"})["sheet"] == "d*n^2"
+    # "vs softmax -> O(n^2 d)" names the model whose order follows
+    p = _pieces("Q-linattn", "- K^T V is d x d -> O(n d^2) vs standard softmax(QK^T/sqrt d)V -> O(n^2 d)", "linattn.cost")
+    assert p["softmax"]["sheet"] == "d*n^2"

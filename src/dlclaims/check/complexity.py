@@ -46,6 +46,32 @@ def _role(question: str, text: str) -> str | None:
     return best[2] if best else None
 
 
+# the object of a comparison: "the same function as (normal) softmax attention", "cheaper than the RNN" ("vs softmax
+# -> O(n^2 d)" names the model whose order follows: not an object here)
+_COMPARED_TO = re.compile(r"\b(?:(?:the )?sa(?:m|rn)e \w+ as|as \w+ as|\w+er than|(?:more|less) \w+ than)\s+"
+                         r"(?:the\s+|a\s+|an\s+)?(?:\w+\s+){0,2}$")
+
+
+def _subject_role(question: str, text: str) -> str | None:
+    """The role a clause is about: its last named role that is not the object of a comparison ("his layer computes
+    the same function as normal softmax attention": not softmax); where every role it names is such an object, the
+    family's other role (two roles: the clause compares the other one with it)."""
+    hits: list[tuple[int, int, str, bool]] = []
+    for role, pats in cues.ROLE_CUES.get(question, {}).items():
+        for prio, pat in enumerate(pats):
+            for m in re.finditer(pat, text):
+                hits.append((-prio if question == "Q-linattn" else 0, m.end(), role,
+                             bool(_COMPARED_TO.search(text[max(0, m.start() - 40):m.start()]))))
+    if not hits:
+        return None
+    own = [h for h in hits if not h[3]]
+    if own:
+        return max(own, key=lambda h: h[:2])[2]
+    roles = list(cues.ROLE_CUES.get(question, {}))
+    obj = max(hits, key=lambda h: h[:2])[2]
+    return next((r for r in roles if r != obj), None) if len(roles) == 2 else obj
+
+
 def _n_roles(question: str, text: str) -> int:
     return sum(any(re.search(p, text) for p in pats) for pats in cues.ROLE_CUES.get(question, {}).values())
 
@@ -281,7 +307,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if question == "Q-seq" and _LAYER_SUBJECT.search(clause):  # "a self-attention layer costs O(t^2 n)"
                 order = _per_unit(question, order, "per layer")
             # the role is read after a contrast word too ("Bob's layer is linear in n while the usual one is O(n^2 d)")
-            named = next((r for c in reversed(_ROLE_CLAUSE.split(clause)) if (r := _role(question, c))), None)
+            named = next((r for c in reversed(_ROLE_CLAUSE.split(clause)) if (r := _subject_role(question, c))), None)
             role = named or _role(question, la) or \
                 (last_role if k > 0 and _TOTAL.search(clause) else None)
             if k > 0 and _FOR_PREVIOUS.match(before) and _FOR_ROLE.match(la) and _role(question, la):
