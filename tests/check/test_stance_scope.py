@@ -356,6 +356,8 @@ def test_opposite_words_are_read_through_ocr_digits():
 def test_unaffected_and_getting_worse_are_opposite_words():
     assert opposed("permute the pixels and the CNN gets clearly worse", "A CNN is unaffected by a fixed permutation.")
     assert not opposed("the CNN is insensitive to it", "The CNN is unaffected by a fixed permutation.")
+    assert opposed("Shuffling pixels changes nothing for the fully connected net",
+                   "Shuffling the pixels hurts the MLP as much as the CNN.")
 
 
 def test_minus_and_times_are_opposite_ways_to_combine_two_terms():
