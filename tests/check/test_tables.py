@@ -61,6 +61,9 @@ LAYOUTS = {
     "bare pairs in prose": lambda q, p: "From (p, q) = (1, 1) the iterates are " + " ".join(
         f"{a},{b}" for a, b in zip(p, q)) + " and so on.",
     "bare pairs on a line": lambda q, p: "The iterates, as (p, q):\n" + " ".join(f"{a},{b}" for a, b in zip(p, q)),
+    # a loop's printout: a step index, then q and p, one step per line, no header
+    "printout columns": lambda q, p: "```\n" + "\n".join(f"{k} {float(a)} {float(b)}" for k, (a, b) in
+                                                        enumerate(zip(q, p))) + "\n```",
     # pairs with a space inside and a bar between them, on the line after the sentence that names them
     "bar-separated pairs": lambda q, p: "(p,q) per step, k = 0..6:\n" + " | ".join(f"{a} {b}" for a, b in zip(p, q))
                                         + "\n=> periodic.",

@@ -129,6 +129,11 @@ def table_series(rows: list[list[str]], quote: str) -> list[Series]:
             out.append(Series(h[0], col, quote))  # type: ignore[arg-type]
         if len(out) > n_before:
             used.update(range(len(rows)))
+    width = {len(v) for v in nums}
+    if not out and len(rows) >= 4 and all(full) and len(width) == 1 and 3 <= min(width) <= 4 and \
+            _is_index([v[0] for v in nums]):  # type: ignore[misc]
+        # columns of numbers nobody named, after a step index ("0 1.0 1.0 / 1 2.0 -1.0 / ...", a loop's printout)
+        return [Series(None, [v[j] for v in nums], quote) for j in range(1, min(width))]  # type: ignore[misc]
     for i, v in enumerate(nums):  # rows of numbers nobody named
         if i not in used and full[i] and not _is_index(v):  # type: ignore[arg-type]
             out.append(Series(None, v, quote))  # type: ignore[arg-type]
