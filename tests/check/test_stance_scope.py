@@ -564,3 +564,9 @@ def test_a_positive_denial_contradicted_by_a_clause_of_the_window_is_not_what_it
 def test_negations_are_read_through_ocr_digits():
     assert parity("An MLP cannot fai1 to suffer more from shifted digits") == 0  # 'cannot fail to': a must
     assert parity("it does n0t converge") == 1
+
+
+def test_the_sequence_lengths_steps_and_the_layers_steps_are_opposite():
+    assert opposed("The transformer in training has on1y l sequentia1 steps",
+                   "A Transformer needs t sequential steps per layer during training.")
+    assert not opposed("an RNN needs t sequential steps", "An RNN needs O(t) sequential steps.")
