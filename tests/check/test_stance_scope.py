@@ -570,3 +570,17 @@ def test_the_sequence_lengths_steps_and_the_layers_steps_are_opposite():
     assert opposed("The transformer in training has on1y l sequentia1 steps",
                    "A Transformer needs t sequential steps per layer during training.")
     assert not opposed("an RNN needs t sequential steps", "An RNN needs O(t) sequential steps.")
+
+
+def test_cannot_compute_says_intractable():
+    assert parity("We cannot compute that KL since it needs the model's posterior") == 0  # not a negation ...
+    assert opposed("we cannot compute that KL", "The KL to the model's posterior can be computed in closed form.")
+    assert not opposed("we cannot compute that KL", "that KL needs the model's posterior, which is intractable.")
+
+
+def test_a_window_is_read_through_ocr_digits():
+    from dlclaims.check.detect import _clean, score_windows
+
+    assert _clean("It goes in circ1es, never c0nverges.") == "it goes in circles, never converges."
+    ocr, clean = score_windows(["It goes in circ1es, never c0nverges.", "It goes in circles, never converges."]).wl
+    assert (ocr == clean).all()  # the same similarities as the text without the OCR digits

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import classify, embed, kb, ngrams, refcache
+from .ocr import ocr_digits
 from .stance import clauses
 
 FEATURES = ("wl", "tf", "log_rank", "family_margin", "block_family", "block_top", "block_gap", "window_family_top",
@@ -104,7 +105,7 @@ def _clean(text: str) -> str:
     text = _ENV.sub(" ", text)
     t = _MACRO.sub(" ", text)
     t = _MARKUP.sub(" ", t)
-    return kb.canonical(_SPACES.sub(" ", t).strip())
+    return kb.canonical(ocr_digits(_SPACES.sub(" ", t).strip().lower()))  # OCR: "circ1es, never c0nverges"
 
 
 @lru_cache(maxsize=1)

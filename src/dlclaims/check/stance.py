@@ -31,6 +31,8 @@ IDIOMS = re.compile(r"\bno matter\b|\bif not\b|\bnot necessarily\b|\bnothing but
                     # "a KL is never negative": non-negative, a positive statement
                     r"\b(?:(?:is|are) )?(?:never|not|isn't|aren't|(?:can't|cannot|can not|won't) (?:\w+ )?(?:be|become|go)) "
                     r"negative\b|"
+                    # "we cannot compute that KL": it is intractable (an opposite word of "can be computed"), no negation
+                    r"\b(?:cannot|can't|can not) (?:\w+ )?(?:be )?(?:comput|evaluat|calculat)\w*|"
                     # "it is not true that X" frames X as false (FRAMED_FALSE flips it): its "not" is that framing
                     r"\bnot true that\b|"
                     # an answer's leading "No," / "No." replies to the question; it does not negate what follows
