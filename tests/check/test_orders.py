@@ -345,3 +345,19 @@ def test_the_object_of_a_comparison_is_not_the_role_an_order_is_about():
     # "vs softmax -> O(n^2 d)" names the model whose order follows
     p = _pieces("Q-linattn", "- K^T V is d x d -> O(n d^2) vs standard softmax(QK^T/sqrt d)V -> O(n^2 d)", "linattn.cost")
     assert p["softmax"]["sheet"] == "d*n^2"
+
+
+def test_an_order_framed_as_a_first_thought_or_called_partial_is_not_the_total():
+    text = ("Let t be the sequence length, l the layers and n the width. In the RNN a pass costs O(t l n^2). For the "
+            "Transformer you might be tempted to write O(t^2 l n) and move on. Don't stop there: the projections and "
+            "the feed-forward block are n x n matmuls at every position, so the Transformer's cost per layer is "
+            "t^2 n + t n^2, and t^2 l n is only the leading term when t is much bigger than n.")
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"
+
+
+def test_a_sum_of_bare_products_is_one_order():
+    from dlclaims.check.orders import find_bare_orders
+
+    assert [x[2] for x in find_bare_orders("the cost per layer is t^2 n + t n^2, and t^2 l n is the leading term")] \
+        == ["t^2 n + t n^2", "t^2 l n"]

@@ -17,9 +17,9 @@ from functools import lru_cache
 from . import cues, structure
 from .fuzzy import closest
 from .latex import plain_math
-from .ocr import ocr_lower
+from .ocr import ocr_digits, ocr_lower
 from .orders import Order, find_bare_orders, find_orders, order_of, parse_order, show
-from .stance import REPORTED
+from .stance import REPORTED, framed_spans
 from .units import Assertion, Unit
 
 # -- complexity ------------------------------------------------------------------------------------------
@@ -120,6 +120,8 @@ def _join_aspect(question: str, kind: str | None, phase: str | None) -> str:
 
 
 _ROLE_CLAUSE = re.compile(r"[,;]|\b(?:while|whereas|but|unlike)\b")  # the clause an order's role is read in
+_PARTIAL_AFTER = re.compile(r"\s*(?:alone\b|by itself\b|on its own\b|is (?:only|just) (?:the )?(?:leading|dominant|"
+                            r"largest|biggest|main) (?:term|part)|(?:only|just) dominates\b)")
 _COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward|ffn|mlp|projections?)\b")
 # "O(t) sequential steps": the order counts steps, not cost (what a parenthetical after it says does not count)
 _STEP_WORDS = r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path"
@@ -259,6 +261,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         named_kind = kind
         if kind is None and carry[0] and carry[1] == u.part:  # "Memory: ... . At test time RNN O(ln), ..."
             kind = carry[0]
+        framed = framed_spans(text.lower())  # "you might be tempted to write O(t^2 l n), but ...": not the sheet's
         items = find_orders(text)
         spans = [(a, b) for a, b, _ in items]
         items = sorted(items + [x for x in find_bare_orders(text)
@@ -282,8 +285,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                                         or single and _STEPS.search(_PAREN.sub(" ", low))):
                 prev_end = b  # O(t) sequential steps: not a cost (seq.sequential-steps reads it as words)
                 continue
-            if _INCOMPLETE.search(before):
-                prev_end = b  # "not just t^2 l n": an incomplete order the sheet goes on to complete
+            if any(x <= a < y for x, y in framed):
+                prev_end = b
+                continue
+            if _INCOMPLETE.search(before) or _PARTIAL_AFTER.match(ocr_digits(after.lower())):
+                prev_end = b  # "not just t^2 l n", "t^2 l n alone", "... is only the leading term": not the total
                 continue
             but = _BUT.search(text[b:].lower())
             if REPORTED.search(re.split(r"[.;:]", lb)[-1]) and but and not _AGREES.match(text[b + but.end():].lower()):

@@ -64,7 +64,12 @@ def find_bare_orders(text: str) -> list[tuple[int, int, str]]:
     spans = [(a, b) for a, b, _ in out]
     out += [(m.start(), m.end(), m.group(0)) for m in _SPACED.finditer(text)
             if not any(a < m.end() and m.start() < b for a, b in spans)]
-    return sorted(out)
+    merged: list[tuple[int, int, str]] = []
+    for a, b, _ in sorted(out):  # a sum of such products is one order: "t^2 n + t n^2"
+        if merged and re.fullmatch(r"\s*\+\s*", text[merged[-1][1]:a]):
+            a = merged.pop()[0]
+        merged.append((a, b, text[a:b]))
+    return merged
 
 
 def _latex_to_plain(s: str) -> str:

@@ -208,6 +208,18 @@ def matching_sentence(window: str, example: str) -> str:
 _FRAME_END = re.compile(r"\b(?:but|however|yet|whereas|although|though)\b|[;:]")  # the writer's own view starts here
 
 
+def framed_spans(low: str) -> list[tuple[int, int]]:
+    """(start, end) of each part of a lower-cased text that it frames as false: from a marker to the writer's own
+    view ("you might be tempted to write O(t^2 l n) and move on ... don't stop there: ...")."""
+    out: list[tuple[int, int]] = []
+    for m in FRAMED_FALSE.finditer(low):
+        if out and m.start() < out[-1][1]:
+            continue
+        end = _FRAME_END.search(low, m.end())
+        out.append((m.start(), end.start() if end else len(low)))
+    return out
+
+
 def unframed(low: str) -> str:
     """A lower-cased text without the parts it frames as false, from each marker to the writer's own view ("i had
     expected overfitting at h = 64 but the plot doesn't show that" -> "but the plot doesn't show that")."""
