@@ -87,7 +87,7 @@ FLIP = {"asserts": "denies", "denies": "asserts", "corrects": "corrects"}
 
 def clear_caches() -> None:
     """Forget the memoised readings (per sheet: a sheet's windows recur across its claims, not across sheets)."""
-    for f in (_content, _stems, matching_clause, aligned_parity, _all_sides):
+    for f in (_content, _stems, matching_clause, aligned_parity, _all_sides, opposed, _ocr_low):
         f.cache_clear()
 
 
@@ -398,13 +398,20 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
 
 
 OPPOSITES = tuple((re.compile(a), re.compile(b)) for a, b in load_structure().opposites)
+_EITHER = tuple(re.compile(f"(?:{a.pattern})|(?:{b.pattern})") for a, b in OPPOSITES)  # one search for an absent pair
 _ANY_OPPOSITE = re.compile("|".join(f"(?:{p.pattern})" for pair in OPPOSITES for p in pair) or r"(?!)")
 
 
+@functools.lru_cache(maxsize=16384)
+def _ocr_low(text: str) -> str:
+    return ocr_digits(text.lower())
+
+
+@functools.lru_cache(maxsize=16384)
 def opposed(text: str, other: str) -> bool:
     """An odd number of word pairs (``OPPOSITES``) where one text says one word and the other text the opposite one
     (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
-    low, olow = ocr_digits(text.lower()), ocr_digits(other.lower())  # OCR: "paralle1" is "parallel"
+    low, olow = _ocr_low(text), _ocr_low(other)  # OCR: "paralle1" is "parallel"
     if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
         return False
     n, shared = 0, False
@@ -423,7 +430,8 @@ def _all_sides(low: str) -> tuple[tuple[bool, bool], ...]:
     """Which words of each opposite pair a (lower-cased) text says (memoised per sheet)."""
     if not _ANY_OPPOSITE.search(low):
         return ((False, False),) * len(OPPOSITES)
-    return tuple(_sides(a, b, low) for a, b in OPPOSITES)
+    return tuple(_sides(a, b, low) if either.search(low) else (False, False)
+                 for (a, b), either in zip(OPPOSITES, _EITHER))
 
 
 _COMPARED = re.compile(r"\bthan\b|\bcompared (?:to|with)\b|\brelative to\b|\bversus\b|\bvs\b|\bunlike\b")
