@@ -374,7 +374,46 @@ ABLATIONS = ("What helps (LOSO F1 / grade accuracy): the regex catalogue it repl
              "our labelled sheets: corpus F1 0.892 at the folds' thresholds (P 0.883, R 0.901; AP 0.951, log-loss "
              "0.1081, F1 at the best single threshold 0.887), grade accuracy 0.948, 'wrong' 3/3; independent (261 "
              "sheets) F1 0.953 (P 0.936, R 0.971), grade accuracy 0.893, 'wrong' 332/340 on labelled claims (8 "
-             "more on false findings).")
+             "more on false findings). Next stop: 78 more such sheets in 26 rounds (wild_xm* to wild_wm*: forum "
+             "replies that quote others, implicit claims, quick midterms, long multi-claim sentences, LaTeX homework, "
+             "messy structure, description-heavy answers, TA model solutions, numbered sub-parts, intuition and "
+             "analogies, non-native notes, other courses' notation, misremembered questions, comparison tables, swapped"
+             " models, copied questions, notebook exports, rushed exams, tutors, ordinary sheets, reasoning to a "
+             "conclusion, math-carried claims, forum threads, Yes/No verdicts), each read held out first: detection F1 "
+             "0.92-0.99, grade accuracy 0.78-0.98. Every right answer graded wrong in those reads was traced; the "
+             "general causes fixed: a statement quoted from someone else ('Quoting @x: \"...\"', 'Quote (lecture 9):',"
+             " 'the old solution says \"...\"') votes on the stance only where the writer's own words do not, and "
+             "alone holds back a 'wrong'; a heading line's topic ('## 4. AE vs VAE as generators') names the question "
+             "but is no answer statement (15 false findings on our sheets gone, 14 grades better, 5 worse); a positive "
+             "denial that a clause of the window contradicts with an opposite word is not taken; a framing frames from"
+             " its marker on ('my first reaction was ...'; 'I had expected ...' too), and trends and orders are read "
+             "without the framed part; the stance is voted by the claim's own answer's windows even where a fragment of "
+             "another answer scores higher; negations and windows read through OCR digits ('cannot fai1 to', 'circ1es, "
+             "never c0nverges': a heavily OCR'd rushed sheet's recall 0.76 -> 0.88); 'we cannot compute that KL' says "
+             "'intractable' (the long-standing right diffusion.intractable graded wrong, on 4 sheets); 'a KL can't be "
+             "negative' no negation; opposite words: realistic / garbage, 't sequential steps' / 'l sequential steps', "
+             "'changes nothing' / 'hurts'; an inequality in words ('greater than or equal to'); an inequality's operand "
+             "ends at a conjunction; 'stopped improving' a plateau; an order's role is the clause's subject, not a "
+             "comparison's object; an order framed or called partial ('t^2 l n alone', 'only the leading term') is not "
+             "the total, and a sum of bare products ('t^2 n + t n^2') one order; tables: pairs with a bar between ('1 "
+             "1 | -1 2 | ...'), a printout of unnamed columns after a step index, a weak heading-less paragraph joining"
+             " the family it leans to. Each kept change left the corpus findings and our earlier sheets unchanged or "
+             "better. Tried and dropped: a negated opposite word read as the other word of its pair ('never above' as "
+             "'at most': as many grades worse as better), the example's matching clause for the negation parity (net "
+             "worse), a too-short clause's sentence voting where no window votes (4 right answers graded wrong), a "
+             "denial worded with a negation read only from a negated paraphrase for every claim (hundreds of "
+             "minmax.small-step grades worse), a description stating the VAE half ('To generate, we draw z ~ N(0, I) "
+             "...') out of the 'none' class (AP 0.944 -> 0.941), the claim classifier also trained on our sheets' best "
+             "windows (AP 0.944 -> 0.932: the decision over-trusts it on the sheets it was trained on), the "
+             "classifier's best window among the decision's windows with its probability there as a feature (no "
+             "change), the classifier's maximum within the claim's own answers (F1 0.889). The shipped decision's "
+             "threshold is now the cut with the best F1 over the pooled held-out predictions (0.52), not the middle of"
+             " the cuts within 0.01 of it (0.54: the example sheet's seq.per-token at p 0.53 was lost); the folds keep "
+             "the middle. Refitted with all 339 of our labelled sheets: corpus F1 0.898 at the folds' thresholds (P "
+             "0.895, R 0.901; AP 0.950, log-loss 0.1084, F1 at the best single threshold 0.887), grade accuracy 0.957,"
+             " 'wrong' 3/3; independent (339 "
+             "sheets) F1 0.956 (P 0.940, R 0.972), grade accuracy 0.895, 'wrong' 405/412 on labelled claims (12 more "
+             "on false findings).")
 # weight of a (sheet, claim) pair of our own labelled sheets (tests/sheets) against one of the corpus: with 49 own
 # sheets and the plateau threshold, weight 0.25 / 0.5 / 1 gave LOSO F1 0.864 / 0.868 / 0.858 (log-loss 0.117 /
 # 0.119 / 0.125)
@@ -475,7 +514,7 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
     res = {"sheets": len(sheets), "labels": sum(len(s.labels) for s in sheets), "rows": rows,
            "thresholds": thresholds, "analyse_s": t_an, "analyse_cpu_s": c_an,
            "total": _scores(rows), "per_family": {},
-           "oof_threshold": decide.choose_threshold(np.concatenate(oof_p), np.concatenate(oof_y)),
+           "oof_threshold": decide.choose_threshold(np.concatenate(oof_p), np.concatenate(oof_y), plateau=0.0),
            "oof": (np.concatenate(oof_p), np.concatenate(oof_y))}
     for fam in sorted({family[r[1]] for r in rows}):
         res["per_family"][fam] = _scores([r for r in rows if family[r[1]] == fam])
@@ -486,7 +525,9 @@ def evaluate(corpus: Path = CORPUS, *, store: Path | None = None, fit_all: bool 
         d = _fold_decider(X, Y, list(range(len(sheets))), extra, XK)
         # the cut with the best F1 over every held-out prediction of the leave-one-sheet-out (each sheet scored by
         # the decision fitted without it; the median of the folds' own cuts, 0.50, lost a finding of the example
-        # sheet at p 0.46, where the pooled cut is 0.46)
+        # sheet at p 0.46, where the pooled cut is 0.46); the argmax itself, as this comment says, not the middle of
+        # the cuts within 0.01 of it (the folds use that): with 339 of our sheets the middle, 0.54, lost the example
+        # sheet's seq.per-token at p 0.53 where the argmax is 0.52
         d.threshold = res["oof_threshold"]
         d.review = min(0.95, d.threshold + 0.15)
         d.note = (d.note + f"; fitted on {len(sheets)} corpus sheets ({res['labels']} labels)"
