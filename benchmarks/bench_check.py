@@ -67,7 +67,11 @@ def _cold_load(sheet: Path, cache: Path) -> float:
     return float(out.stdout.split()[-1])
 
 
-SPEED_NOTE = ("Round 10 of issue 16 (check --json byte-identical before and after on the 200 bench sheets, "
+SPEED_NOTE = ("Round 11 of issue 16: no speed work beyond keeping this stop's readers in budget (quotations, heading "
+              "topics, OCR digits read in every window, more opposite words): the opposite-word test memoised per sheet"
+              " and a pair absent from a text found absent in one search (output identical); the bench sheets now draw"
+              " on 339 labelled sheets. "
+              "Round 10 of issue 16 (check --json byte-identical before and after on the 200 bench sheets, "
               "tests/sheets and the corpus): WordLlama token ids read piece by piece (the tokenizer has no pre-"
               "tokenizer, so its batch encode re-ran BPE over every word of every window; no vocabulary token "
               "crosses the start of a \"▁word\" piece, so each piece is encoded once per process and kept: tested "
