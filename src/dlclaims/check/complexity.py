@@ -34,16 +34,18 @@ _AGREES = re.compile(r"[\s,]*(?:i think |in fact |indeed )?(?:that|this|it)(?:'s
                      r"fine|accurate)\b")
 _FOR_PREVIOUS = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+(?:'s)?\s*(?:,\s*)?(?:and|while|but|vs\.?|versus)?\s*$")
 _FOR_ROLE = re.compile(r"\s*(?:for|of|in)\s+(?:the\s+|an?\s+)?[\w-]+")
+def _role_hits(question: str, text: str) -> list[tuple[tuple[int, int], str, int]]:
+    """Every role cue in the text: ((priority, end), role, start); a specific cue ranks above a generic one (Q-linattn),
+    then the later one."""
+    return [((-prio if question == "Q-linattn" else 0, m.end()), role, m.start())
+            for role, pats in cues.ROLE_CUES.get(question, {}).items()
+            for prio, pat in enumerate(pats) for m in re.finditer(pat, text)]
+
+
 def _role(question: str, text: str) -> str | None:
     """The role named last in the text (a specific cue beats a generic one)."""
-    best: tuple[int, int, str] | None = None
-    for rank, (role, pats) in enumerate(cues.ROLE_CUES.get(question, {}).items()):
-        for prio, pat in enumerate(pats):
-            for m in re.finditer(pat, text):
-                key = (-prio if question == "Q-linattn" else 0, m.end(), role)
-                if best is None or key[:2] > best[:2]:
-                    best = key
-    return best[2] if best else None
+    hits = _role_hits(question, text)
+    return max(hits, key=lambda h: h[0])[1] if hits else None
 
 
 # the object of a comparison: "the same function as (normal) softmax attention", "cheaper than the RNN" ("vs softmax
@@ -56,19 +58,14 @@ def _subject_role(question: str, text: str) -> str | None:
     """The role a clause is about: its last named role that is not the object of a comparison ("his layer computes
     the same function as normal softmax attention": not softmax); where every role it names is such an object, the
     family's other role (two roles: the clause compares the other one with it)."""
-    hits: list[tuple[int, int, str, bool]] = []
-    for role, pats in cues.ROLE_CUES.get(question, {}).items():
-        for prio, pat in enumerate(pats):
-            for m in re.finditer(pat, text):
-                hits.append((-prio if question == "Q-linattn" else 0, m.end(), role,
-                             bool(_COMPARED_TO.search(text[max(0, m.start() - 40):m.start()]))))
+    hits = _role_hits(question, text)
     if not hits:
         return None
-    own = [h for h in hits if not h[3]]
+    own = [h for h in hits if not _COMPARED_TO.search(text[max(0, h[2] - 40):h[2]])]
     if own:
-        return max(own, key=lambda h: h[:2])[2]
+        return max(own, key=lambda h: h[0])[1]
     roles = list(cues.ROLE_CUES.get(question, {}))
-    obj = max(hits, key=lambda h: h[:2])[2]
+    obj = max(hits, key=lambda h: h[0])[1]
     return next((r for r in roles if r != obj), None) if len(roles) == 2 else obj
 
 

@@ -58,6 +58,10 @@ _VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|does|do|did|can|c
                    r"gives?|makes?|needs?|means?|converges?|cycles?|works?|fails?|not|no|never)\b")
 
 
+def _is_title(rest: str) -> bool:
+    return bool(_TITLE.fullmatch(rest.strip())) and len(rest.split()) <= TITLE_MAX_WORDS and not _VERB.search(rest.lower())
+
+
 @dataclass
 class Segment:
     label: str  # as the sheet writes it: "Question 1", "Q.3", "2)", or "(no heading)"
@@ -176,12 +180,11 @@ def segment(text: str) -> list[Segment]:
         else:
             label, num, rest = heads[head]
             line = head + 1
-            title = _TITLE.fullmatch(rest.strip()) and len(rest.split()) <= TITLE_MAX_WORDS and \
-                not _VERB.search(rest.lower())
-            if rest and not title:  # the rest of a heading line is content (the answer itself, or a sentence)
+            if rest and not _is_title(rest):  # the rest of a heading line is content (the answer, or a sentence)
                 body.insert(0, (line, rest))
         parts = _split_parts(body) if body else []
-        seg = Segment(label, num, rest.strip() if head is not None and rest and title else "", line, parts)
+        topic = rest.strip() if head is not None and rest and _is_title(rest) else ""
+        seg = Segment(label, num, topic, line, parts)
         if seg.text.strip():
             segs.append(seg)
     return segs

@@ -224,13 +224,10 @@ def unframed(low: str) -> str:
     """A lower-cased text without the parts it frames as false, from each marker to the writer's own view ("i had
     expected overfitting at h = 64 but the plot doesn't show that" -> "but the plot doesn't show that")."""
     out, at = [], 0
-    for m in FRAMED_FALSE.finditer(low):
-        if m.start() < at:
-            continue
-        end = _FRAME_END.search(low, m.end())
-        out.append(low[at:m.start()])
-        at = end.start() if end else len(low)
-    return "".join(out) + low[at:] if out else low
+    for x, y in framed_spans(low):
+        out.append(low[at:x])
+        at = y
+    return "".join(out) + low[at:]
 
 
 def framed_false(window: str, clause: str = "") -> bool:
