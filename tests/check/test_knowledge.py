@@ -61,6 +61,9 @@ def test_named_model_must_be_a_boolean(tmp_path):
      "not scattered and the latent space is continuous.\n", False),
     ("## Q5 AE vs VAE\n\nA plain autoencoder's latent space is not regularized: its codes can be anywhere, with "
      "holes between them.\n", True),
+    # a VAE trained without its KL term is a plain autoencoder: saying so names the plain AE
+    ("## Q5\n\nIf we did not use the KL term at all, the encoder would put the codes wherever it likes: the latent "
+     "space is not regularized, with holes between the codes.\n", True),
 ])
 def test_a_claim_about_one_model_is_found_only_where_the_answer_names_it(answer, found):
     from dlclaims.check.sheet import extract_sheet
