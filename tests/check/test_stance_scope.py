@@ -384,6 +384,10 @@ def test_ordinals_and_by_itself_are_opposite_words():
     ("the MLP is hurt more by small shifts than the CNN", "The CNN is more robust to small shifts.", False),
     ("so its accuracy drops a lot more than the CNN's", "The MLP's accuracy drops much more than the CNN's.", False),
     ("the CNN needs fewer weights", "the MLP wastes parameters compared to a CNN", False),
+    # the same comparative word, no word of an opposite pair, both models in both texts
+    ("the CNN loses more accuracy than the MLP", "The MLP's accuracy drops much more than the CNN's.", True),
+    ("the MLP loses more accuracy than the CNN", "The MLP's accuracy drops much more than the CNN's.", False),
+    ("the EMA is less noisy than the raw gradient", "The plain mean is even less noisy than the EMA.", False),
 ])
 def test_a_comparison_with_the_models_the_other_way_round(text, other, want):
     """The same comparative word with the models swapped says the opposite; the opposite word says the same."""
@@ -584,3 +588,16 @@ def test_a_window_is_read_through_ocr_digits():
     assert _clean("It goes in circ1es, never c0nverges.") == "it goes in circles, never converges."
     ocr, clean = score_windows(["It goes in circ1es, never c0nverges.", "It goes in circles, never converges."]).wl
     assert (ocr == clean).all()  # the same similarities as the text without the OCR digits
+
+
+def test_a_clause_about_the_other_model_with_the_examples_words_says_the_opposite():
+    """"It is the moving average that reacts slowly" against "the plain average reacts slowly": the example's words
+    said of the other model deny the claim; a model named only as a comparison's object is not the clause's subject."""
+    slow = "The plain average of all past gradients reacts slowly to a change of the landscape."
+    by = {"asserts": (1.9, slow), "denies": (1.2, "The plain average reacts faster than the EMA.")}
+    assert window_stance("The EMA of all past gradients reacts slowly to a change of the landscape.", by)[0] == "denies"
+    assert window_stance("The plain mean of all past gradients reacts slowly to a change of the landscape.", by)[0] \
+        == "asserts"
+    gap = "The plain autoencoder's latent space is not regularized."
+    by = {"asserts": (1.9, gap), "denies": (1.0, "The plain autoencoder's codes follow N(0, I).")}
+    assert window_stance("so its latent space is not regularized the way the VAE's is.", by)[0] == "asserts"

@@ -372,7 +372,11 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     # the head's opposite word and its ", not Y" tail say the same ("gives garbage, not realistic digits" against
     # "gives realistic digits"): read once, from the head
     negs_of = said if said != ex and said_opposite else ex
-    other_parity = (aligned_parity(clause, negs_of) != aligned_parity(negs_of, clause)) != said_opposite
+    # the window is about the other model of the example's pair ("it is the moving average that reacts slowly"
+    # against "the plain average reacts slowly"): the same words say the opposite of the claim, the opposite
+    # words say the same ("the EMA reacts at once"); one more parity
+    crossed = other_model(clause, ex) and not _compared_only(clause.lower())
+    other_parity = ((aligned_parity(clause, negs_of) != aligned_parity(negs_of, clause)) != said_opposite) != crossed
     framed = framed_false(sentence or window, clause) and not framed_false(ex)
     # the parity differs and the window frames its statement as false: the two cancel ("it is not true that autograd
     # cannot handle vector outputs" says what "autograd handles vector outputs" says), loose match or tight
@@ -409,8 +413,9 @@ def opposed(text: str, other: str) -> bool:
     """An odd number of word pairs (``OPPOSITES``) where one text says one word and the other text the opposite one
     (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
     low, olow = _ocr_low(text), _ocr_low(other)  # OCR: "paralle1" is "parallel"
+    same_comparison = bool(_comparatives(low) & _comparatives(olow))
     if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
-        return False
+        return same_comparison and _swapped(low, olow, both=True)
     n, shared = 0, False
     for (ta, tb), (oa, ob) in zip(_all_sides(low), _all_sides(olow)):
         n += (ta and not tb and ob and not oa) or (tb and not ta and oa and not ob)
@@ -418,7 +423,10 @@ def opposed(text: str, other: str) -> bool:
     # a comparison with the models the other way round says the opposite with the same word ("the CNN needs more
     # weights than the MLP" against "the MLP needs more parameters than the CNN") and the same with the opposite one
     # (where both texts say a word of some pair: a comparison of the same kind)
-    swapped = shared and bool(_COMPARED.search(low) or _COMPARED.search(olow)) and _swapped(low, olow)
+    # (or where both compare with the same word before "than": "the CNN loses more accuracy than the MLP" against "the
+    # MLP's accuracy drops much more than the CNN's")
+    swapped = (shared and bool(_COMPARED.search(low) or _COMPARED.search(olow)) and _swapped(low, olow)) or \
+        (same_comparison and _swapped(low, olow, both=True))
     return (n + swapped) % 2 == 1
 
 
@@ -445,12 +453,32 @@ def _lead(low: str, a: str, b: str, ra: str, rb: str) -> str | None:
     return min(named, key=lambda x: x[0].start())[1] if named else None
 
 
-def _swapped(low: str, olow: str) -> bool:
-    """The texts speak of the two models of a pair (one of them compares both), each with the other model as its
-    subject ("the MLP is hurt more than the CNN" against "the CNN is more robust")."""
+_LIKE = re.compile(r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?|unlike|like|as|the way)\s+(?:the\s+|a\s+|an\s+)?$")
+
+
+def _compared_only(low: str) -> bool:
+    """Every model the (lower-cased) clause names stands as a comparison's object ("not regularized the way the VAE's
+    is", "realistic digits just like a VAE"): the clause is not about that model."""
+    starts = [m.start() for pair in MODEL_PAIRS for _, rx in pair for m in re.finditer(rx, low)]
+    return bool(starts) and all(_LIKE.search(low[max(0, i - 20):i]) for i in starts)
+
+
+_COMPARATIVE = re.compile(r"\b(more|less|fewer|\w{3,}er)\b(?=(?:\s+[\w']+){0,2}\s+than\b)")
+
+
+def _comparatives(low: str) -> frozenset[str]:
+    """The comparative words of a (lower-cased) text's comparisons: "more" in "loses more accuracy than"."""
+    return frozenset(_COMPARATIVE.findall(low)) if " than " in low else frozenset()
+
+
+def _swapped(low: str, olow: str, both: bool = False) -> bool:
+    """The texts speak of the two models of a pair (one of them compares both; with ``both``, each of them), each
+    with the other model as its subject ("the MLP is hurt more than the CNN" against "the CNN is more robust")."""
     for (a, ra), (b, rb) in MODEL_PAIRS:
         la, lb = _lead(low, a, b, ra, rb), _lead(olow, a, b, ra, rb)
-        if la and lb and ({a, b} <= models_named(low) or {a, b} <= models_named(olow)):
+        pair = {a, b}
+        if la and lb and (pair <= models_named(low) and pair <= models_named(olow) if both else
+                          pair <= models_named(low) or pair <= models_named(olow)):
             return la != lb
     return False
 
