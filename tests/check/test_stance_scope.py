@@ -601,3 +601,10 @@ def test_a_clause_about_the_other_model_with_the_examples_words_says_the_opposit
     gap = "The plain autoencoder's latent space is not regularized."
     by = {"asserts": (1.9, gap), "denies": (1.0, "The plain autoencoder's codes follow N(0, I).")}
     assert window_stance("so its latent space is not regularized the way the VAE's is.", by)[0] == "asserts"
+
+
+def test_a_degree_word_does_not_end_a_negations_scope():
+    """"isn't really more expensive" negates "expensive": "really" and "very" say how much, not what."""
+    assert aligned_parity("the full Jacobian isn't really more expensive than a gradient",
+                          "Forming the Jacobian explicitly is expensive in time and memory.") == 1
+    assert aligned_parity("the EMA is not very noisy", "The EMA is noisy.") == 1

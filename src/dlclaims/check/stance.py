@@ -82,6 +82,8 @@ WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an of to in and or is are be it this that for with on as by at from its their they we "
                   "which not no never does do can".split())
 
+_DEGREE = frozenset("really actually necessarily very quite".split())
+
 FLIP = {"asserts": "denies", "denies": "asserts", "corrects": "corrects"}
 
 
@@ -150,7 +152,8 @@ def aligned_parity(text: str, other: str) -> int:
         # "without" negates its object only ("without an argument raises an error": the argument, not the error)
         k = 1 if m.group(0) == "without" else 2
         scope = _SCOPE_END.split(low[m.end():m.end() + 60], maxsplit=1)[0]  # "does not help: updates cycle"
-        words = [w for w in _IDENT.findall(scope) if w not in _STOP]  # "without grad_outputs": one word
+        # "without grad_outputs": one word; a degree word is no scope ("isn't really more expensive": "expensive")
+        words = [w for w in _IDENT.findall(scope) if w not in _STOP and w not in _DEGREE]
         nxt = [_stem(w) for w in words][:k]
         if k == 2 and len(nxt) == 2 and nxt[0] not in there and words[0] in _ACTION_VERBS:
             nxt = nxt[:1]  # "doesn't rescue alternating GDA": the negated verb, not its object, must be the other's
