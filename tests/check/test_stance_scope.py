@@ -608,3 +608,8 @@ def test_a_degree_word_does_not_end_a_negations_scope():
     assert aligned_parity("the full Jacobian isn't really more expensive than a gradient",
                           "Forming the Jacobian explicitly is expensive in time and memory.") == 1
     assert aligned_parity("the EMA is not very noisy", "The EMA is noisy.") == 1
+
+
+def test_equals_is_the_opposite_of_different():
+    assert opposed("His output equals the softmax attention output", "Bob's method gives different outputs.")
+    assert not opposed("His output equals the softmax attention output", "Bob's method gives the same outputs.")
