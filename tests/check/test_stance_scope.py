@@ -613,3 +613,12 @@ def test_a_degree_word_does_not_end_a_negations_scope():
 def test_equals_is_the_opposite_of_different():
     assert opposed("His output equals the softmax attention output", "Bob's method gives different outputs.")
     assert not opposed("His output equals the softmax attention output", "Bob's method gives the same outputs.")
+
+
+def test_an_opposite_word_and_its_not_tail_are_one_difference_for_a_near_denial():
+    """"gives garbage, not realistic digits" says one thing twice: a window saying "realistic digits" differs from it
+    once (the opposite word), so a denial that scored about as well takes the window."""
+    by = {"asserts": (1.96, "Decoding random latent vectors with a plain autoencoder gives garbage, not realistic digits."),
+          "denies": (1.86, "Decoding random latents with a plain autoencoder gives realistic digits.")}
+    assert window_stance("and decoding it with the AE decoder gives realistic digits", by)[0] == "denies"
+    assert window_stance("and decoding it with the AE decoder gives garbage", by)[0] == "asserts"

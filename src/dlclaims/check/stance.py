@@ -390,7 +390,7 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
         # opposite word of the assertion and a denial that scored about as well agrees with it ("the transformer
         # emits all tokens in parallel" against "... is sequential too" and "... produces the whole output at once")
         if st == "asserts" and o is not None and o[0] >= score - DENY_NEAR and opposed(clause, said) and \
-                aligned_parity(clause, ex) == aligned_parity(ex, clause):
+                aligned_parity(clause, negs_of) == aligned_parity(negs_of, clause):
             dcl = with_contrast_tail(sentence or window, matching_clause(window, o[1]))
             if aligned_parity(dcl, o[1]) == aligned_parity(o[1], dcl) and not opposed(dcl, o[1]) and \
                     not any(other_model(t, o[1]) for t in (about, dcl)):
