@@ -287,3 +287,38 @@ def test_a_matrix_inside_a_sentence_is_not_a_table():
     assert find_tables(inline) == []
     alone = "$$\\begin{array}{c|ccc} k & 0 & 1 & 2 \\\\ q & 1 & 2 & 1 \\\\ p & 1 & -1 & -2 \\end{array}$$"
     assert [t.rows[1][:2] for t in find_tables(alone)] == [["q", "1"]]
+
+
+# a comparison table in space-aligned columns, as OCR or a plain-text writer lays it out: a header naming the two
+# models, rows of words, a cell wrapped onto the next line under its column
+_COMPARED_COLUMNS = """Q3  inductive bias
+
+                      MLP              CNN
+weight sharing        no               yes -> translation
+                                       equivariant
+fixed pixel shuffle   no change        much worse
+data needed           more             less
+"""
+
+
+def test_a_comparison_table_in_columns_is_read_with_its_wrapped_cells():
+    (tbl,) = find_tables(_COMPARED_COLUMNS)
+    assert tbl.layout == "columns"
+    assert tbl.rows == [["", "MLP", "CNN"], ["weight sharing", "no", "yes -> translation equivariant"],
+                        ["fixed pixel shuffle", "no change", "much worse"], ["data needed", "more", "less"]]
+    # words in columns under a header that names no two models are not a table ("a list of notes")
+    assert not find_tables("Notes\n\n                      first            second\nweight sharing        no"
+                           "               yes\ndata needed           more             less\n")
+
+
+def test_each_row_of_a_comparison_table_is_also_a_sentence_naming_the_models():
+    rows = [u.text for u in units(_COMPARED_COLUMNS) if u.derived]
+    assert rows == ["weight sharing: MLP no; CNN yes -> translation equivariant.",
+                    "fixed pixel shuffle: MLP no change; CNN much worse.", "data needed: MLP more; CNN less."]
+
+
+def test_a_claim_stated_by_a_comparison_tables_row_is_found():
+    from dlclaims.check.sheet import extract_sheet
+
+    found = {a.claim for a, _, _ in extract_sheet(_COMPARED_COLUMNS, sheet="x").items}
+    assert "bias.equivariance" in found

@@ -215,7 +215,7 @@ def analyse(text: str) -> Analysis:
     wins: list[Window] = []
     for b, (q, label, parts, m) in enumerate(groups):
         every = [(lab, units(t, lab)) for lab, t in parts]
-        flat = [u for _, us in every for u in us]
+        flat = [u for _, us in every for u in us if not u.derived]  # (a table's row sentences: for the windows only)
         found = extract(q, parts, flat)
         if m.runner_up and m.runner_up_score >= SIBLING_RATIO * m.score:  # e.g. one answer on CNN vs MLP and bias
             have = {a.claim for a in found}
@@ -223,7 +223,8 @@ def analyse(text: str) -> Analysis:
         have = {a.claim for a in found}  # a table or formula that names its family, in a block matched elsewhere
         found += [a for _, a in self_evident(parts, flat, q) if a.claim not in have]  # (structural.py, A2)
         have = {a.claim for a in found}  # which term plays which part (assignments.py)
-        found += [a for a in read_assignments([(lab, u.text) for lab, us in every for u in us if not u.asks])
+        found += [a for a in read_assignments([(lab, u.text) for lab, us in every for u in us
+                                               if not u.asks and not u.derived])
                   if a.claim not in have]
         for a in found:
             structural.append((a, label + (f" ({a.part})" if a.part and "(" not in label else ""), m))

@@ -10,7 +10,9 @@
   symbol (``x_t``, ``$y_3$``, ``q``) or a short index word;
 * LaTeX arrays and tabulars (``\\begin{array}{c|cccc} q & 1 & 2 & ... \\\\ ...``);
 * columns of short cells two or more spaces apart holding big-O orders
-  (``time   O(tln^2)   O(t^2ln)`` under ``RNN   Transformer``).
+  (``time   O(tln^2)   O(t^2ln)`` under ``RNN   Transformer``), or words under a
+  header naming the two models compared (``MLP   CNN`` over ``data needed   more
+  less``), a cell wrapped onto the next line joined to its column.
 
 ``find_tables`` returns each table with the lines it covers, so that the
 sentence reader can skip them. Cells keep their text; ``cell_text`` gives the
@@ -191,24 +193,56 @@ def _column_cells(line: str) -> list[str] | None:
     if not s or "|" in s or "\t" in s:
         return None
     cells = [c.strip() for c in re.split(r"\s{2,}", s) if c.strip()]
-    if len(cells) < 2 or any(len(c) > 28 for c in cells):
+    if len(cells) < 2 or any(len(c) > 40 for c in cells):
         return None
     return cells
 
 
+def _continued(line: str, above: str) -> tuple[int, str] | None:
+    """(the cell, the text) of a line that only continues a cell of the row above, wrapped under it ("also fine, the
+    decoder" over "is good", in the same column), or None."""
+    s = line.strip()
+    if not s or "|" in s or "\t" in s or re.search(r"\S\s{2,}\S", s):
+        return None
+    starts = [m.start() for m in re.finditer(r"\S+(?:\s\S+)*", above)]
+    indent = len(line) - len(line.lstrip())
+    under = [k for k, x in enumerate(starts) if x <= indent + 1]
+    return (under[-1], s) if len(starts) >= 2 and under and under[-1] > 0 else None
+
+
+def names_models(cells: list[str]) -> bool:
+    """A header row naming two models of a contrasted pair ("RNN   Transformer"): a comparison table."""
+    from .structure import load as load_structure
+
+    named = {name for c in cells for pair in load_structure().model_pairs for name, rx in pair
+             if re.search(rx, c.lower())}
+    return any(a in named and b in named for (a, _), (b, _) in load_structure().model_pairs)
+
+
 def _column_block(lines: list[str], i: int, taken: list[bool]) -> Table | None:
     """An OCR-flattened table of orders or words in columns: two or more lines of the same number of short cells
-    (a header one short, its corner empty), with a big-O order in some cell ("time   O(tln^2)   O(t^2ln)")."""
+    (a header one short, its corner empty), with a big-O order in some cell ("time   O(tln^2)   O(t^2ln)") or a
+    header naming the two models it compares ("MLP   CNN" over "weight sharing   no   yes"); a line that only
+    continues the last cell above, wrapped under it, joins that cell."""
     rows: list[list[str]] = []
     j = i
-    while j < len(lines) and not taken[j] and (cells := _column_cells(lines[j])) is not None:
+    while j < len(lines) and not taken[j]:
+        cells = _column_cells(lines[j])
+        if cells is None and rows and (more := _continued(lines[j], lines[j - 1])) is not None:
+            k, text = more  # (the cells of the row above are the columns of its line)
+            rows[-1][min(k, len(rows[-1]) - 1)] += " " + text
+            j += 1
+            continue
+        if cells is None:
+            break
         rows.append(cells)
         j += 1
     if len(rows) < 2:
         return None
     width = max(len(r) for r in rows)
     if any(len(r) not in (width, width - 1) for r in rows) or sum(len(r) == width - 1 for r in rows[1:]) or \
-            not any(_ORDER_CELL.search(c) for r in rows for c in r):
+            not (any(_ORDER_CELL.search(c) for r in rows for c in r) or
+                 len(rows) >= 3 and len(rows[0]) == width - 1 and names_models(rows[0])):
         return None
     rows = [([""] + r if len(r) == width - 1 else r) for r in rows]
     return Table(rows, i, j - 1, "columns")

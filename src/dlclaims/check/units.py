@@ -22,6 +22,8 @@ class Unit:
     low: str  # lower-cased, OCR-corrected
     part: str  # sub-part label
     rows: list[list[str]] | None = None
+    derived: bool = False  # a sentence made from a table's row (comparison_rows): the table itself is read as one
+
 
     @property
     def asks(self) -> bool:
@@ -79,6 +81,25 @@ def prose_rows(rows: list[list[str]]) -> list[str]:
     return out
 
 
+def comparison_rows(rows: list[list[str]]) -> list[str]:
+    """The rows of a table comparing two models under a header that names them ("| | MLP | CNN |" over "| fixed pixel
+    shuffle | no change | gets much worse |"), each as one sentence ("fixed pixel shuffle: MLP no change; CNN gets
+    much worse."); none for another table (tables.names_models)."""
+    from .tables import cell_text, names_models
+
+    head = [c.strip(" *_") for c in rows[0]] if rows else []
+    if len(head) < 3 or head[0] or not names_models(head[1:]):
+        return []
+    out = []
+    for r in rows[1:]:
+        if len(r) != len(head) or not re.search(r"[A-Za-z]{2}", r[0]):
+            continue
+        said = [f"{h} {cell_text(c)}" for h, c in zip(head[1:], r[1:]) if cell_text(c)]
+        if said:
+            out.append(f"{cell_text(r[0]).rstrip(':')}: " + "; ".join(said) + ".")
+    return out
+
+
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 
 
@@ -118,7 +139,11 @@ def units(text: str, part: str = "") -> list[Unit]:
             tbl = starts[i]
             txt = "\n".join(ln.strip() for ln in lines[tbl.first:tbl.last + 1] if not _SEP_ROW.match(ln))
             out.append(Unit(txt, ocr_lower(txt), part, tbl.rows))
-            for row in prose_rows(tbl.rows):  # "Statement | True/False + reason": each row is also a sentence
+            # "Statement | True/False + reason", or a row comparing two models: each row is also a sentence
+            compared = comparison_rows(tbl.rows)  # a row comparing two models: a sentence naming them
+            for row in compared:
+                out.append(Unit(row, ocr_lower(row), part, derived=True))
+            for row in [] if compared else prose_rows(tbl.rows):
                 out.append(Unit(row, ocr_lower(row), part))
             i = tbl.last + 1
             continue
