@@ -164,3 +164,10 @@ def test_cross_validated_scores_on_real_sheets():
     print({k: t[k] for k in ("precision", "recall", "f1", "grade_accuracy", "wrong_precision")})
     assert t["f1"] >= 0.85
     assert t["grade_accuracy"] >= 0.9
+
+
+def test_phase_must_be_train_or_test(tmp_path):
+    body = ('family = "Q-seq"\n[[claim]]\nid = "seq.sequential-steps"\nphase = "always"\nasserts = ['
+            + ", ".join(f'"a{i}"' for i in range(20)) + ']\n')
+    with pytest.raises(kb.KBError, match="phase must be 'train' or 'test'"):
+        kb.load(_write(tmp_path, body))

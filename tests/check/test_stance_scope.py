@@ -622,3 +622,20 @@ def test_an_opposite_word_and_its_not_tail_are_one_difference_for_a_near_denial(
           "denies": (1.86, "Decoding random latents with a plain autoencoder gives realistic digits.")}
     assert window_stance("and decoding it with the AE decoder gives realistic digits", by)[0] == "denies"
     assert window_stance("and decoding it with the AE decoder gives garbage", by)[0] == "asserts"
+
+
+def test_a_sentence_about_the_other_phase_does_not_vote():
+    """seq.sequential-steps speaks of training (knowledge phase = "train"): "generation is parallel too" is about
+    decoding and does not deny it; seq.decode-sequential (phase "test") is not denied by training's parallelism."""
+    from dlclaims.check.stance import other_phase
+
+    assert other_phase("generation is parallel over positions too, so decoding has no bottleneck", "train")
+    assert not other_phase("training is parallel over positions, unlike generation", "train")
+    assert other_phase("during training all positions are processed in parallel", "test")
+    assert not other_phase("during training all positions are processed in parallel", None)
+    by = {"asserts": (1.6, "A Transformer processes all positions of a sequence in parallel during training."),
+          "denies": (1.8, "At test time the Transformer emits all tokens in parallel.")}
+    window = "That parallelism carries over: generation is parallel over positions too, so decoding is not sequential."
+    support = [_S(_W(window), 1.8, by)]
+    assert vote_detail(support, "content")[0] == "denies"
+    assert vote_detail(support, "content", phase="train")[3] == 0.0  # no window votes: no stance stated

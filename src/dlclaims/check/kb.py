@@ -18,6 +18,8 @@ One TOML file per question family::
     negatives = ["...", ...]        # optional: text of the family that is NOT this claim
     named_model = true              # optional: found only in an answer that names the claim's model (the one
                                     # model of a contrasted pair its catalogue text names: stance.subject_of)
+    phase = "train"                 # optional: "train" or "test": the claim speaks of that phase only, so a
+                                    # sentence about the other phase alone does not vote on its stance
 
 Examples are written in our own words from CLAIMS.md. ``load()`` validates everything at start:
 unknown families or claim ids, a catalogue claim without examples, empty lists, and an alias that
@@ -49,6 +51,7 @@ class ClaimKB:
     says: dict[str, str]  # stance -> normalised statement
     denials: str = "negation"  # "negation": denials negate the claim; "content": they state a correct version
     named_model: bool = False  # found only in an answer that names the claim's model
+    phase: str | None = None  # "train" | "test": the phase the claim speaks of (None: either)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,10 @@ def _load_file(path: Path, known: dict[str, str]) -> FamilyKB:
         named_model = c.get("named_model", False)
         if not isinstance(named_model, bool):
             raise KBError(f"{path.name}: {cid}.named_model must be true or false")
-        claims.append(ClaimKB(cid, fam, ex, says, denials, named_model))
+        phase = c.get("phase")
+        if phase not in (None, "train", "test"):
+            raise KBError(f"{path.name}: {cid}.phase must be 'train' or 'test', not {phase!r}")
+        claims.append(ClaimKB(cid, fam, ex, says, denials, named_model, phase))
     desc = data.get("descriptions", [])
     if not isinstance(desc, list) or not all(isinstance(x, str) and x.strip() for x in desc):
         raise KBError(f"{path.name}: descriptions must be a list of non-empty strings")

@@ -263,7 +263,7 @@ def decide_sheet(an: Analysis, *, sheet: str, path: str = "", decider: Decider |
         if ck.named_model and not _names_model(an.groups[c.window.block], subject_of(c.claim)):
             continue
         st, win, _, share = vote_detail(c.support, ck.denials, contrast_words(c.claim),
-                                        subject_of(c.claim), setting_of(c.claim)) if c.support else \
+                                        subject_of(c.claim), setting_of(c.claim), ck.phase) if c.support else \
             ("asserts", c.window, c.example, 1.0)
         _, label, _, m = an.groups[win.block]
         stance = {"asserts": "assert", "denies": "nuance" if ck.examples["corrects"] else "deny",

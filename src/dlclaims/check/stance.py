@@ -613,6 +613,21 @@ def other_setting(window: str, setting: float | None) -> bool:
     return bool(values) and setting not in values
 
 
+_PHASE = {"test": re.compile(r"\btest[- ]?time\b|\bat test\b|\binference\b|\bgenerat\w*|\bdecod\w*|\bsampl\w*|"
+                            r"\bautoregressiv\w*"),
+          "train": re.compile(r"\btrain\w*|\bbackprop\w*|\bteacher[- ]forc\w*")}
+
+
+def other_phase(window: str, phase: str | None) -> bool:
+    """The window speaks of the other phase only ("generation is parallel too" for a claim about training): it does
+    not vote on the claim's stance."""
+    if phase is None:
+        return False
+    low = window.lower()
+    other = "test" if phase == "train" else "train"
+    return bool(_PHASE[other].search(low)) and not _PHASE[phase].search(low)
+
+
 def _quoted(window) -> bool:
     """The window states what someone else says: a report (``QUOTED``) in the first half of its sentence up to the
     window's end ('Quoting @tkim: "... halve it and GDA converges"'; not "I'd say X; the gap people claim ...")."""
@@ -625,7 +640,7 @@ def _quoted(window) -> bool:
 
 def vote_detail(support: list, denials: str = "content",
                 odds: dict[str, float] | None = None, subject: tuple[str, str] | None = None,
-                setting: float | None = None) -> tuple[str, object, str, float]:
+                setting: float | None = None, phase: str | None = None) -> tuple[str, object, str, float]:
     """``vote`` and the winning stance's share of the vote's weight (1.0: every voting window agrees;
     a share below 1 means the windows read the claim with different stances: an ambiguous stance; 0 when
     no voting window has STANCE_MIN_WORDS words of prose outside its math, or none talks about the claim's
@@ -637,7 +652,7 @@ def vote_detail(support: list, denials: str = "content",
     worded = [s for s in full if prose_words(s.window.text) >= STANCE_MIN_WORDS]
     votes = []
     for s in full:  # a window under STANCE_MIN_WORDS words finds the claim but does not vote on its stance
-        if other_setting(s.window.text, setting):
+        if other_setting(s.window.text, setting) or other_phase(s.window.text, phase):
             continue
         st, ex = window_stance(s.window.text, s.by_stance, denials, odds, s.window.quote)
         if st == "abstains":
