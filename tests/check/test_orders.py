@@ -361,3 +361,16 @@ def test_a_sum_of_bare_products_is_one_order():
 
     assert [x[2] for x in find_bare_orders("the cost per layer is t^2 n + t n^2, and t^2 l n is the leading term")] \
         == ["t^2 n + t n^2", "t^2 l n"]
+
+
+@pytest.mark.parametrize("text", [
+    "An RNN trains in O(t l n^2). For self-attention the scores cost O(t^2 n), but the projections and the "
+    "feed-forward block add O(t n^2) per layer.",
+    "An RNN trains in O(t l n^2). A Transformer costs O(t^2 n) per layer for the scores, plus O(t n^2) for the "
+    "projections.",
+])
+def test_an_order_added_to_the_one_before_is_a_term_of_its_total(text):
+    """"... O(t^2 n), but the projections add O(t n^2) per layer": the same model's total, in the same units."""
+    p = _pieces("Q-seq", text, "seq.time-train")
+    assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"
+    assert p["transformer"]["outcome"] == "truth"

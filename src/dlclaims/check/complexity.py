@@ -120,6 +120,8 @@ _ROLE_CLAUSE = re.compile(r"[,;]|\b(?:while|whereas|but|unlike)\b")  # the claus
 _PARTIAL_AFTER = re.compile(r"\s*(?:alone\b|by itself\b|on its own\b|is (?:only|just) (?:the )?(?:leading|dominant|"
                             r"largest|biggest|main) (?:term|part)|(?:only|just) dominates\b)")
 _COMPONENT = re.compile(r"\b(?:part|term|component|sub-?layers?|feed[- ]?forward|ffn|mlp|projections?)\b")
+# "..., O(T^2 d), but the projections add O(T d^2)": an order added to the one before it, for the same model
+_ADDED = re.compile(r"\b(?:adds?|plus|on top(?: of (?:that|it|this))?|in addition|additionally|another)\s*$")
 # "O(t) sequential steps": the order counts steps, not cost (what a parenthetical after it says does not count)
 _STEP_WORDS = r"sequential|\bsteps?\b|\bdepth\b|serial|critical path|longest path"
 _STEPS = re.compile(rf"\s*(?:\S+\s+){{0,2}}?(?:{_STEP_WORDS})")
@@ -323,6 +325,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 # "Bob's brings the cost from O(n^2 d) to O(n d^2)": the named role is where it goes
                 forced = role
                 role = next((r for r in cues.ROLE_CUES[question] if r != role), role)
+            added = k > 0 and bool(_ADDED.search(lb.rstrip(" ($")))
+            if role is None and added and last_role is not None:
+                role = last_role  # "... O(T^2 d), but the projections add O(T d^2)": the same model's
             if role is None and _BOTH.search(la + " " + re.split(r"[;:.]", lb)[-1]):  # "same for both, O(tln)"
                 role = "both"
             if role is None and len(items) == 1 and one_named:
@@ -333,11 +338,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             kind, phase = k2 or kind, p2 or phase
             aspect = _join_aspect(question, kind, phase)
             prev_end = b
-            part_of = _COMPONENT.search(lb)  # "the feed-forward part is also O(t l n^2)": a term of the total
+            part_of = _COMPONENT.search(lb) or added  # "the feed-forward part is also O(t l n^2)": a term of the total
             for r in (cues.ROLE_CUES[question] if role == "both" else [role] if role else []):
                 if part_of and (aspect, r) in found:
                     total, raw0, quote0 = found[(aspect, r)]
-                    found[(aspect, r)] = (_plus(total, order), f"{raw0} + {inside}",
+                    found[(aspect, r)] = (_plus(*_same_units(question, total, order)), f"{raw0} + {inside}",
                                           quote0 if quote0 == u.text else f"{quote0} {u.text}")
                 elif (aspect, r) in found and (a, b) not in spans and len(order) < len(found[(aspect, r)][0]):
                     pass  # a bare term named later ("the T d^2 part comes from ...") is part of the total given
@@ -418,6 +423,22 @@ def _per_unit(question: str, order: Order, after: str) -> Order:
     if any(sym in dict(mono) for mono in order):
         return order
     return frozenset(tuple(sorted(mono + ((sym, 1.0),))) for mono in order)
+
+
+def _same_units(question: str, a: Order, b: Order) -> tuple[Order, Order]:
+    """Two terms of one total in the same units: where one is per layer (no l) and the other has l in every
+    monomial ("O(t^2 n)" for the scores, "O(t n^2) per layer" made O(l t n^2)), the per-layer one times l."""
+    per = structure.load().per_symbol.get(question)
+    if not per:
+        return a, b
+    has = [all(per in dict(m) for m in o) for o in (a, b)]
+    none = [not any(per in dict(m) for m in o) for o in (a, b)]
+    times = lambda o: frozenset(tuple(sorted(m + ((per, 1.0),))) for m in o)  # noqa: E731
+    if has[0] and none[1]:
+        return a, times(b)
+    if has[1] and none[0]:
+        return times(a), b
+    return a, b
 
 
 def _plus(a: Order, b: Order) -> Order:
