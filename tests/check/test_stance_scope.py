@@ -544,6 +544,11 @@ def test_what_someone_else_is_quoted_saying_votes_only_where_the_writer_does_not
     # a report only further on in the sentence does not make the writer's own statement a quote
     mine = "I'd say alternating GDA converges with eta = 1 anyway, whatever the gap people claim there is."
     assert vote_detail([_S(_W(mine, mine), 2.0, a)])[3] == 1.0
+    # a classmate, the TA or the textbook reported without quotation marks
+    for report in ("A friend claimed that with eta = 1 alternating GDA converges.",
+                   "The TA thinks that with eta = 1 alternating GDA converges.",
+                   "Someone argued that with eta = 1 alternating GDA converges."):
+        assert vote_detail([_S(_W(report, report), 2.0, a), _S(_W(own, own), 1.5, a)])[:1] == ("asserts",), report
 
 
 def test_garbage_and_realistic_samples_are_opposite_words_read_once_with_a_tail():

@@ -76,8 +76,11 @@ REPORTED = re.compile(r"\b(?:said|says|claimed|according to|"
 # writer's own words do not, and only where the report opens the statement (vote_detail)
 QUOTED = re.compile(r"\bquoting\b|\b(?:quote|wrote|writes|posted|replied)\s*(?:\([^()]*\)\s*)?:|"
                     r"\b(?:says|said|claims|claimed|writes|wrote|states|stated)\s*[:,]?\s*[\"\u201c]|"
-                    r"\b(?:my|our) (?:study group|group|partner|classmate|friend|ta|tutor)\b|"
-                    r"\b(?:people|many|others|textbooks?|slides|the lecture)\b(?:\s+\w+){0,3}\s+(?:write|say|said|claim|state)s?\b")
+                    r"\b(?:my|our|a|one|another) (?:study group|group|(?:lab )?partner|classmate|friend|ta|tutor|"
+                    r"colleague|teammate|fellow student)s?\b|"
+                    r"\b(?:people|many|others|textbooks?|slides|the lecture)\b(?:\s+\w+){0,3}\s+(?:write|say|said|claim|state)s?\b|"
+                    r"\b(?:someone|somebody|the (?:ta|tutor|textbook|book|slides|lecture|lecturer|old solution))\s+(?:\w+\s+)?"
+                    r"(?:claim|say|argue|think|believe|suggest|write)(?:s|ed|d)?\b")
 WORD = re.compile(r"[a-z][a-z0-9]+")
 _STOP = frozenset("the a an of to in and or is are be it this that for with on as by at from its their they we "
                   "which not no never does do can".split())
