@@ -26,6 +26,10 @@ SPEC = next(a for a in structure.load().assignments if a.claim == "elbo.term-rol
     ("The second term is a regularizer on the codes.", {("kl", "regularizer")}),
     # the true roles with the likelihood named first: the part links to the term nearest before it
     ("The log-likelihood pushes the decoder to rebuild x; the KL is the regularizer.", {("kl", "regularizer")}),
+    # the KL's arguments between the term and its verb; a formula's closing bracket before the verb
+    ("The KL between the encoder's q(z|x) and the N(0, I) prior is the regulariser.", {("kl", "regularizer")}),
+    ("E_q[log p(x|z)] is the reconstruction term, minus the BCE for a Bernoulli decoder.",
+     {("likelihood", "reconstruction")}),
     # a negated link, and a part with no copula to any term, are not read
     ("The reconstruction term is not a regularizer.", set()),
     ("Regularization matters in every model, and the reconstruction term is computed on a batch.", set()),

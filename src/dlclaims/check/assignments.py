@@ -21,7 +21,10 @@ from .structure import load as load_structure
 from .units import Assertion
 
 _CLAUSE = re.compile(r"[;:]\s|(?<=[a-z0-9)\]])[.!?]\s+|\b(?:while|whereas|but|although|however)\b|,\s+and\s+|,\s+(?=the\b)")
-_LINK = re.compile(r"^[\s,*_`'\"()]*(?:(?:the|this|that|it|which|one)\s+)?(?:[\w*_`]+\s+){0,3}?"
+# (a KL's arguments may stand between the term and its verb: "the KL between q(z|x) and the prior is the regularizer";
+# a formula's closing bracket before it: "E_q[log p(x|z)] is the reconstruction term")
+_LINK = re.compile(r"^[\s,*_`'\"()\[\]]*(?:between\b[^;:]{1,60}?\band\b[^;:]{1,40}?\s+)?"
+                   r"(?:(?:the|this|that|it|which|one)\s+)?(?:[\w*_`]+\s+){0,3}?"
                    r"(?:is|are|was|acts?|serves?|works?|plays?|functions?|behaves?|=|represents?|corresponds?|"
                    r"provides?|gives?|adds?|being|becomes?)\b(?:\s+\w+){0,4}?[\s,*_`'\"]*(?:as\s+)?(?:an?|the)?\s*$")
 _BACK = re.compile(r"^[\s,*_`'\"()]*(?:term\s+|part\s+)?(?:is|=|comes from|is given by|is done by)\s+(?:the\s+)?$")
