@@ -189,6 +189,9 @@ def test_a_view_set_up_to_be_rejected_is_framed_false():
     assert framed_false("It is tempting to call them equal by associativity")
     assert framed_false("One might be tempted to say the two are the same")
     assert not framed_false("It is equal by associativity")
+    assert framed_false('Where I disagree with the slides is "a wrong bias hurts".')
+    assert framed_false("I don't agree that a smaller step size makes it converge")
+    assert not framed_false("I agree that a smaller step size does not help")
 
 
 def test_a_negations_scope_ends_at_its_clause():

@@ -54,6 +54,8 @@ FRAMED_FALSE = re.compile(r"\b(?:misconception|myth|mistaken belief|common mista
                           r"\b(?:my (?:first|initial) (?:reaction|thought|guess|instinct|intuition|idea)|at first (?:i|we) "
                           r"(?:thought|assumed|believed|guessed)|(?:i|we) (?:initially|originally|first) (?:thought|"
                           r"assumed|believed)|(?:i|we) (?:had|would have) (?:expected|guessed|assumed))\b|"
+                          # a view the writer says it rejects: "where I disagree with the slides is 'a wrong bias hurts'"
+                          r"\b(?:i|we) (?:disagree|(?:don't|do not) agree|(?:don't|do not) (?:believe|buy))(?: with| that)?\b|"
                           # a name the writer rejects: "calling the likelihood 'the regularizer' gets the roles backwards"
                           r"\b(?:calling|to call)\b[^.;]{0,60}?\b(?:is|are|gets?|would be)\s+(?:\w+\s+){0,3}?"
                           r"(?:wrong|incorrect|backwards?|a mistake|mistaken|misleading|a misnomer)\b")
