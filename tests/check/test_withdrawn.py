@@ -57,3 +57,13 @@ def test_but_that_is_not_true_withdraws_the_view_before_it():
     assert withdraw(framed) == framed
     kept = "The bound is tight, but that is only when q equals the posterior."
     assert withdraw(kept) == kept
+
+
+def test_a_short_sentence_rejecting_the_one_before_withdraws_it():
+    out = withdraw("Depth helps. My classmate says deep nets need exponentially fewer units. I don't buy that. "
+                   "A shallow net does it too.")
+    assert "exponentially" not in out and "Depth helps." in out and "A shallow net does it too." in out
+    out = withdraw("My partner says the KL is the reconstruction term. That is wrong. It is the regularizer.")
+    assert "reconstruction" not in out and "It is the regularizer." in out
+    kept = "A model that is wrong is still useful. A claim that is false. It holds."
+    assert withdraw(kept) == kept
