@@ -149,6 +149,10 @@ def test_find_tables_layouts_and_extent():
     assert t.layout == "tab" and t.rows[2] == ["2", "0.25"]
     (t,) = find_tables("z_0   z_1   z_2\n4   5   6")
     assert t.layout == "spaces" and t.rows == [["z_0", "z_1", "z_2"], ["4", "5", "6"]]
+    # two labelled runs OCR merged onto one line: a row each
+    (t,) = find_tables("step 0 1 2 3 4 5 6 q 1 2 1 -1 -2 -1 1\np 1 -1 -2 -1 1 2 1")
+    assert t.rows == [["step", "0", "1", "2", "3", "4", "5", "6"], ["q", "1", "2", "1", "-1", "-2", "-1", "1"],
+                      ["p", "1", "-1", "-2", "-1", "1", "2", "1"]]
 
 
 @pytest.mark.parametrize("text", [

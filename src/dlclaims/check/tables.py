@@ -83,6 +83,14 @@ def _space_cells(line: str) -> list[str] | None:
     return cells
 
 
+def _runs(cells: list[str]) -> list[list[str]]:
+    """A flattened row holding several labelled runs of numbers, as OCR merges lines ("step 0 1 2 3 q 1 2 1 -1"):
+    one row per run, split where a label follows a number and three or more numbers follow it."""
+    cut = [i for i in range(1, len(cells) - 3) if not _is_num(cells[i]) and _is_num(cells[i - 1])
+           and all(_is_num(c) for c in cells[i + 1:i + 4])]
+    return [cells[a:b] for a, b in zip([0] + cut, cut + [len(cells)])]
+
+
 def _top_bars(line: str) -> int:
     """Bars outside brackets and math: "p(x|z)", "$|x|$" and "q(z|x)" are no cell separators."""
     if line.count("|") < 2:  # most lines: no table row whatever the brackets
@@ -140,7 +148,7 @@ def find_tables(text: str) -> list[Table]:
                 elif layout == "tab" and "\t" in ln.strip():
                     rows.append([c.strip() for c in ln.strip().split("\t")])
                 elif layout == "spaces" and (cells := _space_cells(ln)):
-                    rows.append(cells)
+                    rows += _runs(cells)
                 else:
                     break
                 i += 1
