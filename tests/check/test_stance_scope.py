@@ -647,3 +647,11 @@ def test_a_sentence_about_the_other_phase_does_not_vote():
     support = [_S(_W(window), 1.8, by)]
     assert vote_detail(support, "content")[0] == "denies"
     assert vote_detail(support, "content", phase="train")[3] == 0.0  # no window votes: no stance stated
+
+
+def test_a_window_naming_neither_model_does_not_flip_a_two_model_example():
+    """"most samples do not look like real images" against "the VAE's samples look like real data, the autoencoder's
+    do not": it may be either half, so its negation says nothing about the stance."""
+    by = {"asserts": (1.65, "The VAE's prior samples look like real data, the autoencoder's do not.")}
+    assert window_stance("most samples do not look like real images.", by)[0] == "abstains"
+    assert window_stance("the VAE's prior samples look like real images.", by)[0] == "asserts"

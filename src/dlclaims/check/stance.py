@@ -389,6 +389,11 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     # the parity differs and the window frames its statement as false: the two cancel ("it is not true that autograd
     # cannot handle vector outputs" says what "autograd handles vector outputs" says), loose match or tight
     flip = (_tight(clause, ex) or framed) and other_parity
+    if other_parity and not framed and _both_models(ex, about):
+        # a two-model example ("the VAE's samples look like real data, the autoencoder's do not") against a window
+        # that names neither model ("most samples do not look like real images"): which half it matches, and so
+        # whether its negation differs, is unknown; it does not vote
+        return "abstains", ex
     if other_parity and not flip and not framed:
         # a loose match with the other negations ("Bob's version first computes K^T V" against "Bob's attention
         # does not compute the same function"): the window says neither; it does not vote, unless it says the
@@ -543,6 +548,12 @@ def _unelided(half: str, halves: list[str]) -> str:
         if other is not half and p:
             return f"{m.group(1)} not {p.group(1)}"
     return half
+
+
+def _both_models(example: str, window: str) -> bool:
+    """The example speaks of both models of a pair and the window of neither."""
+    e, w = models_named(example), models_named(window)
+    return any(a in e and b in e and a not in w and b not in w for (a, _), (b, _) in MODEL_PAIRS)
 
 
 def other_model(window: str, example: str) -> bool:
