@@ -67,7 +67,13 @@ def _cold_load(sheet: Path, cache: Path) -> float:
     return float(out.stdout.split()[-1])
 
 
-SPEED_NOTE = ("Round 11 of issue 16: no speed work beyond keeping this stop's readers in budget (quotations, heading "
+SPEED_NOTE = ("Round 12 of issue 16: no speed work; this stop's readers (crossed models, comparatives, phases, "
+              "comparison tables in columns, reported views) cost about 1-2% (the start-of-stop checker 9.00-9.22 s, "
+              "this stop's 9.23-9.30 s CPU on the same 200 bench sheets, least of 4 runs, interleaved); the bench "
+              "sheets now draw on 411 labelled sheets, whose longer answers (tables, OCR, derivations) cost more per "
+              "two pages: one process takes 10.5 s load + CPU for 200 of them (over the 10 s target), a fresh "
+              "`check --json --jobs 1` 11.8 s CPU, the default jobs 6.7 s wall on 2 CPUs. "
+              "Round 11 of issue 16: no speed work beyond keeping this stop's readers in budget (quotations, heading "
               "topics, OCR digits read in every window, more opposite words): the opposite-word test memoised per sheet"
               " and a pair absent from a text found absent in one search (output identical); the bench sheets now draw"
               " on 339 labelled sheets. "
