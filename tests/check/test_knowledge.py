@@ -171,3 +171,11 @@ def test_phase_must_be_train_or_test(tmp_path):
             + ", ".join(f'"a{i}"' for i in range(20)) + ']\n')
     with pytest.raises(kb.KBError, match="phase must be 'train' or 'test'"):
         kb.load(_write(tmp_path, body))
+
+
+def test_a_typed_eta_reads_as_eta():
+    """"η = 0.1" (Unicode, as typed) is "eta = 0.1", as LaTeX's \\eta is: the step-size examples say "eta"."""
+    from dlclaims.check.detect import _clean
+
+    assert _clean("with η = 0.1 it converges") == _clean(r"with $\eta = 0.1$ it converges") == \
+        "with eta = 0.1 it converges"

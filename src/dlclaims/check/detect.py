@@ -101,10 +101,14 @@ _MARKUP = re.compile(r"[$`*_#|{}\\]")
 _SPACES = re.compile(r"\s+")
 
 
+# the step size's Greek letter as typed (Unicode) read as LaTeX's name ("η = 0.1" is "eta = 0.1", as "\\eta" is)
+_GREEK = str.maketrans({"η": " eta "})
+
+
 def _clean(text: str) -> str:
     text = _ENV.sub(" ", text)
     t = _MACRO.sub(" ", text)
-    t = _MARKUP.sub(" ", t)
+    t = _MARKUP.sub(" ", t).translate(_GREEK)
     return kb.canonical(ocr_digits(_SPACES.sub(" ", t).strip().lower()))  # OCR: "circ1es, never c0nverges"
 
 
