@@ -95,3 +95,15 @@ def test_a_heading_lines_topic_names_the_question_but_is_no_answer_statement():
         ("", "O(t l n^2) for the RNN"),  # math: the answer itself
         ("", "Because the CNN shares its weights it needs fewer parameters")]  # a verb: a sentence
     assert segs[0].text.startswith("AE vs VAE as generators")  # the family match still reads the topic
+
+
+def test_reasoning_before_an_answer_summary_is_kept_a_copied_prompt_is_not():
+    from dlclaims.check.sheet import _strip_prompt
+
+    reasoning = [("", "1) log p(x) = ELBO + KL(q(z|x) || p(z|x)), and a KL is never negative.\n"
+                      "Answer: the ELBO is a lower bound on log p(x).")]
+    assert _strip_prompt(reasoning) == reasoning
+    prompt = [("", "Why is the ELBO a lower bound on log p(x)?\nAnswer: the gap is a KL, never negative.")]
+    assert _strip_prompt(prompt) == [("", "the gap is a KL, never negative.")]
+    imperative = [("", "Explain the two terms of the ELBO.\nAnswer: the KL is the regularizer.")]
+    assert _strip_prompt(imperative) == [("", "the KL is the regularizer.")]

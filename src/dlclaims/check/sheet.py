@@ -59,13 +59,23 @@ _ANSWER = re.compile(r"^\s*(?:[*_>]+\s*)?(?:my\s+)?(?:answer|ans|solution|respon
                      re.IGNORECASE)
 
 
+# how a copied prompt reads: it asks ("... ?") or opens with an instruction or a question word
+_PROMPT = re.compile(r"\?|^\W*(?:explain|show|compute|calculate|derive|describe|discuss|compare|give|state|prove|"
+                     r"argue|sketch|write|fill|consider|suppose|assume|let|why|what|how|which|when|is|are|does|do|can|"
+                     r"should|would|will)\b", re.IGNORECASE)
+
+
 def _strip_prompt(parts: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Drop a copied question prompt: the text before an 'Answer:' line, when the answer has one."""
+    """Drop a copied question prompt: the text before an 'Answer:' line, when the answer has one and that text reads
+    as a prompt (it asks, or opens with an instruction); reasoning that ends in an 'Answer:' summary is kept."""
     for k, (label, text) in enumerate(parts):
         lines = text.split("\n")
         for i, line in enumerate(lines):
             m = _ANSWER.match(line)
             if m:
+                before = "\n".join(lines[:i]).strip() or " ".join(t for _, t in parts[:k]).strip()
+                if before and not _PROMPT.search(before):
+                    return parts
                 rest = "\n".join([line[m.end():]] + lines[i + 1:]).strip()
                 return ([(label, rest)] if rest else []) + parts[k + 1:]
     return parts
