@@ -453,7 +453,8 @@ def _all_sides(low: str) -> tuple[tuple[bool, bool], ...]:
 
 
 _COMPARED = re.compile(r"\bthan\b|\bcompared (?:to|with)\b|\brelative to\b|\bversus\b|\bvs\b|\bunlike\b")
-_OBJECT = re.compile(r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?|unlike)\s+(?:the\s+|a\s+|an\s+)?$")
+_OBJECT_WORDS = r"than|compared (?:to|with)|relative to|versus|vs\.?|unlike"  # what stands before a comparison's object
+_OBJECT = re.compile(rf"\b(?:{_OBJECT_WORDS})\s+(?:the\s+|a\s+|an\s+)?$")
 
 
 def _lead(low: str, a: str, b: str, ra: str, rb: str) -> str | None:
@@ -466,7 +467,7 @@ def _lead(low: str, a: str, b: str, ra: str, rb: str) -> str | None:
     return min(named, key=lambda x: x[0].start())[1] if named else None
 
 
-_LIKE = re.compile(r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?|unlike|like|as|the way)\s+(?:the\s+|a\s+|an\s+)?$")
+_LIKE = re.compile(rf"\b(?:{_OBJECT_WORDS}|like|as|the way)\s+(?:the\s+|a\s+|an\s+)?$")
 
 
 def _compared_only(low: str) -> bool:

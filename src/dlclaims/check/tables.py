@@ -220,11 +220,10 @@ def _continued(line: str, above: str) -> tuple[int, str] | None:
 
 def names_models(cells: list[str]) -> bool:
     """A header row naming two models of a contrasted pair ("RNN   Transformer"): a comparison table."""
-    from .structure import load as load_structure
+    from .stance import MODEL_PAIRS, models_named
 
-    named = {name for c in cells for pair in load_structure().model_pairs for name, rx in pair
-             if re.search(rx, c.lower())}
-    return any(a in named and b in named for (a, _), (b, _) in load_structure().model_pairs)
+    named = models_named(" | ".join(cells))
+    return any(a in named and b in named for (a, _), (b, _) in MODEL_PAIRS)
 
 
 def _column_block(lines: list[str], i: int, taken: list[bool]) -> Table | None:

@@ -24,7 +24,6 @@ class Unit:
     rows: list[list[str]] | None = None
     derived: bool = False  # a sentence made from a table's row (comparison_rows): the table itself is read as one
 
-
     @property
     def asks(self) -> bool:
         """A question (a copied prompt, or the student asking) asserts nothing."""
@@ -139,8 +138,9 @@ def units(text: str, part: str = "") -> list[Unit]:
             tbl = starts[i]
             txt = "\n".join(ln.strip() for ln in lines[tbl.first:tbl.last + 1] if not _SEP_ROW.match(ln))
             out.append(Unit(txt, ocr_lower(txt), part, tbl.rows))
-            # "Statement | True/False + reason", or a row comparing two models: each row is also a sentence
-            compared = comparison_rows(tbl.rows)  # a row comparing two models: a sentence naming them
+            # each row is also a sentence: one comparing two models names them (for the windows only), a
+            # "Statement | True/False + reason" row is read by every reader
+            compared = comparison_rows(tbl.rows)
             for row in compared:
                 out.append(Unit(row, ocr_lower(row), part, derived=True))
             for row in [] if compared else prose_rows(tbl.rows):
