@@ -655,3 +655,20 @@ def test_a_window_naming_neither_model_does_not_flip_a_two_model_example():
     by = {"asserts": (1.65, "The VAE's prior samples look like real data, the autoencoder's do not.")}
     assert window_stance("most samples do not look like real images.", by)[0] == "abstains"
     assert window_stance("the VAE's prior samples look like real images.", by)[0] == "asserts"
+
+
+def test_a_positive_denial_needs_a_word_that_tells_it_from_the_assertions():
+    """A claim whose denials are negations also has denials worded without one ("... is independent of the output
+    size"). A window whose words both sides share ("needs 1000 backward passes") is no denial however close it
+    scores; one with a word the denials use ("independent") or a negation of its own still is."""
+    from dlclaims.check.detect import contrast_words
+
+    odds = contrast_words("scalar.cost")
+    by = {"asserts": (1.98, "Computing the full Jacobian of an m-dimensional output needs m backward passes."),
+          "denies": (2.07, "The number of backward passes for the full Jacobian is independent of the output size.")}
+    shared = "the full Jacobian for an output of size m = 1000 needs 1000 backward passes"
+    assert window_stance(shared, by, "negation", odds, shared)[0] == "asserts"
+    denial = "the number of backward passes for the full Jacobian is independent of the output size m"
+    assert window_stance(denial, by, "negation", odds, denial)[0] == "denies"
+    # without the words that tell the sides apart (no odds known), the closer denial is read as before
+    assert window_stance(shared, by, "negation", {}, shared)[0] == "denies"

@@ -94,7 +94,7 @@ FLIP = {"asserts": "denies", "denies": "asserts", "corrects": "corrects"}
 
 def clear_caches() -> None:
     """Forget the memoised readings (per sheet: a sheet's windows recur across its claims, not across sheets)."""
-    for f in (_content, _stems, matching_clause, aligned_parity, _all_sides, opposed, _ocr_low):
+    for f in (_content, _stems, matching_clause, aligned_parity, _all_sides, _has_opposite, opposed, _ocr_low):
         f.cache_clear()
 
 
@@ -329,6 +329,19 @@ def contrast(window: str, odds: dict[str, float] | None) -> float:
     return float(sum(odds.get(w[:5], 0.0) for w in set(WORD.findall(window.lower()))))
 
 
+def _distinct_denial(clause: str, denial: str, sentence: str, odds: dict[str, float] | None) -> bool:
+    """A denial of a claim whose denials are negations, read from a window: a tight paraphrase of it
+    (``_negated_paraphrase``); where the denial is worded without a negation ("... is independent of the output
+    size"), the window must also say a word that tells the claim's denials from its assertions (negative log-odds,
+    ``contrast``) or a negation of its own: a window whose words both sides share ("the full Jacobian of an output
+    of size m needs m backward passes") is no denial, however close it scores."""
+    if not _negated_paraphrase(clause, denial):
+        return False
+    if parity(denial) or not odds or parity(clause):
+        return True
+    return any(odds.get(w[:5], 0.0) < 0 for w in set(WORD.findall(sentence.lower())))
+
+
 def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials: str = "content",
                   odds: dict[str, float] | None = None, sentence: str = "") -> tuple[str, str]:
     """(stance, example) of one window from its closest example of each stance.
@@ -345,11 +358,12 @@ def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials:
     # > 0: the window's words lean to the assertions; read in the window's sentence that talks about the claim
     # (of a two-sentence window, the other sentence's "never" is not this claim's)
     about = window if models_named(window) else sentence or window  # the text that says which model it is about
-    lead = CONTRAST * contrast(matching_sentence(window, " ".join(e for _, e in by_stance.values())), odds)
+    told = matching_sentence(window, " ".join(e for _, e in by_stance.values()))
+    lead = CONTRAST * contrast(told, odds)
     for other in ("denies", "corrects"):
         o = by_stance.get(other)
         if o is not None and o[0] - max(score, a[0]) - lead > DENY_MARGIN and (
-                denials == "content" or _negated_paraphrase(matching_clause(window, o[1]), o[1])) and \
+                denials == "content" or _distinct_denial(matching_clause(window, o[1]), o[1], told, odds)) and \
                 not any(other_model(t, o[1]) for t in (about, matching_sentence(window, o[1]),
                                                        matching_clause(window, o[1]))) and \
                 not _particular(matching_clause(window, o[1]), o[1]) and \
@@ -427,7 +441,7 @@ def opposed(text: str, other: str) -> bool:
     (and not the first): "the Transformer is parallel at test time" against "... is sequential at test time"."""
     low, olow = _ocr_low(text), _ocr_low(other)  # OCR: "paralle1" is "parallel"
     same_comparison = bool(_comparatives(low) & _comparatives(olow))
-    if not (_ANY_OPPOSITE.search(low) and _ANY_OPPOSITE.search(olow)):  # most texts: no such word (one search)
+    if not (_has_opposite(low) and _has_opposite(olow)):  # most texts: no such word (one search)
         return same_comparison and _swapped(low, olow, both=True)
     n, shared = 0, False
     for (ta, tb), (oa, ob) in zip(_all_sides(low), _all_sides(olow)):
@@ -444,9 +458,15 @@ def opposed(text: str, other: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16384)
+def _has_opposite(low: str) -> bool:
+    """The (lower-cased) text says a word of some opposite pair (memoised per sheet: the examples recur)."""
+    return _ANY_OPPOSITE.search(low) is not None
+
+
+@functools.lru_cache(maxsize=16384)
 def _all_sides(low: str) -> tuple[tuple[bool, bool], ...]:
     """Which words of each opposite pair a (lower-cased) text says (memoised per sheet)."""
-    if not _ANY_OPPOSITE.search(low):
+    if not _has_opposite(low):
         return ((False, False),) * len(OPPOSITES)
     return tuple(_sides(a, b, low) if either.search(low) else (False, False)
                  for (a, b), either in zip(OPPOSITES, _EITHER))
