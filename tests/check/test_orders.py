@@ -374,3 +374,10 @@ def test_an_order_added_to_the_one_before_is_a_term_of_its_total(text):
     p = _pieces("Q-seq", text, "seq.time-train")
     assert p["transformer"]["sheet"] == "l*n*t^2 + l*n^2*t"
     assert p["transformer"]["outcome"] == "truth"
+
+
+def test_a_notes_abbreviation_names_the_transformer():
+    """"Transf.:" in a student's notes is the Transformer: its total, given after a per-layer term, is its order."""
+    text = "- Transf.: attn scores are t x t per layer -> t²n, total O(l(t²n + t n²))"
+    pieces = [p for a in complexity("Q-seq", units(text, "Q1")) for p in a.data["pieces"]]
+    assert [(p["role"], p["sheet"]) for p in pieces] == [("transformer", "l*n*t^2 + l*n^2*t")]
