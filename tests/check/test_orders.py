@@ -381,3 +381,28 @@ def test_a_notes_abbreviation_names_the_transformer():
     text = "- Transf.: attn scores are t x t per layer -> t²n, total O(l(t²n + t n²))"
     pieces = [p for a in complexity("Q-seq", units(text, "Q1")) for p in a.data["pieces"]]
     assert [(p["role"], p["sheet"]) for p in pieces] == [("transformer", "l*n*t^2 + l*n^2*t")]
+
+
+def test_a_total_in_a_display_formula_is_the_model_of_the_sentence_before():
+    """"The total is" ends its unit where a display formula follows; the formula is that total, of the model the
+    sentences before were about (here a corrected per-layer term of the Transformer's)."""
+    text = ("An RNN layer multiplies an n x n matrix at each step, $O(t l n^2)$. For the Transformer one often "
+            "reads $O(t^2 n)$ per layer, but the projections and the MLP cost $O(t n^2)$. The total is\n\n"
+            "$$O\\big(l\\,(t^2 n + t\\,n^2)\\big),$$\n\nwhich is what the lab measures.")
+    pieces = [p for a in complexity("Q-seq", units(text, "Q1")) for p in a.data["pieces"]]
+    assert ("transformer", "l*n*t^2 + l*n^2*t") in [(p["role"], p["sheet"]) for p in pieces]
+
+
+def test_a_total_after_a_sentence_naming_the_model_extends_its_order():
+    """A sentence that names no model, after one that names the Transformer and gives no order, corrects its order
+    with a total that contains it: the total is the Transformer's. One that does not contain it is not."""
+    table = "| | RNN | Transformer |\n|---|---|---|\n| train time | $O(t l n^2)$ | $O(t^2 l n)$ |\n\n"
+    edit = ("EDIT: the TA flagged my Transformer cell. The projections and the MLP are n x n products at each "
+            "position, so per layer it's really {}.")
+
+    def transformer(text: str) -> str:
+        pieces = [p for a in complexity("Q-seq", units(text, "Q1")) for p in a.data["pieces"]]
+        return next(p["sheet"] for p in pieces if p["role"] == "transformer" and p["aspect"] == "time-train")
+
+    assert transformer(table + edit.format("$t^2 n + t n^2$")) == "l*n*t^2 + l*n^2*t"
+    assert transformer(table + edit.format("$t^3 n + t n^3$")) == "l*n*t^2"

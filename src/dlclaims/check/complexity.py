@@ -229,6 +229,8 @@ def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(sym.items()))
 
 
+# a sentence that stops where its formula starts (the formula is a display of its own): "The honest total is"
+_LEAD_IN = re.compile(r"\b(?:is|are|becomes?|gives?|comes? to|equals?|total|overall)\s*:?\s*$")
 _TOTAL = re.compile(r"\b(?:in total|total|overall|altogether|(?:one|a|each|per|every) layer|the (?:whole )?(?:network|"
                     r"stack|model))\b")
 
@@ -243,6 +245,11 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
     carry: tuple[str | None, str] = (None, "")  # the kind (time | memory) the previous sentence named, its part
     item_role: str | None = None  # the model a line item is labelled with ("- Transformer: ...") for its sentences
+    lead_in: tuple[str, str | None, str] | None = None  # a sentence cut before its formula ("The total is" / $$O(...)$$)
+    recent_role: str | None = None  # the model of the last order read in this part (for a lead-in's formula)
+    recent_part = ""
+    said_before: str | None = None  # the one model the sentence before named, where it gave no order
+    said_part = ""
     for u in us:
         if u.rows is not None:
             _orders_in_table(question, u, syms, found)
@@ -271,11 +278,16 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         carry = (named_kind if items or len(low.split()) <= LABEL_WORDS or _KIND_LABEL.match(low) else None, u.part)
         forced: str | None = None
         last_role: str | None = None  # a total that names no model ("so one layer is O(...)") is the last named one's
+        lead, lead_in = lead_in, None
+        if lead is not None and lead[1] is not None and u.part == lead[2]:
+            last_role = lead[1]  # ... also where the words before a display formula end its sentence's unit
+        else:
+            lead = None
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
             if order is None:
                 continue
-            before = text[prev_end:a].lower()
+            before = (lead[0] + " " if lead is not None and k == 0 else "") + text[prev_end:a].lower()
             after_end = items[k + 1][0] if k + 1 < len(items) else len(text)
             after = re.split(r"[,;.]", _PAREN.sub(" ", text[b:after_end].lower()), maxsplit=1)[0]
             lb, la = context(before), context(after)
@@ -314,7 +326,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             # the role is read after a contrast word too ("Bob's layer is linear in n while the usual one is O(n^2 d)")
             named = next((r for c in reversed(_ROLE_CLAUSE.split(clause)) if (r := _subject_role(question, c))), None)
             role = named or _role(question, la) or \
-                (last_role if k > 0 and _TOTAL.search(clause) else None)
+                (last_role if (k > 0 or lead is not None) and _TOTAL.search(clause) else None)
             if k > 0 and _FOR_PREVIOUS.match(before) and _FOR_ROLE.match(la) and _role(question, la):
                 # "X for the RNN and Y for the Transformer": the role before Y is X's; Y's comes after it
                 role = _role(question, la)
@@ -349,11 +361,17 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
                 else:
                     found[(aspect, r)] = (order, inside, u.text)
             last_role = role or last_role
-            if role is None:
-                loose.append((aspect, order, inside, u.text, one_named))
+            if role is None:  # the one model this sentence names, else the one the sentence before named with no
+                # order of its own ("EDIT: the TA flagged my Transformer cell. ... per layer it's really t^2 n + t n^2")
+                loose.append((aspect, order, inside, u.text, one_named,
+                              said_before if not n_named and said_part == u.part else None))
+        if not items and _LEAD_IN.search(low):
+            lead_in = (low, recent_role if recent_part == u.part else None, u.part)
+        recent_role, recent_part = (last_role or (recent_role if recent_part == u.part else None)), u.part
+        said_before, said_part = (one_named if not items else None), u.part
         _word_orders(question, u, syms, partial)
     names0 = tuple(sorted(set(dict(syms).values())))
-    for aspect, order, inside, quote, named in loose:  # no role named: attribute by the claim's orders, if one fits
+    for aspect, order, inside, quote, named, before in loose:  # no role named: by the claim's orders, if one fits
         keys = [key for spec in specs for key, c in spec.claimed.items()
                 if key[0] == aspect and key not in found and order_of(c, names0) == order]
         if len(keys) == 1:
@@ -362,6 +380,12 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             # a total that fits no claim, in a sentence about one model ("For the transformer ..., so the total is
             # O(l (T^2 n + T n^2))"): that model's, over a single term read before it
             found[(aspect, named)] = (order, inside, quote)
+        elif not keys and named is None and before is not None and (aspect, before) in found and \
+                found[(aspect, before)][0] < order:
+            # a sentence naming no model, after one that names a model and gives no order: a total that extends the
+            # order read for that model ("EDIT: the TA flagged my Transformer cell. ... per layer it's really
+            # t^2 n + t n^2" over the table's t^2 l n) is that model's
+            found[(aspect, before)] = (order, inside, quote)
     out: list[Assertion] = []
     for spec in specs:
         names = tuple(sorted(set(dict(syms).values())))
