@@ -201,3 +201,12 @@ def test_a_value_before_a_remark_in_brackets_is_read():
     assert _average("with q = beta(k_a + k_b) the output is v_a + v_b (both weights -> 1).") == \
         [("lookup.average", "deny", "v_a+v_b")]
     assert _average("the output is 0.5 v_a + 0.5 v_b (the average)")[0][:2] == ("lookup.average", "assert")
+
+
+def test_an_average_named_as_what_the_output_is_not_denies_it():
+    """"you get v_a or v_b, not (1/2)(v_a + v_b)" denies lookup.average; the same formula stated plainly asserts it."""
+    from dlclaims.check.formulas import _average
+
+    said = r"so you get $v_a$ or $v_b$, not $\frac{1}{2}(v_a + v_b)$."
+    assert [(c, st) for c, st, _ in _average(said)] == [("lookup.average", "deny")]
+    assert [(c, st) for c, st, _ in _average(said.replace("not", "that is"))] == [("lookup.average", "assert")]

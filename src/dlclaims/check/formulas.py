@@ -358,6 +358,10 @@ def _value_runs(s: str) -> list[str]:
     return out
 
 
+# a negation right before a formula (in _plain's text, where spaces around math are gone): "..., not (1/2)(v_a+v_b)"
+_NEGATED_BEFORE = re.compile(r"(?:\bnot|\bnever|n't|\brather than|\binstead of|\bunlike)\s*(?:exactly|just|simply)?\s*$")
+
+
 def _average(text: str) -> list[tuple[str, str, str]]:
     s = _plain(text)
     out = []
@@ -367,6 +371,13 @@ def _average(text: str) -> list[tuple[str, str, str]]:
             continue
         vals = list(co.values())
         if len(vals) == 2 and vals[0] == vals[1] and vals[0] != 0:
+            at = s.find(run)
+            if at >= 0 and _NEGATED_BEFORE.search(s[max(0, at - 30):at]):
+                # "you get v_a or v_b, not (1/2)(v_a + v_b)": the average named as what the output is not
+                if vals[0] != sp.Rational(1, 2):
+                    continue  # "not 2(v_a + v_b)" says nothing of the average
+                out.append(("lookup.average", "deny", run))
+                break
             out.append(("lookup.average", "assert" if vals[0] == sp.Rational(1, 2) else "deny", run))
             break
     if not out:
@@ -389,7 +400,7 @@ _SAYS = {("elbo.decomposition", "assert"): "ELBO = E_q[log p(x|z)] - KL(q(z|x) |
          ("minmax.equilibrium", "assert"): "the equilibrium is (0, 0)",
          ("minmax.equilibrium", "deny"): "the equilibrium is another point than (0, 0)",
          ("lookup.average", "assert"): "the output is (v_a + v_b)/2",
-         ("lookup.average", "deny"): "the output is an equal-weight sum of v_a and v_b other than their average"}
+         ("lookup.average", "deny"): "the output is not (v_a + v_b)/2"}
 _VALUE_RUN = re.compile(r"\bv_?\(?[a-z0-9]")  # a combination of the values v_a, v_b (not the query's k_a, k_b)
 _DIFFUSION_VARS = re.compile(r"x_?\(?(?:0(?![\d.])|o(?![a-z\d.]))\)?|x_\(1:t\)|x_\(0:t\)|x_t\b")  # OCR: "x0" as "xO"
 _READERS = {"Q-elbo": _elbo, "Q-minmax": _equilibrium, "Q-lookup": _average}
