@@ -67,7 +67,12 @@ def _cold_load(sheet: Path, cache: Path) -> float:
     return float(out.stdout.split()[-1])
 
 
-SPEED_NOTE = ("Round 12 of issue 16: no speed work; this stop's readers (crossed models, comparatives, phases, "
+SPEED_NOTE = ("Round 13 of issue 16: no speed work beyond one memo (whether a text says any opposite word, per text and "
+              "sheet; output identical); this stop's readers cost less than the noise: the start-of-stop checker and "
+              "this stop's, interleaved on the same 200 bench sheets in one process, took 15.8-20.3 s and 16.4-18.4 s "
+              "CPU (2 runs each). This stop's machine is slower than the last one's (the checker this stop started "
+              "from took 9.2-9.3 s there), so the absolute figures below are not comparable with earlier rounds'. "
+              "Round 12 of issue 16: no speed work; this stop's readers (crossed models, comparatives, phases, "
               "comparison tables in columns, reported views) cost about 1-2% (the start-of-stop checker 9.00-9.22 s, "
               "this stop's 9.23-9.30 s CPU on the same 200 bench sheets, least of 4 runs, interleaved); the bench "
               "sheets now draw on 411 labelled sheets, whose longer answers (tables, OCR, derivations) cost more per "
