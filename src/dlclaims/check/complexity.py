@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import cues, structure
 from .fuzzy import closest
@@ -229,6 +230,15 @@ def _symbols(question: str, us: list[Unit]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(sym.items()))
 
 
+class _Before(NamedTuple):
+    """What a sentence leaves for the next one of its part (``complexity``)."""
+
+    part: str
+    role: str | None  # the model of the last order read so far in the part
+    named: str | None  # the one model the sentence named, where it gave no order of its own
+    lead: str | None  # its (lower-cased) words, where it stops where its display formula starts
+
+
 # a sentence that stops where its formula starts (the formula is a display of its own): "The honest total is"
 _LEAD_IN = re.compile(r"\b(?:is|are|becomes?|gives?|comes? to|equals?|total|overall)\s*:?\s*$")
 _TOTAL = re.compile(r"\b(?:in total|total|overall|altogether|(?:one|a|each|per|every) layer|the (?:whole )?(?:network|"
@@ -245,11 +255,7 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
     partial: dict[tuple[str, str], tuple[dict[str, float], str, str]] = {}  # "quadratic in t" per (aspect, role)
     carry: tuple[str | None, str] = (None, "")  # the kind (time | memory) the previous sentence named, its part
     item_role: str | None = None  # the model a line item is labelled with ("- Transformer: ...") for its sentences
-    lead_in: tuple[str, str | None, str] | None = None  # a sentence cut before its formula ("The total is" / $$O(...)$$)
-    recent_role: str | None = None  # the model of the last order read in this part (for a lead-in's formula)
-    recent_part = ""
-    said_before: str | None = None  # the one model the sentence before named, where it gave no order
-    said_part = ""
+    prev: _Before | None = None  # what the sentence before left for this one
     for u in us:
         if u.rows is not None:
             _orders_in_table(question, u, syms, found)
@@ -278,16 +284,15 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
         carry = (named_kind if items or len(low.split()) <= LABEL_WORDS or _KIND_LABEL.match(low) else None, u.part)
         forced: str | None = None
         last_role: str | None = None  # a total that names no model ("so one layer is O(...)") is the last named one's
-        lead, lead_in = lead_in, None
-        if lead is not None and lead[1] is not None and u.part == lead[2]:
-            last_role = lead[1]  # ... also where the words before a display formula end its sentence's unit
-        else:
-            lead = None
+        same_part = prev is not None and prev.part == u.part
+        lead = prev.lead if same_part and prev.role is not None else None
+        if lead is not None:
+            last_role = prev.role  # ... also where the words before a display formula end its sentence's unit
         for k, (a, b, inside) in enumerate(items):
             order = parse_order(inside, syms)
             if order is None:
                 continue
-            before = (lead[0] + " " if lead is not None and k == 0 else "") + text[prev_end:a].lower()
+            before = (lead + " " if lead is not None and k == 0 else "") + text[prev_end:a].lower()
             after_end = items[k + 1][0] if k + 1 < len(items) else len(text)
             after = re.split(r"[,;.]", _PAREN.sub(" ", text[b:after_end].lower()), maxsplit=1)[0]
             lb, la = context(before), context(after)
@@ -364,11 +369,9 @@ def complexity(question: str, us: list[Unit]) -> list[Assertion]:
             if role is None:  # the one model this sentence names, else the one the sentence before named with no
                 # order of its own ("EDIT: the TA flagged my Transformer cell. ... per layer it's really t^2 n + t n^2")
                 loose.append((aspect, order, inside, u.text, one_named,
-                              said_before if not n_named and said_part == u.part else None))
-        if not items and _LEAD_IN.search(low):
-            lead_in = (low, recent_role if recent_part == u.part else None, u.part)
-        recent_role, recent_part = (last_role or (recent_role if recent_part == u.part else None)), u.part
-        said_before, said_part = (one_named if not items else None), u.part
+                              prev.named if not n_named and same_part else None))
+        prev = _Before(u.part, last_role or (prev.role if same_part else None), None if items else one_named,
+                       low if not items and _LEAD_IN.search(low) else None)
         _word_orders(question, u, syms, partial)
     names0 = tuple(sorted(set(dict(syms).values())))
     for aspect, order, inside, quote, named, before in loose:  # no role named: by the claim's orders, if one fits

@@ -324,9 +324,14 @@ CONTRAST = 0.1  # weight of the contrast words' log-odds (per nat) against a den
 def contrast(window: str, odds: dict[str, float] | None) -> float:
     """Log-odds that the window asserts rather than denies, from the words that tell the claim's asserting
     examples from its denying ones (naive Bayes over 5-letter stems, ``detect.contrast_words``)."""
+    return float(sum(_word_odds(window, odds)))
+
+
+def _word_odds(text: str, odds: dict[str, float] | None) -> list[float]:
+    """The log-odds of each distinct word of the text that tells the claim's sides apart (``detect.contrast_words``)."""
     if not odds:
-        return 0.0
-    return float(sum(odds.get(w[:5], 0.0) for w in set(WORD.findall(window.lower()))))
+        return []
+    return [v for w in set(WORD.findall(text.lower())) if (v := odds.get(w[:5])) is not None]
 
 
 def _distinct_denial(clause: str, denial: str, sentence: str, odds: dict[str, float] | None) -> bool:
@@ -339,7 +344,7 @@ def _distinct_denial(clause: str, denial: str, sentence: str, odds: dict[str, fl
         return False
     if parity(denial) or not odds or parity(clause):
         return True
-    return any(odds.get(w[:5], 0.0) < 0 for w in set(WORD.findall(sentence.lower())))
+    return any(v < 0 for v in _word_odds(sentence, odds))
 
 
 def window_stance(window: str, by_stance: dict[str, tuple[float, str]], denials: str = "content",
